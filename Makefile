@@ -1,0 +1,54 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+# Each framework gets its own virtual environment (verl pins transformers<5.11, OpenRLHF 5.15.0).
+PYTHON ?= python3
+CORE := .venv
+VERL := .venv-verl
+ORLHF := .venv-openrlhf
+PIP_FLAGS := --quiet --disable-pip-version-check
+PYTEST_FLAGS ?=
+
+.PHONY: demo test test-core test-verl test-openrlhf bench clean
+
+demo: $(CORE)/.installed
+	$(CORE)/bin/rlsp-rewards demo
+
+test: test-core test-verl test-openrlhf
+
+test-core: $(CORE)/.installed
+	RLSP_TEST_FRAMEWORK=core $(CORE)/bin/python -m pytest $(PYTEST_FLAGS) --doctest-modules rlsp_rewards tests
+
+test-verl: $(VERL)/.installed
+	RLSP_TEST_FRAMEWORK=verl $(VERL)/bin/python -m pytest $(PYTEST_FLAGS) tests/test_verl*.py
+
+test-openrlhf: $(ORLHF)/.installed
+	RLSP_TEST_FRAMEWORK=openrlhf $(ORLHF)/bin/python -m pytest $(PYTEST_FLAGS) tests/test_openrlhf*.py
+
+bench: $(CORE)/.installed
+	$(CORE)/bin/rlsp-rewards bench
+
+$(CORE)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(CORE)
+	$(CORE)/bin/pip install $(PIP_FLAGS) -U pip
+	$(CORE)/bin/pip install $(PIP_FLAGS) -e ".[judge,server,tokenizer,plot,parquet,dev]"
+	touch $@
+
+# torch first: the CPU wheel; an unpinned torch would pull a multi-GB CUDA build.
+$(VERL)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VERL)
+	$(VERL)/bin/pip install $(PIP_FLAGS) -U pip
+	$(VERL)/bin/pip install $(PIP_FLAGS) torch==2.13.0
+	$(VERL)/bin/pip install $(PIP_FLAGS) -e ".[verl,judge,dev]"
+	touch $@
+
+# openrlhf's own requirements build flash-attn (GPU only): install it without them.
+$(ORLHF)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(ORLHF)
+	$(ORLHF)/bin/pip install $(PIP_FLAGS) -U pip
+	$(ORLHF)/bin/pip install $(PIP_FLAGS) torch==2.13.0
+	$(ORLHF)/bin/pip install $(PIP_FLAGS) --no-deps openrlhf==0.11.2
+	$(ORLHF)/bin/pip install $(PIP_FLAGS) transformers==5.15.0 aiohttp sympy pylatexenc numpy tqdm
+	$(ORLHF)/bin/pip install $(PIP_FLAGS) -e ".[server,judge,openrlhf,dev]"
+	touch $@
+
+clean:
+	rm -rf $(CORE) $(VERL) $(ORLHF) .pytest_cache .hypothesis
