@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from .core import RESULT_KEYS, LengthSource, Reward, RewardResult, Sample
+from .core import RESULT_KEYS, LengthSource, OutcomeStatus, Reward, RewardResult, Sample
 from .errors import ConfigError, DependencyError, RlspRewardsError
 
 __version__ = "0.1.0"
@@ -15,6 +15,7 @@ __all__ = [
     "ConfigError",
     "DependencyError",
     "LengthSource",
+    "OutcomeStatus",
     "Reward",
     "RewardResult",
     "RlspRewardsError",

@@ -31,6 +31,7 @@ __all__ = [
     "RESULT_KEYS",
     "SAMPLE_KWARGS",
     "LengthSource",
+    "OutcomeStatus",
     "Reward",
     "RewardConfig",
     "RewardResult",
@@ -53,6 +54,22 @@ class LengthSource(enum.IntEnum):
     CHARS = 0  #: approximation: characters / 4
     TOKENIZER = 1  #: a local tokenizer (``tokenizer=`` setting)
     FRAMEWORK = 2  #: an exact count passed by the framework (``response_tokens``)
+
+
+class OutcomeStatus(str, enum.Enum):
+    """What the outcome verifier concluded about one response.
+
+    Example:
+        >>> OutcomeStatus("timeout") is OutcomeStatus.TIMEOUT
+        True
+    """
+
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    NO_ANSWER = "no_answer"  #: no final answer could be extracted from the response
+    GOLD_UNPARSEABLE = "gold_unparseable"  #: the reference answer could not be read
+    TIMEOUT = "timeout"  #: verification ran out of its time budget (its worker was killed)
+    ERROR = "error"  #: anything else went wrong
 
 
 #: Call keywords that describe the sample rather than configure the reward.
