@@ -1,0 +1,152 @@
+"""The shared result contract and the base reward: fixed keys, the guard, settings, pickling."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import pickle
+import threading
+
+import pytest
+
+from rlsp_rewards.core import (
+    NUMERIC_KEYS,
+    RESULT_KEYS,
+    Reward,
+    RewardConfig,
+    RewardResult,
+    Sample,
+)
+from rlsp_rewards.errors import ConfigError
+
+
+class EchoConfig(RewardConfig):
+    bonus: float = 0.0
+    mode: str = "plain"
+
+
+class EchoReward(Reward):
+    """Scores len(response) + bonus; raises on the response 'boom'; NaN on 'nan'."""
+
+    config_class = EchoConfig
+
+    def score(self, sample: Sample) -> RewardResult:
+        if sample.response == "boom":
+            raise RuntimeError("exploded")
+        if sample.response == "nan":
+            return RewardResult(score=math.nan)
+        return RewardResult(score=len(sample.response) + self.config.bonus, pred=sample.response)
+
+
+class NotAResult(Reward):
+    config_class = EchoConfig
+
+    def score(self, sample: Sample) -> RewardResult:
+        return {"score": 1.0}  # type: ignore[return-value]
+
+
+def test_result_keys_are_fixed_and_ordered() -> None:
+    assert RESULT_KEYS[:2] == ("score", "acc")
+    assert RESULT_KEYS[-1] == "pred"
+    assert set(NUMERIC_KEYS) == set(RESULT_KEYS) - {"pred"}
+    d = RewardResult().to_dict()
+    assert tuple(d) == RESULT_KEYS
+    assert all(type(d[k]) is float for k in NUMERIC_KEYS)
+
+
+@pytest.mark.parametrize(
+    "response, expected_score, expected_error",
+    [
+        ("abc", 3.0, 0.0),  # normal path
+        ("boom", 0.0, 1.0),  # an exception becomes the error score and flag
+        ("nan", 0.0, 1.0),  # a non-finite score is a failure, never passed on
+    ],
+)
+def test_guard(response: str, expected_score: float, expected_error: float) -> None:
+    out = EchoReward()(data_source="t", solution_str=response, ground_truth="x")
+    assert tuple(out) == RESULT_KEYS
+    assert out["score"] == expected_score
+    assert out["error"] == expected_error
+
+
+def test_wrong_result_type_is_a_failure() -> None:
+    out = NotAResult()(solution_str="x")
+    assert out["error"] == 1.0 and tuple(out) == RESULT_KEYS
+
+
+@pytest.mark.parametrize(
+    "solution_str, expected",
+    [
+        (None, ""),  # None is an empty response
+        (b"caf\xc3\xa9 \xff", "café \ufffd"),  # bytes are decoded leniently
+        (42, "42"),  # anything else through str()
+    ],
+)
+def test_sample_coerces_response(solution_str: object, expected: str) -> None:
+    assert Sample.from_call(solution_str=solution_str).response == expected
+
+
+@pytest.mark.parametrize(
+    "kwargs, extra_info, expected",
+    [
+        ({"response_tokens": 12}, None, 12),  # explicit keyword wins
+        ({}, {"response_tokens": "7"}, 7),  # from extra_info, coerced
+        ({"response_tokens": -3}, None, None),  # nonsense is ignored
+        ({"response_tokens": "many"}, None, None),
+    ],
+)
+def test_sample_token_count(kwargs: dict, extra_info: dict | None, expected: int | None) -> None:
+    assert Sample.from_call(solution_str="x", extra_info=extra_info, **kwargs).response_tokens == expected
+
+
+def test_sample_kwargs_are_not_settings() -> None:
+    out = EchoReward()(
+        solution_str="ab", prompt="p", response_tokens=3, reward_router_address="h:1",
+        reward_model_tokenizer=None,
+    )
+    assert out["score"] == 2.0
+
+
+def test_per_call_settings_are_cached_and_validated() -> None:
+    reward = EchoReward()
+    assert reward(solution_str="ab", bonus=1)["score"] == 3.0
+    assert reward.with_settings(bonus=1) is reward.with_settings(bonus=1)
+    assert reward.with_settings() is reward
+    with pytest.raises(ConfigError, match="unknown setting 'colour'.*known: bonus, mode"):
+        reward(solution_str="ab", colour="red")
+    with pytest.raises(ConfigError, match="bonus='lots'"):
+        EchoReward(bonus="lots")
+
+
+def test_config_of_the_wrong_class_is_rejected() -> None:
+    with pytest.raises(ConfigError, match="takes a EchoConfig"):
+        EchoReward(RewardConfig())
+
+
+def test_pickle_round_trip_keeps_settings() -> None:
+    reward = EchoReward(bonus=2.5)
+    reward.with_settings(bonus=1)  # populated variant cache must not break pickling
+    clone = pickle.loads(pickle.dumps(reward))
+    assert clone.config == reward.config
+    assert clone(solution_str="a")["score"] == 3.5
+
+
+def test_async_call_and_threads() -> None:
+    reward = EchoReward()
+    assert asyncio.run(reward.acall(solution_str="abcd"))["score"] == 4.0
+    assert asyncio.run(reward.acall(solution_str="boom"))["error"] == 1.0
+    results: list[float] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(reward(solution_str="xyz", bonus=1)["score"]))
+        for _ in range(16)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [4.0] * 16
+
+
+def test_score_batch_never_raises() -> None:
+    results = EchoReward().score_batch([Sample("a"), Sample("boom"), Sample("nan")])
+    assert [r.error for r in results] == [0.0, 1.0, 1.0]
