@@ -1,0 +1,332 @@
+"""Reading final answers: from a model's response, and from a dataset's gold field.
+
+Everything here is cheap, linear in the input and bounded: boxes are found with ``str.rfind`` /
+``str.find`` and closed with a brace counter, never with a backtracking regular expression, so
+a megabyte of adversarial text costs milliseconds. The extracted answer is capped at
+:data:`MAX_ANSWER_CHARS` characters.
+
+Extraction modes (the ``mode`` argument of :func:`extract_answer`):
+
+* ``"last_box"`` (default): the last ``\\boxed{...}`` / ``\\fbox{...}`` / ``\\boxed 5``; when the
+  response has no box at all, the last of the markers ``Answer:``, ``The answer is``,
+  ``Final Answer`` (also as markdown, ``**Final Answer**``) and ``#### 42``.
+* ``"boxed_only"``: the last box, no fallbacks.
+* ``"first_box"``: the first box, no fallbacks (what the RLSP authors' reference code reads).
+
+A response whose last box is never closed (a generation cut off inside it) has no answer: we do
+not fall back to an earlier, intermediate box.
+
+Example:
+    >>> extract_answer(r"So $x = \\boxed{\\frac{1}{2}}$.")
+    '\\\\frac{1}{2}'
+    >>> gold_answer({"ground_truth": 42})
+    '42'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "EXTRACTION_MODES",
+    "MAX_ANSWER_CHARS",
+    "extract_answer",
+    "gold_answer",
+    "text_before_first_box",
+]
+
+#: The extraction modes :func:`extract_answer` accepts.
+EXTRACTION_MODES: tuple[str, ...] = ("last_box", "first_box", "boxed_only")
+#: Longest answer we return; longer ones are cut to this length (room for 20,000-digit integers).
+MAX_ANSWER_CHARS = 20_000
+
+_BOX_COMMANDS = ("\\boxed", "\\fbox")
+#: How far from the end of a response the text fallbacks look for their markers.
+_FALLBACK_WINDOW = 4_000
+#: Text fallbacks, lower case; the rightmost marker in the response wins.
+_MARKERS = ("the final answer is", "final answer:", "final answer", "the answer is", "answer:", "####")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+#: Keys of a dict-shaped gold, in the order they are tried.
+_GOLD_KEYS = ("ground_truth", "answer", "solution", "target")
+_WRAPPERS = ("\\text{", "\\textbf{", "\\mathrm{", "\\mathbf{", "\\textrm{")
+
+
+def extract_answer(text: str, mode: str = "last_box") -> str | None:
+    """The final answer of a response, or ``None`` when it gives none.
+
+    Args:
+        text: the model's response.
+        mode: ``"last_box"``, ``"first_box"`` or ``"boxed_only"`` (see the module docstring).
+
+    Returns:
+        The answer with ``$`` delimiters, a whole-answer ``\\text{}`` wrapper and trailing
+        periods removed, at most :data:`MAX_ANSWER_CHARS` characters; ``None`` when nothing is
+        found. An unknown mode also gives ``None``: this function never raises on any input.
+
+    Example:
+        >>> extract_answer(r"First \\boxed{1}, then \\boxed{2}.")
+        '2'
+        >>> extract_answer(r"First \\boxed{1}, then \\boxed{2}.", mode="first_box")
+        '1'
+        >>> extract_answer("Adding them up gives 12.\\n\\nThe answer is 12.")
+        '12'
+        >>> extract_answer("Let me compute 3 + 4 = 7, and then") is None
+        True
+    """
+    if not isinstance(text, str) or mode not in EXTRACTION_MODES:
+        return None
+    start = _box_start(text, last=mode != "first_box")
+    if start is not None:
+        return _clean(_box_content(text, start))
+    if mode != "last_box":
+        return None
+    return _clean(_marker_answer(text))
+
+
+def text_before_first_box(text: str) -> str:
+    """The part of a response before its first ``\\boxed`` (all of it when there is none).
+
+    The ``reference`` preset measures length on this text, as the RLSP authors' code does.
+
+    Example:
+        >>> text_before_first_box(r"2 + 2 = 4, so \\boxed{4}")
+        '2 + 2 = 4, so '
+    """
+    if not isinstance(text, str):
+        return ""
+    cut = text.find("\\boxed")
+    return text if cut < 0 else text[:cut]
+
+
+def gold_answer(gold: Any) -> str | None:
+    """The reference answer as a string, from whatever a dataset stores.
+
+    Accepted: a bare answer (``"\\\\frac{1}{2}"``, ``"(1,2)"``, ``"Tuesday"``, ``42``, ``0.5``); a
+    worked solution (its last ``\\boxed{}``, or a GSM8K-style ``#### 42`` line); a dict with
+    one of the keys ``ground_truth``, ``answer``, ``solution``, ``target`` (tried in that order);
+    a list or tuple, whose first usable entry is taken. ``None``, booleans, non-finite numbers,
+    empty strings and anything else unusable give ``None``.
+
+    Example:
+        >>> gold_answer(r"Adding, we get $\\boxed{7}$ apples.")
+        '7'
+        >>> gold_answer(0.5), gold_answer([None, "", "x+1"]), gold_answer(float("nan"))
+        ('0.5', 'x+1', None)
+    """
+    return _gold(gold, depth=0)
+
+
+# -- boxes ------------------------------------------------------------------------------------
+
+
+def _box_start(text: str, *, last: bool) -> int | None:
+    """Index just after the box command (``\\boxed`` / ``\\fbox``) chosen, or None."""
+    best: int | None = None
+    for command in _BOX_COMMANDS:
+        at = text.rfind(command) if last else text.find(command)
+        while at >= 0 and _continues_name(text, at + len(command)):
+            # "\boxedx" is another macro: look further (rare, so this loop is short)
+            at = text.rfind(command, 0, at) if last else text.find(command, at + 1)
+        if at >= 0:
+            end = at + len(command)
+            if best is None or (end > best if last else end < best):
+                best = end
+    return best
+
+
+def _continues_name(text: str, at: int) -> bool:
+    return at < len(text) and text[at].isascii() and text[at].isalpha()
+
+
+def _box_content(text: str, start: int) -> str | None:
+    """The argument of the box command ending at ``start``: ``{...}`` or a bare token."""
+    at = start
+    end = len(text)
+    while at < end and text[at] in " \t":
+        at += 1
+    if at >= end:
+        return None
+    if text[at] == "{":
+        close = _matching_brace(text, at)
+        return None if close is None else text[at + 1 : close]
+    if at == start:  # "\boxed5" without a space is not the space form
+        return None
+    stop = at
+    while stop < end and not text[stop].isspace() and text[stop] != "$":
+        stop += 1
+    return text[at:stop]
+
+
+def _matching_brace(text: str, open_at: int) -> int | None:
+    """Index of the ``}`` closing the ``{`` at ``open_at``; escaped braces do not count."""
+    depth = 0
+    at = open_at
+    end = len(text)
+    while at < end:
+        char = text[at]
+        if char == "\\":
+            at += 2  # skip the escaped character: \{ and \} are literal braces
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return at
+        at += 1
+    return None
+
+
+# -- text markers -----------------------------------------------------------------------------
+
+
+def _marker_answer(text: str) -> str | None:
+    """The answer after the rightmost text marker near the end of the response."""
+    offset = max(0, len(text) - _FALLBACK_WINDOW)
+    tail = text[offset:]
+    lowered = tail.translate(_ASCII_LOWER)  # ASCII only: keeps indexes aligned with ``tail``
+    best_at, best_marker = -1, ""
+    for marker in _MARKERS:
+        at = lowered.rfind(marker)
+        if at > best_at or (at == best_at and len(marker) > len(best_marker)):
+            best_at, best_marker = at, marker
+    if best_at < 0:
+        return None
+    rest = tail[best_at + len(best_marker) :]
+    if best_marker == "####":  # GSM8K style: the answer is on the marker's own line
+        return rest.split("\n", 1)[0].strip() or None
+    return _first_sentence(rest)
+
+
+def _first_line(rest: str) -> str | None:
+    """The first non-empty line of ``rest`` (markdown decorations removed)."""
+    for line in rest.split("\n", 8)[:8]:
+        line = line.strip().strip("*#").strip()
+        if line.startswith((":", "is ", "is:")):
+            line = line.split(":", 1)[-1] if line.startswith(":") else line[2:]
+            line = line.strip().lstrip(":").strip().strip("*").strip()
+        if line:
+            return line
+    return None
+
+
+def _first_sentence(rest: str) -> str | None:
+    """The first line after a marker, cut at the end of its sentence."""
+    line = _first_line(rest)
+    if line is None:
+        return None
+    cut = _sentence_end(line)
+    return line if cut < 0 else line[:cut]
+
+
+def _sentence_end(line: str) -> int:
+    """Index of a period that ends a sentence (followed by a space), outside ``$...$``."""
+    in_math = False
+    for at, char in enumerate(line):
+        if char == "$":
+            in_math = not in_math
+        elif char == "." and not in_math and at + 1 < len(line) and line[at + 1] == " ":
+            return at
+    return -1
+
+
+# -- clean-up ---------------------------------------------------------------------------------
+
+
+def _clean(answer: str | None) -> str | None:
+    """Strip delimiters, whole-answer wrappers and trailing punctuation; cap the length."""
+    if answer is None:
+        return None
+    answer = answer[:MAX_ANSWER_CHARS].strip()
+    for _ in range(4):  # a few layers, e.g. "$\text{Tuesday}$."
+        before = answer
+        answer = answer.rstrip(" .")
+        answer = _strip_delimiters(answer)
+        answer = _strip_wrapper(answer)
+        if answer == before:
+            break
+    return answer or None
+
+
+def _strip_delimiters(answer: str) -> str:
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**")):
+        if answer.startswith(left) and answer.endswith(right) and len(answer) >= len(left) + len(right):
+            return answer[len(left) : len(answer) - len(right)].strip()
+    return answer
+
+
+def _strip_wrapper(answer: str) -> str:
+    """``\\text{Tuesday}`` -> ``Tuesday`` when the wrapper encloses the whole answer."""
+    for wrapper in _WRAPPERS:
+        if answer.startswith(wrapper) and answer.endswith("}"):
+            close = _matching_brace(answer, len(wrapper) - 1)
+            if close == len(answer) - 1:
+                return answer[len(wrapper) : -1].strip()
+    return answer
+
+
+# -- gold -------------------------------------------------------------------------------------
+
+
+def _gold(gold: Any, depth: int) -> str | None:
+    if gold is None or isinstance(gold, bool) or depth > 4:
+        return None
+    if isinstance(gold, str):
+        return _gold_text(gold)
+    if isinstance(gold, (bytes, bytearray)):
+        return _gold_text(bytes(gold).decode("utf-8", errors="replace"))
+    if isinstance(gold, int):
+        return _int_text(gold)
+    if isinstance(gold, float):
+        return repr(gold) if math.isfinite(gold) else None
+    if isinstance(gold, Mapping):
+        for key in _GOLD_KEYS:
+            if key in gold:
+                found = _gold(gold[key], depth + 1)
+                if found is not None:
+                    return found
+        return None
+    if hasattr(gold, "tolist"):  # numpy arrays and scalars, torch tensors
+        try:
+            return _gold(gold.tolist(), depth + 1)
+        except Exception:
+            return None
+    if isinstance(gold, (list, tuple)):
+        for entry in gold[:64]:
+            found = _gold(entry, depth + 1)
+            if found is not None:
+                return found
+        return None
+    try:  # Fraction, Decimal and other number-like objects
+        return _gold_text(str(gold))
+    except Exception:
+        return None
+
+
+def _gold_text(text: str) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    if any(command in text for command in _BOX_COMMANDS):
+        return extract_answer(text, mode="boxed_only")
+    marker = text.rfind("####")
+    if marker >= 0:
+        return _clean(_first_line(text[marker + 4 :]))
+    return _clean(text)
+
+
+def _int_text(value: int) -> str:
+    """Decimal digits of any int, also past Python's 4,300-digit ``str()`` limit."""
+    if -(10**4000) < value < 10**4000:
+        return str(value)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    chunks = []
+    base = 10**4000
+    while value:
+        value, low = divmod(value, base)
+        chunks.append(low)
+    parts = [str(chunks[-1])] + [str(chunk).zfill(4000) for chunk in reversed(chunks[:-1])]
+    return sign + "".join(parts)

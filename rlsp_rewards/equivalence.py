@@ -1,0 +1,850 @@
+"""Deciding whether a predicted answer equals the gold answer.
+
+Two entry points, both taking answers already extracted (see :mod:`rlsp_rewards.answers`):
+
+* :func:`fast_compare` decides the common cases in microseconds, in the caller's process, with
+  exact arithmetic on a small grammar of simple values: integers of any size, decimals,
+  fractions (``\\frac``, ``a/b``, mixed numbers), percentages, scientific notation, rational
+  multiples of ``\\pi`` and of square roots, infinity, tuples, intervals and sets of those, and
+  text answers. It also *screens* pathological predictions (see :func:`is_pathological`), and
+  returns ``None`` when it is not sure.
+* :func:`compare` is the full check: :func:`fast_compare` first, then math-verify (gold first,
+  its signal-based timeouts disabled). It can be slow, so it runs in a killable worker process
+  whose deadline the caller enforces; it never uses signals and never executes model output
+  (math-verify's LaTeX parser builds sympy objects from a grammar; we never call ``sympify``,
+  ``parse_expr`` or ``eval`` on answer text, and we do not enable math-verify's plain-expression
+  extraction, which does call ``parse_expr``).
+
+Fixes over plain math-verify 0.9.0:
+
+* An equation is only unwrapped when its left side is a *label* (``x = 3``, ``m+n = 47``,
+  ``f(2) = 5``); otherwise every side that can be evaluated must equal the gold, so
+  ``41 = 42`` is wrong for gold 42.
+* ``\\mathrm{e}`` and ``\\text{e}`` are read as Euler's number (math-verify drops them, which made
+  ``1-1/\\mathrm{e}`` equal ``1+1/\\mathrm{e}``).
+* Exact numbers are compared with a *relative* tolerance (math-verify's absolute ``chop`` made
+  ``1/2004!`` equal ``1/2006!``).
+* Integers longer than Python's 4,300-digit ``str``/``int`` limit compare by their digits.
+* What reaches the parser is cleaned and bounded (:data:`MAX_PARSE_CHARS`), so unterminated
+  ``\\[`` or ``\\(`` cannot make parsing quadratic.
+* Mixed numbers ``1\\frac{1}{2}`` mean one and a half (math-verify reads a product).
+
+Example:
+    >>> fast_compare(r"\\frac{1}{2}", "0.5")
+    <OutcomeStatus.CORRECT: 'correct'>
+    >>> fast_compare("(1, 2]", "(1, 2)")
+    <OutcomeStatus.INCORRECT: 'incorrect'>
+    >>> fast_compare("42", "9^{9^{9^{9}}}")
+    <OutcomeStatus.INCORRECT: 'incorrect'>
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from fractions import Fraction
+from typing import Any
+
+from .core import OutcomeStatus
+
+__all__ = ["MAX_PARSE_CHARS", "compare", "fast_compare", "is_pathological"]
+
+CORRECT = OutcomeStatus.CORRECT
+INCORRECT = OutcomeStatus.INCORRECT
+
+#: Longest answer handed to math-verify's parser; longer ones are judged without it.
+MAX_PARSE_CHARS = 1_000
+#: Integers with more digits than this are compared as digit strings, never converted to int.
+_BIG_INT_DIGITS = 4_000
+#: Longest answer :func:`fast_compare` reads as a simple value.
+_MAX_VALUE_CHARS = 200
+#: A prediction needing a number with more digits than this is pathological.
+_MAX_DIGITS = 100_000
+#: Deepest bracket nesting a sensible final answer has.
+_MAX_DEPTH = 30
+#: Absolute difference below which decimals are left to math-verify's 6-decimal rounding rule.
+_DECIMAL_SLACK = Fraction(2, 10**6)
+
+# -- normalisation ----------------------------------------------------------------------------
+
+_SPACING = re.compile(r"\\(?:left|right|displaystyle|textstyle|limits)(?![A-Za-z])|\\[,;:! ]|~")
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree(?![A-Za-z])")
+_EULER = re.compile(r"\\(?:mathrm|text|textrm|operatorname)\{\s*e\s*\}")
+_TRAILING_UNIT = re.compile(r"^(.*?[\d}.])\s*\\(?:text|textrm|mbox|mathrm)\{\s*[A-Za-z][^{}]{0,40}\}$")
+_WORD_UNIT = re.compile(r"^([+-]?[\d.,]*\d)\s+(?!(?:or|and|to)\b)[A-Za-z][A-Za-z ./^2-3]{0,30}$")
+_CHOICE = re.compile(r"^\(?\\?(?:text|textbf|mathrm)?\{?\(?([A-Ea-e])\)?\}?\)?$")
+_WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mbox|mathbf)\{([^{}]*)\}$")
+
+
+def _normalise(answer: str) -> str:
+    """A canonical spelling: no spacing commands, ``\\frac`` for its variants, no degrees."""
+    text = answer.strip().replace("\u2212", "-").replace("\\$", "").replace("$", "")
+    text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\%", "%")
+    text = text.replace("{,}", ",")
+    text = _SPACING.sub(" ", text)
+    text = _DEGREES.sub("", text)
+    text = _EULER.sub("e", text)
+    text = text.strip().rstrip(".").strip()
+    while text.startswith(("\\boxed{", "\\fbox{")):  # a box inside the extracted answer
+        opening = text.find("{")
+        content, end = _braced(text, opening)
+        if content is None or end != len(text):
+            break
+        text = content.strip()
+    unit = _TRAILING_UNIT.match(text)
+    if unit:
+        text = unit.group(1).strip()
+    unit = _WORD_UNIT.match(text)
+    if unit:
+        text = unit.group(1)
+    choice = _CHOICE.match(text)
+    if choice and ("(" in text or "{" in text):
+        text = choice.group(1)
+    return text
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+# -- screening --------------------------------------------------------------------------------
+
+
+def is_pathological(answer: str) -> bool:
+    """Whether an answer would cost a symbolic engine unbounded time or memory.
+
+    The rule: an answer is pathological when it is longer than :data:`MAX_PARSE_CHARS`
+    characters (digits-only integers excepted), contains control characters or binary junk,
+    nests brackets deeper than 30 levels, or needs a number with more than 100,000 digits
+    (a power tower like ``9^{9^{9^{9}}}``, ``10^{10^{6}}``, a factorial of more than 10,000 or
+    a factorial of a factorial). When the gold is a simple value, :func:`fast_compare` calls
+    such a prediction incorrect without parsing it: a final answer that can only be evaluated
+    with astronomical numbers is not a usable answer, even in the rare case where it might
+    simplify to the gold.
+
+    Example:
+        >>> is_pathological("9^{9^{9^{9}}}"), is_pathological("2^{10}"), is_pathological("2006!")
+        (True, False, False)
+    """
+    if len(answer) > MAX_PARSE_CHARS and not _plain_int(answer):
+        return True
+    if any(ord(c) < 32 and c not in "\n\t\r" for c in answer) or "\ufffd" in answer:
+        return True
+    depth = 0
+    for char in answer:
+        if char in "{([":
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return True
+        elif char in "})]":
+            depth -= 1
+    return _has_huge_power(answer) or _has_huge_factorial(answer)
+
+
+def _has_huge_power(text: str) -> bool:
+    at = text.find("^")
+    while at >= 0:
+        if _power_digits(text, at) > _MAX_DIGITS:
+            return True
+        at = text.find("^", at + 1)
+    return False
+
+
+def _power_digits(text: str, caret: int) -> float:
+    """Estimated digits of the power whose ``^`` is at ``caret`` (0 when unknown and small)."""
+    exponent_text = _exponent(text, caret + 1)[0]
+    if exponent_text is None:
+        return 0.0
+    if _value_digits(exponent_text) > 300:  # an exponent of more than 300 digits
+        return math.inf
+    exponent = _literal_value(exponent_text)
+    if exponent is None:
+        inner = exponent_text.find("^")
+        if inner >= 0 and "^" in exponent_text[inner + 1 :]:
+            return math.inf  # a tower of height three or more with unknown parts
+        return 0.0
+    base = _number_before(text, caret)
+    if base is None:
+        base = 10.0  # an unknown base: assume a moderate one
+    if abs(base) <= 1:
+        return 0.0
+    return float(exponent) * math.log10(abs(base))
+
+
+def _value_digits(text: str) -> float:
+    """Digits of the value of a small literal expression: an integer or a power of integers."""
+    caret = text.find("^")
+    if caret < 0:
+        value = _literal_value(text)
+        return 0.0 if value is None else float(len(str(abs(value))))
+    return _power_digits(text, caret)
+
+
+def _literal_value(text: str) -> int | None:
+    """The value of ``text`` when it is an integer or a power of integers (up to 300 digits)."""
+    text = text.strip()
+    if text.startswith("{") and _braced(text, 0)[1] == len(text):
+        text = text[1:-1].strip()
+    if _SMALL_INT.fullmatch(text):
+        return int(text)
+    caret = text.find("^")
+    if caret <= 0 or not _SMALL_INT.fullmatch(text[:caret].strip()):
+        return None
+    exponent_text, end = _exponent(text, caret + 1)
+    if exponent_text is None or end != len(text):
+        return None
+    power = _literal_value(exponent_text)
+    base = int(text[:caret])
+    if power is None or power < 0 or power * math.log10(max(abs(base), 2)) > 300:
+        return None
+    return base**power
+
+
+_SMALL_INT = re.compile(r"-?\d{1,300}")
+
+
+def _number_before(text: str, at: int) -> float | None:
+    end = at
+    while end > 0 and text[end - 1] in " }":
+        end -= 1
+    start = end
+    while start > 0 and text[start - 1].isdigit():
+        start -= 1
+    if start == end or end - start > 300:
+        return None
+    return float(text[start:end])
+
+
+def _exponent(text: str, at: int) -> tuple[str | None, int]:
+    """The braced group or single character starting at ``at`` (TeX reads ``2^10`` as 2^1 0)."""
+    while at < len(text) and text[at] == " ":
+        at += 1
+    if at >= len(text):
+        return None, at
+    if text[at] == "{":
+        return _braced(text, at)
+    return text[at], at + 1
+
+
+def _braced(text: str, at: int) -> tuple[str | None, int]:
+    """Content and end index of the ``{...}`` group opening at ``at`` (None when unclosed)."""
+    depth = 0
+    for end in range(at, min(len(text), at + MAX_PARSE_CHARS)):
+        if text[end] == "{":
+            depth += 1
+        elif text[end] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[at + 1 : end], end + 1
+    return None, at
+
+
+def _has_huge_factorial(text: str) -> bool:
+    at = text.find("!")
+    while at >= 0:
+        before = text[:at].rstrip()
+        if before.endswith((")", "}")):
+            inner = before[max(0, len(before) - 200) :]
+            if "!" in inner or "^" in inner:
+                return True  # the factorial of a factorial or of a power
+        else:
+            start = len(before)
+            while start > 0 and before[start - 1].isdigit():
+                start -= 1
+            digits = before[start:]
+            if digits and (len(digits) > 5 or int(digits) > 10_000):
+                return True
+        at = text.find("!", at + 1)
+    return False
+
+
+# -- simple values ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Num:
+    """``coef * atom``: atom ``""`` (a rational), ``"pi"``, ``"sqrtN"`` (N square-free), ``"inf"``."""
+
+    coef: Fraction
+    atom: str = ""
+    decimal: bool = False  #: written with a decimal point (math-verify rounds floats to 6 places)
+    percent: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class _Group:
+    """A tuple, interval or set: ``kind`` is ``"set"``, ``"bare"`` or the two brackets."""
+
+    kind: str
+    items: tuple[_Num, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Text:
+    words: str
+
+
+_Value = _Num | _Group | _Text
+
+_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_SCIENTIFIC = re.compile(
+    r"(\d+(?:\.\d+)?)(?:(?:\\times|\\cdot|\*|×)10\^(?:\{([+-]?\d{1,3})\}|(\d))|[eE]([+-]?\d{1,3}))"
+)
+_SQRT = re.compile(r"\\sqrt(?:\{(\d{1,6})\}|(\d))")
+_TEXT = re.compile(r"[A-Za-z][A-Za-z' \-]*[A-Za-z]")
+_COMMANDS = re.compile(r"\\[A-Za-z]+")
+
+
+def _value(text: str) -> _Value | None:
+    """Read a normalised answer as a simple value, or None when it is anything else."""
+    if not text or len(text) > _MAX_VALUE_CHARS:
+        return None
+    group = _group(text)
+    if group is not None:
+        return group
+    number = _number(_squeeze(text))
+    if number is not None:
+        return number
+    return _text(text)
+
+
+def _text(text: str) -> _Text | None:
+    wrapped = _WRAPPER.match(text)
+    if wrapped:
+        text = wrapped.group(1).strip()
+    elif "\\" in text:
+        return None
+    if not _TEXT.fullmatch(text) or sum(c.isalpha() for c in text) < 3:
+        return None
+    return _Text(" ".join(text.lower().replace("-", " ").split()))
+
+
+def _number(text: str) -> _Num | None:
+    """A signed number, fraction, mixed number, percentage, or rational multiple of an atom."""
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1]
+    sign = 1
+    while text[:1] in ("-", "+"):
+        sign = -sign if text[0] == "-" else sign
+        text = text[1:]
+    value = _fraction(text)
+    if value is None:
+        return None
+    if value.atom == "inf" and percent:
+        return None
+    return dataclasses.replace(value, coef=sign * value.coef, percent=percent)
+
+
+def _fraction(text: str) -> _Num | None:
+    if text.startswith("\\frac"):
+        parts = _frac_parts(text, 5)
+        if parts is not None and parts[2] == len(text):
+            return _divide(_product(parts[0]), _product(parts[1]))
+    mixed = re.match(r"\d{1,12}(?=\\frac)", text)
+    if mixed:
+        whole = int(mixed.group())
+        parts = _frac_parts(text, mixed.end() + 5)
+        if parts and parts[2] == len(text) and parts[0].isdigit() and parts[1].isdigit():
+            small = _divide(_product(parts[0]), _product(parts[1]))
+            if small is not None and small.coef < 1:
+                return _Num(whole + small.coef)
+        return None
+    if text.count("/") == 1:
+        top, bottom = text.split("/")
+        if top.startswith("(") and top.endswith(")"):
+            top = top[1:-1]
+        if bottom.startswith("(") and bottom.endswith(")"):
+            bottom = bottom[1:-1]
+        return _divide(_product(top), _product(bottom))
+    return _product(text)
+
+
+def _frac_parts(text: str, at: int) -> tuple[str, str, int] | None:
+    """Numerator, denominator and end index of the ``\\frac`` arguments starting at ``at``."""
+    args = []
+    for _ in range(2):
+        if at >= len(text):
+            return None
+        if text[at] == "{":
+            content, at = _braced(text, at)
+            if content is None:
+                return None
+            args.append(content)
+        elif text[at].isalnum():
+            args.append(text[at])
+            at += 1
+        else:
+            return None
+    return args[0], args[1], at
+
+
+def _divide(top: _Num | None, bottom: _Num | None) -> _Num | None:
+    if top is None or bottom is None or bottom.coef == 0 or "inf" in (top.atom, bottom.atom):
+        return None
+    decimal = top.decimal or bottom.decimal
+    if bottom.atom == "":
+        return _Num(top.coef / bottom.coef, top.atom, decimal)
+    if top.atom == bottom.atom:
+        return _Num(top.coef / bottom.coef, "", decimal)
+    if top.atom == "" and bottom.atom.startswith("sqrt"):
+        radicand = int(bottom.atom[4:])
+        return _Num(top.coef / (bottom.coef * radicand), bottom.atom, decimal)
+    return None
+
+
+def _product(text: str) -> _Num | None:
+    """``[number][\\cdot]atom`` or a plain number; also a braced or parenthesised one."""
+    while len(text) > 2 and text[0] + text[-1] in ("{}", "()"):
+        text = text[1:-1]
+    if text[:1] == "-":
+        inner = _product(text[1:])
+        return None if inner is None else dataclasses.replace(inner, coef=-inner.coef)
+    if "^" in text and not _SCIENTIFIC.fullmatch(text):
+        power = _literal_value(text)
+        return None if power is None else _Num(Fraction(power))
+    if text in ("\\infty", "\\inf", "∞"):
+        return _Num(Fraction(1), "inf")
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
+    scientific = _SCIENTIFIC.fullmatch(text)
+    if scientific:
+        mantissa, exponent = scientific.group(1), next(g for g in scientific.groups()[1:] if g)
+        return _Num(Fraction(mantissa) * Fraction(10) ** int(exponent), "", "." in mantissa)
+    lead = _NUMBER.match(text)
+    coef, decimal = Fraction(1), False
+    if lead:
+        if len(lead.group()) > _BIG_INT_DIGITS:
+            return None
+        coef, decimal = Fraction(lead.group()), "." in lead.group()
+        text = text[lead.end() :]
+        if not text:
+            return _Num(coef, "", decimal)
+        for times in ("\\cdot", "\\times", "*"):
+            if text.startswith(times):
+                text = text[len(times) :]
+                break
+    if text == "\\pi" or text == "π":
+        return _Num(coef, "pi", decimal)
+    root = _SQRT.fullmatch(text)
+    if root:
+        outside, inside = _split_square(int(root.group(1) or root.group(2)))
+        atom = "" if inside == 1 else f"sqrt{inside}"
+        return _Num(coef * outside, atom, decimal)
+    return None
+
+
+def _split_square(n: int) -> tuple[int, int]:
+    """``n = outside**2 * inside`` with ``inside`` square-free (n up to 10**6)."""
+    outside, inside, k = 1, n, 2
+    while k * k <= inside:
+        while inside % (k * k) == 0:
+            inside //= k * k
+            outside *= k
+        k += 1
+    return outside, inside
+
+
+_OPENERS = {"(": ")", "[": "]"}
+
+
+def _group(text: str) -> _Group | None:
+    """A bracketed or bare comma-separated list of simple numbers."""
+    squeezed = _squeeze(text)
+    if squeezed.startswith("\\{") and squeezed.endswith("\\}"):
+        kind, inner = "set", squeezed[2:-2]
+    elif squeezed[:1] in "([" and squeezed[-1:] in ")]":
+        kind, inner = squeezed[0] + squeezed[-1], squeezed[1:-1]
+        if not _encloses(squeezed):
+            return None
+    elif "," in squeezed and not _THOUSANDS.fullmatch(squeezed.lstrip("-")):
+        kind, inner = "bare", squeezed
+    else:
+        return None
+    parts = _split_top(inner, ",")
+    if parts is None or not all(parts):
+        return None
+    items = []
+    for part in parts:
+        number = _number(part)
+        if number is None or number.percent:
+            return None
+        items.append(number)
+    if kind != "bare" and kind != "set" and len(items) < 2:
+        return None  # "(5)" is a parenthesised number, not a tuple
+    return _Group(kind, tuple(items))
+
+
+def _encloses(text: str) -> bool:
+    """Whether the first bracket of ``text`` closes only at its last character."""
+    depth = 0
+    for at, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0 and at != len(text) - 1:
+                return False
+    return depth == 0
+
+
+def _split_top(text: str, separator: str) -> list[str] | None:
+    """Split at ``separator`` outside brackets; None when brackets do not balance."""
+    parts, depth, start = [], 0, 0
+    for at, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif char == separator and depth == 0:
+            parts.append(text[start:at])
+            start = at + 1
+    if depth != 0:
+        return None
+    parts.append(text[start:])
+    return parts
+
+
+# -- comparing simple values ------------------------------------------------------------------
+
+
+def _compare_values(gold: _Value, pred: _Value) -> OutcomeStatus | None:
+    if isinstance(gold, _Num) and isinstance(pred, _Num):
+        return _compare_numbers(gold, pred)
+    if isinstance(gold, _Group) and isinstance(pred, _Group):
+        return _compare_groups(gold, pred)
+    if isinstance(gold, _Text) and isinstance(pred, _Text):
+        return CORRECT if gold.words == pred.words else INCORRECT
+    if isinstance(gold, _Num) and isinstance(pred, _Group) and len(pred.items) > 1:
+        return INCORRECT
+    if isinstance(gold, _Group) and isinstance(pred, _Num) and len(gold.items) > 1:
+        return INCORRECT
+    return None
+
+
+def _compare_numbers(gold: _Num, pred: _Num) -> OutcomeStatus | None:
+    if gold.percent == pred.percent:
+        return _compare_plain(gold, pred)
+    # math-verify accepts a percentage written with or without its percent sign
+    marked, other = (gold, pred) if gold.percent else (pred, gold)
+    plain = dataclasses.replace(marked, percent=False)
+    verdicts = {
+        _compare_plain(plain, other),
+        _compare_plain(dataclasses.replace(plain, coef=plain.coef / 100, decimal=True), other),
+    }
+    if CORRECT in verdicts:
+        return CORRECT
+    return INCORRECT if verdicts == {INCORRECT} else None
+
+
+def _compare_plain(gold: _Num, pred: _Num) -> OutcomeStatus | None:
+    if gold.atom == pred.atom:
+        if gold.coef == pred.coef:
+            return CORRECT
+        if gold.atom == "inf" or not (gold.decimal or pred.decimal):
+            return INCORRECT
+        return INCORRECT if abs(gold.coef - pred.coef) * _atom_size(gold.atom) > _DECIMAL_SLACK else None
+    if "inf" in (gold.atom, pred.atom):
+        return INCORRECT
+    if not (gold.decimal or pred.decimal):
+        return INCORRECT  # distinct exact atoms: pi and square-free roots are irrational
+    difference = abs(_approx(gold) - _approx(pred))
+    magnitude = max(abs(_approx(gold)), abs(_approx(pred)))
+    if magnitude < 1e9 and difference > 1e-5:
+        return INCORRECT
+    return None
+
+
+def _atom_size(atom: str) -> float:
+    return 1.0 if atom in ("", "inf") else 3.0 if atom == "pi" else math.sqrt(int(atom[4:]))
+
+
+def _approx(number: _Num) -> float:
+    try:
+        return float(number.coef) * _atom_size(number.atom)
+    except OverflowError:
+        return math.inf
+
+
+def _compare_groups(gold: _Group, pred: _Group) -> OutcomeStatus | None:
+    unordered = {"set", "bare"}
+    if gold.kind in unordered and pred.kind in unordered:
+        return _compare_unordered(gold.items, pred.items)
+    if gold.kind in unordered or pred.kind in unordered:
+        return None  # math-verify's own mixing rules decide these
+    if gold.kind != pred.kind:
+        both_intervals = len(gold.items) == len(pred.items) == 2
+        return INCORRECT if both_intervals else None
+    if len(gold.items) != len(pred.items):
+        return INCORRECT
+    verdicts = [_compare_plain(g, p) for g, p in zip(gold.items, pred.items)]
+    if INCORRECT in verdicts:
+        return INCORRECT
+    return CORRECT if all(v is CORRECT for v in verdicts) else None
+
+
+def _compare_unordered(gold: tuple[_Num, ...], pred: tuple[_Num, ...]) -> OutcomeStatus | None:
+    gold_keys = {(n.coef, n.atom) for n in gold}
+    pred_keys = {(n.coef, n.atom) for n in pred}
+    if gold_keys == pred_keys:
+        return CORRECT
+    if any(n.decimal for n in gold + pred):
+        return None
+    return INCORRECT
+
+
+# -- equations --------------------------------------------------------------------------------
+
+#: Signs of several answers ("x = 2 or x = 3", "a = 1, b = 2"): not one equation chain.
+_SEVERAL = re.compile(r"[,;]|\\(?:text|mbox|textrm|quad|qquad)(?![A-Za-z])|\b(?:or|and)\b")
+_RELATION = re.compile(r"[<>]|!=|\\(?:le|ge|ne|neq|leq|geq|lt|gt|approx|in|subset|pm|mp)(?![A-Za-z])")
+_CONSTANT_COMMANDS = frozenset(
+    {"\\pi", "\\sqrt", "\\frac", "\\cdot", "\\times", "\\infty", "\\circ", "\\cdots", "\\ldots",
+     "\\dots", "\\div", "\\log", "\\ln", "\\sin", "\\cos", "\\tan", "\\exp"}
+)
+
+
+def _sides(text: str) -> list[str]:
+    """The sides of an equation chain ``a = b = c`` (one side when there is no ``=``)."""
+    if "=" not in text or _RELATION.search(text) or _SEVERAL.search(text):
+        return [text]
+    parts = _split_top(text, "=")
+    if parts is None or len(parts) < 2 or not all(p.strip() for p in parts):
+        return [text]
+    return [p.strip() for p in parts]
+
+
+def _is_label(side: str) -> bool:
+    """Whether an equation's side names the unknown (``x``, ``m+n``, ``f(2)``, ``\\theta``)."""
+    names = _COMMANDS.findall(side)
+    if any(name not in _CONSTANT_COMMANDS for name in names):
+        return True  # a Greek letter or similar name
+    rest = _COMMANDS.sub("", side)
+    return any(c.isascii() and c.isalpha() for c in rest) and rest.strip() not in ("e", "i")
+
+
+def _value_sides(text: str) -> tuple[str, list[str]]:
+    """Split off leading label sides: ``"x = y = 3"`` gives ``("x=y", ["3"])``."""
+    sides = _sides(text)
+    labels = []
+    while len(sides) > 1 and _is_label(sides[0]):
+        labels.append(_squeeze(sides.pop(0)))
+    return "=".join(labels), sides
+
+
+# -- the public checks ------------------------------------------------------------------------
+
+
+def _plain_int(text: str) -> str | None:
+    """Canonical digits (with sign) of an integer literal of any length, else None."""
+    body = text.strip()
+    sign = ""
+    if body[:1] in ("-", "+"):
+        sign, body = ("-" if body[0] == "-" else ""), body[1:].lstrip()
+    if not body.isdigit() or not body.isascii():
+        return None
+    body = body.lstrip("0") or "0"
+    return ("" if body == "0" else sign) + body
+
+
+def fast_compare(gold: str, pred: str) -> OutcomeStatus | None:
+    """Decide ``pred == gold`` cheaply, or return ``None`` when the full check is needed.
+
+    Decides: equal spellings after normalisation; integers of any length (by digits); numbers,
+    fractions, mixed numbers, percentages, scientific notation and rational multiples of
+    ``\\pi`` or of a square root (exactly; decimals within math-verify's 6-decimal rounding
+    are left to it); tuples and intervals (ordered, brackets must match), sets (unordered);
+    text answers (case, spacing and ``\\text{}`` ignored); ``x = 3`` style answers. Screens
+    pathological predictions (:func:`is_pathological`) as incorrect when the gold is simple.
+
+    Args:
+        gold: the gold answer (see :func:`rlsp_rewards.answers.gold_answer`).
+        pred: the extracted predicted answer.
+
+    Returns:
+        ``CORRECT``, ``INCORRECT``, or ``None`` when undecided. Never raises.
+
+    Example:
+        >>> fast_compare("50\\\\%", "0.5"), fast_compare("x = 3", "3")
+        (<OutcomeStatus.CORRECT: 'correct'>, <OutcomeStatus.CORRECT: 'correct'>)
+        >>> fast_compare(r"\\frac{\\sqrt{2}}{2}", r"\\sin(\\pi/4)") is None
+        True
+    """
+    try:
+        return _fast_compare(gold, pred)
+    except Exception:  # a cheap path must never fail the caller; the full check decides
+        return None
+
+
+def _fast_compare(gold: str, pred: str) -> OutcomeStatus | None:
+    if not isinstance(gold, str) or not isinstance(pred, str):
+        return None
+    gold_digits, pred_digits = _plain_int(gold), _plain_int(pred)
+    if gold_digits is not None and pred_digits is not None:
+        return CORRECT if gold_digits == pred_digits else INCORRECT
+    if gold_digits is None and len(gold) > MAX_PARSE_CHARS:
+        return None  # an unusual gold: left to the full check
+    gold_label, gold_sides = _value_sides(gold_digits or _normalise(gold))
+    if len(gold_sides) > 1:
+        return None  # the gold is an equation such as 2x + 3y = 6
+    if gold_digits is not None:
+        small = len(gold_digits) < _BIG_INT_DIGITS
+        gold_value: _Value | None = _Num(Fraction(gold_digits)) if small else None
+    else:
+        gold_value = _value(gold_sides[0])
+    simple = gold_value is not None or gold_digits is not None
+    if is_pathological(pred):
+        return INCORRECT if simple else None
+    pred_text = _normalise(pred)
+    if gold_label == "" and _squeeze(gold_sides[0]) == _squeeze(pred_text) and pred_text:
+        return CORRECT
+    pred_label, pred_sides = _value_sides(pred_text)
+    if not simple or (gold_label and pred_label and gold_label != pred_label):
+        return None
+    verdicts = []
+    for side in pred_sides:
+        side_digits = _plain_int(side)
+        if gold_digits is not None and side_digits is not None:
+            verdicts.append(CORRECT if side_digits == gold_digits else INCORRECT)
+            continue
+        side_value = _value(side)
+        if gold_value is None or side_value is None:
+            verdicts.append(None)
+        else:
+            verdicts.append(_compare_values(gold_value, side_value))
+    if INCORRECT in verdicts:
+        return INCORRECT
+    return CORRECT if all(v is CORRECT for v in verdicts) else None
+
+
+def compare(gold: str, pred: str) -> OutcomeStatus:
+    """The full check: :func:`fast_compare`, then math-verify with gold first.
+
+    Meant to run in a worker process whose deadline the caller enforces: math-verify's own
+    signal-based timeouts are disabled, so a hard case may take long. Only the bounded, cleaned
+    answers are parsed (math-verify's LaTeX grammar; no ``parse_expr``).
+
+    Args:
+        gold: the gold answer.
+        pred: the extracted predicted answer.
+
+    Returns:
+        ``CORRECT``, ``INCORRECT``, or ``GOLD_UNPARSEABLE`` when math-verify cannot read the
+        gold (and the fast path could not decide).
+
+    Example:
+        >>> compare("42", "41 = 42"), compare(r"\\frac{\\sqrt{2}}{2}", r"\\frac{1}{\\sqrt{2}}")
+        (<OutcomeStatus.INCORRECT: 'incorrect'>, <OutcomeStatus.CORRECT: 'correct'>)
+    """
+    quick = fast_compare(gold, pred)
+    if quick is not None:
+        return quick
+    if not isinstance(gold, str) or not isinstance(pred, str):
+        return INCORRECT
+    if _big_int_inside(gold) or _big_int_inside(pred) or is_pathological(pred):
+        return INCORRECT  # not decidable by digits above, and too big to parse
+    gold_parsed = _parse(gold)
+    if not gold_parsed:
+        return OutcomeStatus.GOLD_UNPARSEABLE
+    gold_label, gold_sides = _value_sides(_normalise(gold))
+    if len(gold_sides) > 1 or gold_label:
+        return CORRECT if _verify(gold_parsed, _parse(pred)) else INCORRECT
+    _, sides = _value_sides(_normalise(pred))
+    if len(sides) == 1:
+        return CORRECT if _verify(gold_parsed, _parse(sides[0])) else INCORRECT
+    # a chain "a = b = c" with no label: every side that parses must equal the gold
+    checked = 0
+    for side in sides:
+        parsed = _parse(side)
+        if not _has_expression(parsed):
+            continue
+        if not _verify(gold_parsed, parsed):
+            return INCORRECT
+        checked += 1
+    return CORRECT if checked and _has_expression(_parse(sides[-1])) else INCORRECT
+
+
+def _big_int_inside(text: str) -> bool:
+    run = 0
+    for char in text:
+        run = run + 1 if char.isdigit() else 0
+        if run > _BIG_INT_DIGITS:
+            return True
+    return False
+
+
+# -- math-verify --------------------------------------------------------------------------------
+
+
+def _math_verify() -> Any:
+    """Import math-verify lazily, quieting its warning that its own timeouts are off."""
+    import logging
+
+    import math_verify
+
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    return math_verify
+
+
+def _for_parser(answer: str) -> str:
+    """The answer as math-verify should see it: cleaned, bounded, inside one ``\\boxed{}``."""
+    text = answer[:MAX_PARSE_CHARS]
+    for delimiter in ("\\[", "\\]", "\\(", "\\)", "$"):
+        text = text.replace(delimiter, " ")
+    text = _EULER.sub("e", text).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    text = text.replace("\u2212", "-")
+    return "\\boxed{" + text.strip() + "}"
+
+
+def _parse(answer: str) -> list[Any]:
+    math_verify = _math_verify()
+    config = [math_verify.LatexExtractionConfig(boxed_match_priority=0)]
+    try:
+        return math_verify.parse(_for_parser(answer), config, parsing_timeout=None)
+    except Exception:
+        return []
+
+
+def _has_expression(parsed: list[Any]) -> bool:
+    return any(not isinstance(item, str) for item in parsed)
+
+
+def _verify(gold: list[Any], pred: list[Any]) -> bool:
+    if not pred:
+        return False
+    math_verify = _math_verify()
+    try:
+        same = math_verify.verify(gold, pred, timeout_seconds=None)
+    except Exception:
+        return False
+    return same and not _numbers_differ(gold, pred)
+
+
+def _numbers_differ(gold: list[Any], pred: list[Any]) -> bool:
+    """Whether two exact numbers math-verify called equal differ relatively (1/2004! vs 1/2006!).
+
+    math-verify evaluates ``gold - pred`` to 15 digits and chops tiny results to zero, so any
+    two very small (or the difference of two very large) exact numbers look equal. We re-check
+    exact numbers (no floats, no percentages) with a relative tolerance.
+    """
+    import sympy
+
+    first = next((g for g in gold if isinstance(g, sympy.Basic)), None)
+    second = next((p for p in pred if isinstance(p, sympy.Basic)), None)
+    if first is None or second is None:
+        return False
+    for expr in (first, second):
+        if not expr.is_number or expr.atoms(sympy.Float) or expr.has(sympy.UnevaluatedExpr):
+            return False
+    try:
+        a, b = first.evalf(30), second.evalf(30)
+        scale = max(abs(a), abs(b))
+        if scale == 0 or not (scale.is_finite and a.is_real and b.is_real):
+            return False
+        return bool(abs(a - b) > scale * sympy.Float("1e-12"))
+    except Exception:
+        return False
