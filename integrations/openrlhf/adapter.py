@@ -1,0 +1,221 @@
+"""OpenRLHF's ``reward_func(queries, prompts, labels)`` built on an rlsp-rewards reward.
+
+:class:`OpenRLHFReward` turns OpenRLHF's three lists into :class:`~rlsp_rewards.core.Sample`
+objects (response split from the query, gold read from a string or dict label), scores them
+with the wrapped reward, and returns what OpenRLHF consumes: ``rewards`` (the reward's total, or
+pure correctness in evaluation mode), ``scores`` (0/1 correctness, used by dynamic filtering)
+and ``extra_logs`` (every numeric key of :class:`~rlsp_rewards.core.RewardResult`).
+
+The same object serves the file adapter (``__call__``: float32 torch tensors) and the HTTP
+server's ``/get_reward`` (:meth:`OpenRLHFReward.score_lists`: plain lists). It never raises
+while scoring: a failure is logged at WARNING and every sample gets the reward's error score
+with ``error`` = 1.
+
+Example:
+    >>> from rlsp_rewards.length import LengthExploration
+    >>> adapter = OpenRLHFReward(LengthExploration())
+    >>> out = adapter.score_lists(["Q: 2+2?<|im_start|>assistant\\n4<|im_end|>"], None, ["4"])
+    >>> sorted(out) == ["extra_logs", "rewards", "scores"] and len(out["rewards"]) == 1
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rlsp_rewards.core import NUMERIC_KEYS, Reward, RewardResult, Sample
+from rlsp_rewards.errors import ConfigError
+
+from .settings import AdapterSettings, settings_from_env, split_settings
+from .split import split_response
+
+__all__ = ["OpenRLHFReward"]
+
+logger = logging.getLogger("rlsp_rewards.openrlhf")
+
+#: The ``data_source`` given to samples scored through OpenRLHF.
+DATA_SOURCE = "openrlhf"
+
+
+class OpenRLHFReward:
+    """OpenRLHF's reward function: ``reward_func(queries, prompts, labels) -> dict``.
+
+    Args:
+        reward: the reward to apply; the ``paper`` preset of
+            :class:`~rlsp_rewards.combine.RlspReward` when ``None``.
+        settings: how labels and the evaluation switch are read.
+
+    Example:
+        >>> from rlsp_rewards.length import LengthExploration
+        >>> OpenRLHFReward(LengthExploration(), AdapterSettings(label_key="gold")).settings.label_key
+        'gold'
+    """
+
+    def __init__(self, reward: Reward | None = None, settings: AdapterSettings | None = None):
+        if reward is None:
+            from rlsp_rewards.combine import RlspReward
+
+            reward = RlspReward()
+        self.reward = reward
+        self.settings = settings or AdapterSettings()
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> OpenRLHFReward:
+        """Build from flat settings: the adapter's plus :class:`RlspReward`'s.
+
+        Raises:
+            ConfigError: naming the bad setting and the known ones.
+
+        Example:
+            >>> OpenRLHFReward.from_settings({"preset": "guarded", "eval_mode": True}).settings.eval_mode
+            True
+        """
+        from rlsp_rewards.combine import RlspReward
+
+        adapter_settings, reward_settings = split_settings(settings)
+        try:
+            reward = RlspReward(**reward_settings)
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (adapter settings: label_key, eval_mode)") from None
+        return cls(reward, adapter_settings)
+
+    @classmethod
+    def from_env(cls) -> OpenRLHFReward:
+        """Build from ``RLSP_REWARD_CONFIG`` (inline JSON or a JSON/YAML/TOML path).
+
+        Raises:
+            ConfigError: when the variable or the file it names holds invalid settings.
+        """
+        return cls.from_settings(settings_from_env())
+
+    # -- turning OpenRLHF's lists into samples -------------------------------------------------
+
+    def samples(
+        self, queries: Any, prompts: Any, labels: Any
+    ) -> tuple[list[Sample], list[bool]]:
+        """One sample per query, plus whether each asks for evaluation mode.
+
+        Missing or short ``prompts``/``labels`` are read as ``None``.
+
+        Example:
+            >>> from rlsp_rewards.length import LengthExploration
+            >>> adapter = OpenRLHFReward(LengthExploration())
+            >>> samples, evals = adapter.samples(["P: x</s>"], ["P:"], [{"answer": "7", "eval_mode": True}])
+            >>> samples[0].response, samples[0].gold, evals
+            (' x', '7', [True])
+        """
+        queries, prompts, labels = _as_list(queries), _as_list(prompts), _as_list(labels)
+        samples, evals = [], []
+        for i, query in enumerate(queries):
+            prompt = prompts[i] if i < len(prompts) else None
+            prompt = None if prompt is None else _text(prompt)
+            label = labels[i] if i < len(labels) else None
+            gold, wants_eval = self._read_label(label)
+            samples.append(
+                Sample(
+                    response=split_response(_text(query), prompt),
+                    gold=gold,
+                    data_source=DATA_SOURCE,
+                    prompt=prompt,
+                )
+            )
+            evals.append(self.settings.eval_mode or wants_eval)
+        return samples, evals
+
+    def _read_label(self, label: Any) -> tuple[Any, bool]:
+        if isinstance(label, Mapping):
+            return label.get(self.settings.label_key), bool(label.get("eval_mode", False))
+        return label, False
+
+    # -- scoring --------------------------------------------------------------------------------
+
+    def score_lists(self, queries: Any, prompts: Any, labels: Any) -> dict[str, Any]:
+        """Score a batch; plain lists (``/get_reward``'s response body). Never raises.
+
+        Example:
+            >>> from rlsp_rewards.length import LengthExploration
+            >>> OpenRLHFReward(LengthExploration()).score_lists([], [], [])["rewards"]
+            []
+        """
+        try:
+            samples, evals = self.samples(queries, prompts, labels)
+            results = self.reward.score_batch(samples)
+            if len(results) != len(samples):
+                raise RuntimeError(f"{len(results)} results for {len(samples)} samples")
+        except Exception as exc:  # the contract: never raise into the trainer
+            return self._fallback(len(_as_list(queries)), exc)
+        return self.payload(results, evals)
+
+    async def ascore_lists(self, queries: Any, prompts: Any, labels: Any) -> dict[str, Any]:
+        """Async twin of :meth:`score_lists` on the reward's async path. Never raises."""
+        import asyncio
+
+        try:
+            samples, evals = self.samples(queries, prompts, labels)
+            results = await asyncio.gather(*(self.reward.asafe_score(s) for s in samples))
+        except Exception as exc:
+            return self._fallback(len(_as_list(queries)), exc)
+        return self.payload(list(results), evals)
+
+    def payload(self, results: Sequence[RewardResult], evals: Sequence[bool]) -> dict[str, Any]:
+        """OpenRLHF's response shape from per-sample results (lists of floats).
+
+        Example:
+            >>> from rlsp_rewards.length import LengthExploration
+            >>> out = OpenRLHFReward(LengthExploration()).payload([RewardResult(score=0.3, acc=1.0)], [True])
+            >>> out["rewards"], out["scores"], out["extra_logs"]["score"]
+            ([1.0], [1.0], [0.3])
+        """
+        rows = [r.to_dict() for r in results]
+        return {
+            "rewards": [row["acc"] if ev else row["score"] for row, ev in zip(rows, evals)],
+            "scores": [row["acc"] for row in rows],
+            "extra_logs": {key: [row[key] for row in rows] for key in NUMERIC_KEYS},
+        }
+
+    def _fallback(self, size: int, exc: BaseException) -> dict[str, Any]:
+        logger.warning(
+            "OpenRLHF reward failed on a batch of %d: %s: %s", size, type(exc).__name__, str(exc)[:200]
+        )
+        failed = RewardResult(score=self.reward.error_score, error=1.0)
+        return self.payload([failed] * size, [False] * size)
+
+    def __call__(self, queries: Any, prompts: Any, labels: Any) -> dict[str, Any]:
+        """OpenRLHF's call: float32 1-D tensors of ``len(queries)``. Never raises."""
+        import torch
+
+        out = self.score_lists(queries, prompts, labels)
+        return {
+            "rewards": torch.tensor(out["rewards"], dtype=torch.float32),
+            "scores": torch.tensor(out["scores"], dtype=torch.float32),
+            "extra_logs": {
+                key: torch.tensor(values, dtype=torch.float32)
+                for key, values in out["extra_logs"].items()
+            },
+        }
+
+    def __repr__(self) -> str:
+        return f"OpenRLHFReward({self.reward!r}, {self.settings!r})"
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes, Mapping)):
+        return [value]
+    try:
+        return list(value)
+    except TypeError:
+        return [value]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    return str(value)

@@ -1,0 +1,409 @@
+"""The HTTP reward server: OpenRLHF's ``/get_reward`` protocol and a batch JSON API.
+
+Routes:
+    * ``POST /get_reward``: OpenRLHF's protocol, body ``{"query": [...], "prompts": [...],
+      "labels": [...]}``, answer ``{"rewards": [...], "scores": [...], "extra_logs": {k: [...]}}``.
+      Point ``--reward.remote_url http://host:port/get_reward`` at it (a comma-separated list
+      of several servers is used round-robin).
+    * ``POST /v1/score``: our batch API (:class:`ScoreRequest` -> :class:`ScoreResponse`), one
+      result with the fixed keys per sample; schemas on the ``/docs`` page.
+    * ``GET /health`` and ``GET /metrics`` (Prometheus).
+
+Scoring never runs on the event loop: ``/get_reward`` awaits the reward's async path and
+``/v1/score`` runs the batch path in a thread; math verification happens in the killable
+worker processes. A gate in front of the app answers before any work is done: 401 without the
+token (bearer, or the password of HTTP basic auth, which OpenRLHF's client sends when the URL
+is ``http://user:TOKEN@host/get_reward``), 413 as soon as the body passes ``max_body_bytes``
+(counted while reading), and 503 with ``Retry-After`` when ``max_in_flight`` scoring requests
+are already admitted.
+
+Example:
+    >>> from fastapi.testclient import TestClient
+    >>> from rlsp_rewards.length import LengthExploration
+    >>> client = TestClient(create_app(LengthExploration()))
+    >>> client.get("/health").json()["status"]
+    'ok'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import os
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from .core import NUMERIC_KEYS, Reward, Sample
+from .errors import ConfigError
+from .server_metrics import ServerMetrics
+
+__all__ = [
+    "TOKEN_ENV",
+    "OpenRLHFRequest",
+    "OpenRLHFResponse",
+    "SampleResult",
+    "ScoreRequest",
+    "ScoreResponse",
+    "ScoreSample",
+    "create_app",
+    "serve",
+]
+
+logger = logging.getLogger("rlsp_rewards.server")
+
+#: The environment variable read for the bearer token when ``token`` is not given.
+TOKEN_ENV = "RLSP_SERVER_TOKEN"
+#: Routes that score, and so pass the token, size and concurrency checks.
+SCORING_ROUTES = frozenset({"/get_reward", "/v1/score"})
+ROUTES = SCORING_ROUTES | {"/health", "/metrics", "/docs", "/openapi.json"}
+
+ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
+
+
+# -- schemas --------------------------------------------------------------------------------------
+
+
+class OpenRLHFRequest(BaseModel):
+    """OpenRLHF's request body: parallel lists, one entry per sample."""
+
+    query: list[str] = Field(description="prompt + response, decoded with special tokens kept")
+    prompts: list[str | None] | None = Field(None, description="the templated prompts")
+    labels: list[Any] | None = Field(None, description="the dataset's label: a string or a dict")
+
+    @model_validator(mode="after")
+    def _same_lengths(self) -> OpenRLHFRequest:
+        for name in ("prompts", "labels"):
+            values = getattr(self, name)
+            if values is not None and len(values) != len(self.query):
+                raise ValueError(f"{name} has {len(values)} entries, query has {len(self.query)}")
+        return self
+
+
+class OpenRLHFResponse(BaseModel):
+    """OpenRLHF's response body: ``rewards``, 0/1 ``scores``, and numeric ``extra_logs``."""
+
+    rewards: list[float]
+    scores: list[float]
+    extra_logs: dict[str, list[float]]
+
+
+class ScoreSample(BaseModel):
+    """One sample for ``/v1/score``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response: str = Field(description="the model's response only (no prompt)")
+    gold: Any = Field(None, description="the reference answer or worked solution")
+    prompt: str | None = Field(None, description="the problem, for the judge")
+    response_tokens: int | None = Field(None, ge=0, description="exact response token count")
+    data_source: str = ""
+
+
+class ScoreRequest(BaseModel):
+    """The ``/v1/score`` request: samples and optional per-request reward settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    samples: list[ScoreSample]
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description='reward settings for this request, e.g. {"preset": "guarded"}'
+    )
+
+
+#: One result with the fixed keys (:data:`~rlsp_rewards.core.RESULT_KEYS`).
+SampleResult = create_model(  # built from the key list so the schema cannot drift from it
+    "SampleResult",
+    __config__=ConfigDict(extra="forbid"),
+    **{key: (float, ...) for key in NUMERIC_KEYS},
+    pred=(str, ""),
+)
+
+
+class ScoreResponse(BaseModel):
+    """The ``/v1/score`` response: one :data:`SampleResult` per sample, in order."""
+
+    results: list[SampleResult]  # type: ignore[valid-type]
+
+
+# -- the app --------------------------------------------------------------------------------------
+
+
+def create_app(
+    reward: Reward | None = None,
+    *,
+    adapter_settings: Any = None,
+    token: str | None = None,
+    max_body_bytes: int = 8 * 1024 * 1024,
+    max_in_flight: int = 512,
+    retry_after_s: int = 1,
+) -> FastAPI:
+    """The reward server's ASGI app.
+
+    Args:
+        reward: the reward to serve; the ``paper`` preset of RlspReward when ``None``.
+        adapter_settings: an :class:`~rlsp_rewards.integrations.openrlhf.AdapterSettings`
+            (label key, evaluation mode) for ``/get_reward``.
+        token: require ``Authorization: Bearer <token>`` (or basic auth with it as the
+            password) on the scoring routes; ``None`` reads ``RLSP_SERVER_TOKEN``, ``""`` = off.
+        max_body_bytes: larger request bodies get 413.
+        max_in_flight: scoring requests admitted at once; more get 503 + ``Retry-After``.
+        retry_after_s: the ``Retry-After`` value, seconds.
+
+    Raises:
+        ConfigError: when a limit is not positive.
+
+    Example:
+        >>> from rlsp_rewards.length import LengthExploration
+        >>> create_app(LengthExploration(), max_in_flight=8).title
+        'rlsp-rewards'
+    """
+    from . import __version__
+    from .integrations.openrlhf.adapter import OpenRLHFReward
+
+    for name, value in (("max_body_bytes", max_body_bytes), ("max_in_flight", max_in_flight)):
+        if value < 1:
+            raise ConfigError(f"{name} must be >= 1, got {value}")
+    adapter = OpenRLHFReward(reward, adapter_settings)
+    metrics = ServerMetrics()
+    if token is None:
+        token = os.environ.get(TOKEN_ENV, "")
+
+    app = FastAPI(
+        title="rlsp-rewards",
+        version=__version__,
+        description="RLSP rewards over HTTP: OpenRLHF's /get_reward and a batch API.",
+    )
+    app.state.adapter = adapter
+    app.state.metrics = metrics
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+
+    @app.post("/get_reward", response_model=OpenRLHFResponse)
+    async def get_reward(body: OpenRLHFRequest) -> dict[str, Any]:
+        """Score samples in OpenRLHF's protocol (``--reward.remote_url .../get_reward``)."""
+        samples, evals = adapter.samples(body.query, body.prompts, body.labels)
+        results = await asyncio.gather(*(adapter.reward.asafe_score(s) for s in samples))
+        metrics.observe_results(results)
+        return adapter.payload(results, evals)
+
+    @app.post("/v1/score", response_model=ScoreResponse)
+    async def score(body: ScoreRequest) -> dict[str, Any]:
+        """Score a batch of samples; one result with the fixed keys per sample."""
+        try:
+            scorer = adapter.reward.with_settings(**body.settings)
+        except ConfigError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        samples = [Sample(**item.model_dump()) for item in body.samples]
+        results = await asyncio.to_thread(scorer.score_batch, samples)
+        metrics.observe_results(results)
+        return {"results": [r.to_dict() for r in results]}
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        """Liveness: ``{"status": "ok", ...}`` with the reward being served."""
+        return {"status": "ok", "version": __version__, "reward": repr(adapter.reward)}
+
+    @app.get("/metrics")
+    async def prometheus_metrics() -> Response:
+        """Prometheus exposition of requests, latency, outcome statuses and worker pools."""
+        body, content_type = metrics.render()
+        return Response(content=body, media_type=content_type)
+
+    app.add_middleware(
+        _Gate,
+        metrics=metrics,
+        token=token,
+        max_body_bytes=max_body_bytes,
+        max_in_flight=max_in_flight,
+        retry_after_s=retry_after_s,
+    )
+    return app
+
+
+class _Gate:
+    """Pure ASGI: metrics, auth (401), size limit while reading (413), admission (503)."""
+
+    def __init__(
+        self, app: ASGIApp, *, metrics: ServerMetrics, token: str, max_body_bytes: int,
+        max_in_flight: int, retry_after_s: int,
+    ) -> None:
+        self.inner = app
+        self.metrics = metrics
+        self.token = token
+        self.max_body_bytes = max_body_bytes
+        self.max_in_flight = max_in_flight
+        self.retry_after_s = retry_after_s
+        self.in_flight = 0  # touched only on the event loop thread
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        route = path if path in ROUTES else "other"
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_recording(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            if path in SCORING_ROUTES:
+                await self._scoring(scope, receive, send_recording)
+            else:
+                await self.inner(scope, receive, send_recording)
+        finally:
+            self.metrics.observe_request(route, status["code"], time.perf_counter() - started)
+
+    async def _scoring(self, scope: dict, receive: Any, send: Any) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if self.token and not self._authorized(headers.get("authorization", "")):
+            await _reply(send, 401, "missing or wrong token: send 'Authorization: Bearer <token>'",
+                         {"www-authenticate": 'Bearer realm="rlsp-rewards"'})
+            return
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _reply(send, 413, f"request body over the {self.max_body_bytes}-byte limit")
+            return
+        if self.in_flight >= self.max_in_flight:
+            await _reply(send, 503, f"server busy: {self.in_flight} requests in flight, retry later",
+                         {"retry-after": str(self.retry_after_s)})
+            return
+        self.in_flight += 1
+        self.metrics.in_flight.inc()
+        try:
+            body = await self._read_body(receive)
+            if body is None:
+                await _reply(send, 413, f"request body over the {self.max_body_bytes}-byte limit")
+                return
+            await self.inner(scope, _replay(body, receive), send)
+        finally:
+            self.in_flight -= 1
+            self.metrics.in_flight.dec()
+
+    def _authorized(self, header: str) -> bool:
+        scheme, _, credentials = header.partition(" ")
+        scheme = scheme.lower()
+        if scheme == "bearer":
+            offered = credentials.strip()
+        elif scheme == "basic":  # aiohttp sends http://user:TOKEN@host URLs this way
+            try:
+                offered = base64.b64decode(credentials.strip(), validate=True).decode().partition(":")[2]
+            except (binascii.Error, UnicodeDecodeError):
+                return False
+        else:
+            return False
+        return secrets.compare_digest(offered.encode(), self.token.encode())
+
+    async def _read_body(self, receive: Any) -> bytes | None:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return b"".join(chunks)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """422 with one readable line per problem; never echoes the (possibly binary) input."""
+    problems = []
+    for error in getattr(exc, "errors", list)():
+        where = ".".join(str(part) for part in error.get("loc", ()))
+        message = str(error.get("msg", "invalid"))
+        if error.get("type") == "model_attributes_type" and tuple(error.get("loc", ())) == ("body",):
+            message = "the body must be a JSON object sent with 'Content-Type: application/json'"
+        problems.append(f"{where}: {message}")
+    return JSONResponse(status_code=422, content={"detail": problems or ["invalid request"]})
+
+
+def _replay(body: bytes, receive: Any) -> Callable[[], Awaitable[dict]]:
+    sent = False
+
+    async def replay() -> dict:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: wait for a disconnect as usual
+
+    return replay
+
+
+async def _reply(send: Any, code: int, detail: str, headers: Mapping[str, str] | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw_headers += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": code, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# -- running it -----------------------------------------------------------------------------------
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    settings: Mapping[str, Any] | None = None,
+    token: str | None = None,
+    max_body_bytes: int = 8 * 1024 * 1024,
+    max_in_flight: int = 512,
+    log_level: str = "info",
+    access_log: bool = False,
+    graceful_timeout_s: int = 30,
+) -> None:
+    """Build the reward from flat settings and serve it with uvicorn until SIGINT/SIGTERM.
+
+    On shutdown uvicorn stops accepting connections and lets admitted requests finish (up to
+    ``graceful_timeout_s``).
+
+    Args:
+        host: interface to bind (``0.0.0.0`` for every interface).
+        port: TCP port.
+        settings: flat settings as in ``RLSP_REWARD_CONFIG``: RlspReward's (``preset``,
+            ``alpha``, ``C``, ``workers``...) plus ``label_key`` and ``eval_mode``.
+        token, max_body_bytes, max_in_flight: see :func:`create_app`.
+        log_level: uvicorn's log level.
+        access_log: log every request (off by default: training sends thousands per step).
+        graceful_timeout_s: how long shutdown waits for requests in flight.
+
+    Raises:
+        ConfigError: for invalid settings, before the port is bound.
+    """
+    import uvicorn
+
+    from .integrations.openrlhf.adapter import OpenRLHFReward
+
+    adapter = OpenRLHFReward.from_settings(settings or {})
+    app = create_app(
+        adapter.reward,
+        adapter_settings=adapter.settings,
+        token=token,
+        max_body_bytes=max_body_bytes,
+        max_in_flight=max_in_flight,
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log,
+        timeout_graceful_shutdown=graceful_timeout_s,
+    )
