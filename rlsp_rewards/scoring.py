@@ -1,0 +1,514 @@
+"""Offline scoring of a rollouts file: stream rows, score them in chunks, write JSONL, summarise.
+
+A rollouts file is JSONL (one JSON object per line) or parquet. Rows are read lazily, scored
+``chunk_size`` at a time through the reward's batch path, and written out as they are done, so
+memory stays flat however large the file is: only one chunk and a fixed-size random sample of
+the results (for percentiles and plots) are ever held.
+
+Every input row appears in the output, in input order, with the fields it came with plus:
+
+* ``line``: its 1-based line number (row number for parquet; blank lines are not rows);
+* ``reward``: the reward's result dict (:data:`~rlsp_rewards.core.RESULT_KEYS`), or
+* ``skipped``: why it could not be scored (invalid JSON, a missing field...).
+
+With ``resume=True`` the rows already in the output are kept (and counted in the summary), a
+half-written last line is cut off, and scoring goes on after the last line written.
+
+Example:
+    >>> import json, pathlib, tempfile
+    >>> from rlsp_rewards.length import LengthExploration
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "in.jsonl").write_text('{"response": "ok", "gold": "1"}\\nnot json\\n')
+    >>> summary = score_file(folder / "in.jsonl", LengthExploration(), out=folder / "out.jsonl")
+    >>> summary.rows, summary.scored, summary.skipped
+    (2, 1, 1)
+    >>> json.loads((folder / "out.jsonl").read_text().splitlines()[1])["skipped"][:12]
+    'invalid JSON'
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .core import NUMERIC_KEYS, LengthSource, RewardResult, Sample
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+__all__ = [
+    "FieldMap",
+    "Row",
+    "Summary",
+    "count_rows",
+    "parse_settings",
+    "read_rows",
+    "score_file",
+    "summary_tables",
+]
+
+#: The status flags of a result, reported as counts and rates.
+STATUS_KEYS: tuple[str, ...] = ("no_answer", "gold_unparseable", "timeout", "error", "judge_failed")
+#: The emergent-behaviour counts of a result.
+BEHAVIOUR_KEYS: tuple[str, ...] = ("backtracking", "verification", "alternatives")
+#: The reward components, in the order tables and plots show them.
+COMPONENT_KEYS: tuple[str, ...] = ("score", "outcome", "length_term", "judge_grade")
+#: The keys kept per row in the summary's random sample (percentiles, plots).
+SAMPLED_KEYS: tuple[str, ...] = (*COMPONENT_KEYS, "length", "effective_length")
+
+_MISSING = object()
+
+
+class BatchReward(Protocol):
+    """Anything with the batch path of :class:`~rlsp_rewards.core.Reward`."""
+
+    def score_batch(self, samples: Sequence[Sample]) -> list[RewardResult]: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldMap:
+    """Which field of a row holds what; dotted names reach into nested objects.
+
+    Example:
+        >>> fields = FieldMap(gold="reward_model.ground_truth")
+        >>> fields.get({"reward_model": {"ground_truth": 7}}, "gold")
+        7
+    """
+
+    response: str = "response"
+    gold: str = "gold"
+    prompt: str = "prompt"  #: optional in rows
+    data_source: str = "data_source"  #: optional in rows
+    tokens: str = "response_tokens"  #: optional in rows: an exact response token count
+
+    def get(self, row: Mapping[str, Any], role: str) -> Any:
+        """The value of the field mapped to ``role``, or a private sentinel when missing."""
+        value: Any = row
+        for part in getattr(self, role).split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return _MISSING
+            value = value[part]
+        return value
+
+    def sample(self, row: Mapping[str, Any]) -> Sample | str:
+        """The row as a :class:`Sample`, or the reason it cannot be scored.
+
+        Example:
+            >>> FieldMap().sample({"gold": "1"})
+            "missing field 'response'"
+        """
+        for role in ("response", "gold"):
+            if self.get(row, role) is _MISSING:
+                return f"missing field {getattr(self, role)!r}"
+        optional = {role: self.get(row, role) for role in ("prompt", "data_source", "tokens")}
+        optional = {k: (None if v is _MISSING else v) for k, v in optional.items()}
+        extra = row.get("extra_info")
+        return Sample.from_call(
+            data_source=optional["data_source"],
+            solution_str=self.get(row, "response"),
+            ground_truth=self.get(row, "gold"),
+            extra_info=extra if isinstance(extra, Mapping) else None,
+            prompt=_prompt_text(optional["prompt"]),
+            response_tokens=optional["tokens"],
+        )
+
+
+def _prompt_text(prompt: Any) -> str | None:
+    """A prompt as text; chat messages (verl's parquet ``prompt`` column) are joined."""
+    if isinstance(prompt, list):
+        return "\n".join(
+            str(m.get("content", "")) if isinstance(m, Mapping) else str(m) for m in prompt
+        )
+    return prompt
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One input row: its line number, its fields, or why it could not be read.
+
+    Example:
+        >>> Row(3, None, "invalid JSON").data is None
+        True
+    """
+
+    line: int
+    data: dict[str, Any] | None
+    problem: str | None = None
+    raw: str = ""  #: the start of an unreadable line, kept in the output for inspection
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+def read_rows(path: str | os.PathLike[str]) -> Iterator[Row]:
+    """Stream the rows of a JSONL or parquet file, never holding more than a small batch.
+
+    Raises:
+        ConfigError: when the file does not exist.
+        DependencyError: for parquet without pyarrow.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.jsonl"
+        >>> _ = path.write_text('{"a": 1}\\n\\n[2]\\n')
+        >>> [(r.line, r.problem) for r in read_rows(path)]
+        [(1, None), (3, 'not a JSON object (a list)')]
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"input file {str(path)!r} does not exist (give a .jsonl or .parquet)")
+    if _is_parquet(path):
+        yield from _read_parquet(path)
+        return
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, text in enumerate(lines, start=1):
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                yield Row(number, None, f"invalid JSON: {exc}", text[:200])
+                continue
+            if isinstance(data, dict):
+                yield Row(number, data)
+            else:
+                yield Row(number, None, f"not a JSON object (a {type(data).__name__})", text[:200])
+
+
+def _read_parquet(path: Path) -> Iterator[Row]:
+    from .errors import require
+
+    require("pyarrow", "parquet")
+    import pyarrow.parquet as pq
+
+    number = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=512):
+        for data in batch.to_pylist():
+            number += 1
+            yield Row(number, data)
+
+
+def count_rows(path: str | os.PathLike[str]) -> int:
+    """How many rows :func:`read_rows` will yield (for a progress bar); reads in blocks.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.jsonl"
+        >>> _ = path.write_text('{"a": 1}\\n\\n{"a": 2}')
+        >>> count_rows(path)
+        2
+    """
+    path = Path(path)
+    if _is_parquet(path):
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        return sum(1 for text in lines if text.strip())
+
+
+def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings as settings; values are read as JSON when they parse, else text.
+
+    Raises:
+        ConfigError: for a pair without ``=``.
+
+    Example:
+        >>> parse_settings(["C=500", "exploration=judge", "repetition_ngram=null"])
+        {'C': 500, 'exploration': 'judge', 'repetition_ngram': None}
+    """
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"a setting must look like KEY=VALUE (e.g. C=500), got {pair!r}")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        settings[key.strip()] = value
+    return settings
+
+
+# -- the summary ------------------------------------------------------------------------------
+
+
+class Summary:
+    """Running totals over scored rows; memory is bounded by ``sample_size``.
+
+    Means, rates and counts are exact; percentiles and plots use a uniform random sample of at
+    most ``sample_size`` rows (reservoir sampling, seeded, so runs are repeatable).
+
+    Example:
+        >>> s = Summary()
+        >>> s.add(RewardResult(score=1.0, acc=1.0, length=10.0).to_dict())
+        >>> s.skip(2, "missing field 'gold'")
+        >>> s.rows, s.mean("acc"), s.percentile("length", 50)
+        (2, 1.0, 10.0)
+    """
+
+    def __init__(self, sample_size: int = 10_000) -> None:
+        self.scored = 0
+        self.skipped = 0
+        self.skip_reasons: collections.Counter[str] = collections.Counter()
+        self.first_skips: list[tuple[int, str]] = []
+        self.sums = dict.fromkeys(NUMERIC_KEYS, 0.0)
+        self.nonzero = dict.fromkeys(NUMERIC_KEYS, 0)
+        self.length_sources: collections.Counter[str] = collections.Counter()
+        self.sample: list[dict[str, float]] = []
+        self.sample_size = sample_size
+        self.scored_now = 0  #: rows scored by this run (not resumed)
+        self.seconds = 0.0  #: time spent scoring in this run
+        self._random = random.Random(0)
+
+    @property
+    def rows(self) -> int:
+        """Every row seen, scored or skipped."""
+        return self.scored + self.skipped
+
+    def add(self, result: Mapping[str, Any]) -> None:
+        """Count one scored row's result dict."""
+        self.scored += 1
+        for key in NUMERIC_KEYS:
+            value = float(result.get(key, 0.0))
+            self.sums[key] += value
+            self.nonzero[key] += value != 0.0
+        source = int(result.get("length_source", 0))
+        self.length_sources[LengthSource(source).name.lower() if source in (0, 1, 2) else "?"] += 1
+        kept = {key: float(result.get(key, 0.0)) for key in SAMPLED_KEYS}
+        if len(self.sample) < self.sample_size:
+            self.sample.append(kept)
+        else:
+            slot = self._random.randrange(self.scored)
+            if slot < self.sample_size:
+                self.sample[slot] = kept
+
+    def skip(self, line: int, reason: str) -> None:
+        """Count one row that could not be scored."""
+        self.skipped += 1
+        self.skip_reasons[reason.split(":")[0]] += 1
+        if len(self.first_skips) < 10:
+            self.first_skips.append((line, reason))
+
+    def mean(self, key: str) -> float:
+        """The exact mean of a numeric key over scored rows (0 when none)."""
+        return self.sums[key] / self.scored if self.scored else 0.0
+
+    def rate(self, key: str) -> float:
+        """The fraction of scored rows where ``key`` is not 0."""
+        return self.nonzero[key] / self.scored if self.scored else 0.0
+
+    def percentile(self, key: str, q: float) -> float:
+        """The ``q``-th percentile (0-100) of a sampled key, nearest-rank."""
+        values = sorted(row[key] for row in self.sample)
+        if not values:
+            return 0.0
+        rank = max(0, math.ceil(q / 100 * len(values)) - 1)
+        return values[min(rank, len(values) - 1)]
+
+    @property
+    def judge_used(self) -> bool:
+        """True when any row carries a judge grade or a judge failure."""
+        return self.nonzero["judge_grade"] > 0 or self.nonzero["judge_failed"] > 0
+
+    @property
+    def samples_per_s(self) -> float:
+        """Scoring throughput of this run."""
+        return self.scored_now / self.seconds if self.seconds > 0 else 0.0
+
+
+# -- scoring a file ---------------------------------------------------------------------------
+
+
+def score_file(
+    path: str | os.PathLike[str],
+    reward: BatchReward,
+    out: str | os.PathLike[str] | None = None,
+    fields: FieldMap = FieldMap(),
+    resume: bool = False,
+    chunk_size: int = 512,
+    on_progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Score every row of ``path`` with ``reward``, write them to ``out``, return the summary.
+
+    Args:
+        path: the rollouts, ``.jsonl`` or ``.parquet``.
+        reward: a reward with ``score_batch`` (e.g. :class:`~rlsp_rewards.combine.RlspReward`).
+        out: the scored JSONL to write (None: only summarise).
+        fields: which row fields hold the response, gold, prompt...
+        resume: keep the rows already in ``out`` and score only the rest.
+        chunk_size: rows per ``score_batch`` call.
+        on_progress: called with the number of rows just handled (resumed rows included).
+
+    Returns:
+        The :class:`Summary` of every row, resumed ones included.
+
+    Raises:
+        ConfigError: for a missing input, ``resume`` without ``out``, or a bad chunk size.
+    """
+    if chunk_size < 1:
+        raise ConfigError(f"chunk_size must be >= 1 (e.g. 512), got {chunk_size}")
+    if resume and out is None:
+        raise ConfigError("--resume needs --out: it skips the rows already written there")
+    summary = Summary()
+    done = _resume(Path(out), summary) if resume and out is not None else 0
+    if done and on_progress:
+        on_progress(summary.rows)
+    writer = None
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        writer = open(out, "a" if resume else "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        chunk: list[Row] = []
+        for row in read_rows(path):
+            if row.line <= done:
+                continue
+            chunk.append(row)
+            if len(chunk) >= chunk_size:
+                _score_chunk(chunk, reward, fields, summary, writer, on_progress)
+                chunk = []
+        if chunk:
+            _score_chunk(chunk, reward, fields, summary, writer, on_progress)
+    finally:
+        if writer is not None:
+            writer.close()
+    return summary
+
+
+def _score_chunk(
+    chunk: list[Row],
+    reward: BatchReward,
+    fields: FieldMap,
+    summary: Summary,
+    writer: Any,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    samples: list[Sample] = []
+    reasons: list[str | None] = []
+    for row in chunk:
+        made = fields.sample(row.data) if row.data is not None else (row.problem or "unreadable")
+        if isinstance(made, Sample):
+            samples.append(made)
+            reasons.append(None)
+        else:
+            reasons.append(made)
+    start = time.perf_counter()
+    results = iter(reward.score_batch(samples) if samples else [])
+    summary.seconds += time.perf_counter() - start
+    summary.scored_now += len(samples)
+    lines = []
+    for row, reason in zip(chunk, reasons, strict=True):
+        record: dict[str, Any] = dict(row.data) if row.data is not None else {"raw": row.raw}
+        record["line"] = row.line
+        if reason is None:
+            result = next(results).to_dict()
+            record["reward"] = result
+            summary.add(result)
+        else:
+            record["skipped"] = reason
+            summary.skip(row.line, reason)
+        lines.append(json.dumps(record, ensure_ascii=False, default=str))
+    if writer is not None:
+        writer.write("\n".join(lines) + "\n")
+        writer.flush()
+    if on_progress:
+        on_progress(len(chunk))
+
+
+def _resume(out: Path, summary: Summary) -> int:
+    """Count the rows already in ``out``, cut a half-written last line; the last line number."""
+    if not out.is_file():
+        return 0
+    last = 0
+    keep = 0  # bytes of complete, readable lines
+    with out.open("rb") as lines:
+        for raw in lines:
+            try:
+                record = json.loads(raw)
+                line = int(record["line"])
+            except (ValueError, KeyError, TypeError):
+                break
+            if not raw.endswith(b"\n"):
+                break
+            keep += len(raw)
+            last = max(last, line)
+            if isinstance(record.get("reward"), dict):
+                summary.add(record["reward"])
+            else:
+                summary.skip(line, str(record.get("skipped", "unreadable")))
+    if keep < out.stat().st_size:
+        with out.open("r+b") as handle:
+            handle.truncate(keep)
+    return last
+
+
+# -- tables -----------------------------------------------------------------------------------
+
+
+def summary_tables(summary: Summary, title: str = "") -> list[Table]:
+    """Rich tables: overview, reward components, length, behaviours, statuses.
+
+    Example:
+        >>> s = Summary()
+        >>> s.add(RewardResult(score=0.5, acc=1.0, length=120.0).to_dict())
+        >>> [t.title for t in summary_tables(s)]
+        ['Overview', 'Reward components', 'Response length', 'Behaviours', 'Statuses']
+    """
+    from rich.table import Table
+
+    def table(name: str, *columns: str) -> Table:
+        t = Table(title=f"{title}{name}", title_justify="left", show_edge=False)
+        for i, column in enumerate(columns):
+            t.add_column(column, justify="left" if i == 0 else "right")
+        return t
+
+    overview = table("Overview", "", "value")
+    overview.add_row("rows", f"{summary.rows}")
+    overview.add_row("scored", f"{summary.scored}")
+    overview.add_row("skipped (not scorable)", f"{summary.skipped}")
+    overview.add_row("accuracy (acc)", f"{summary.mean('acc'):.3f}")
+    overview.add_row("mean score", f"{summary.mean('score'):.3f}")
+    if summary.scored_now:
+        overview.add_row(
+            "throughput", f"{summary.samples_per_s:,.1f} samples/s ({summary.seconds:.2f} s)"
+        )
+
+    components = table("Reward components", "component", "mean", "p10", "p50", "p90")
+    for key in COMPONENT_KEYS:
+        if key == "judge_grade" and not summary.judge_used:
+            continue
+        components.add_row(
+            key, f"{summary.mean(key):.3f}",
+            *(f"{summary.percentile(key, q):.3f}" for q in (10, 50, 90)),
+        )
+
+    length = table("Response length", "", "value")
+    sources = ", ".join(f"{name} {n}" for name, n in summary.length_sources.most_common())
+    length.add_row("source", sources or "-")
+    length.add_row("mean", f"{summary.mean('length'):.1f}")
+    for q in (10, 50, 90, 99):
+        length.add_row(f"p{q}", f"{summary.percentile('length', q):.0f}")
+    length.add_row("max", f"{summary.percentile('length', 100):.0f}")
+    length.add_row("mean effective length", f"{summary.mean('effective_length'):.1f}")
+    length.add_row("mean repetition", f"{summary.mean('repetition'):.3f}")
+
+    behaviours = table("Behaviours", "behaviour", "mean count", "responses with it")
+    for key in BEHAVIOUR_KEYS:
+        behaviours.add_row(key, f"{summary.mean(key):.2f}", f"{summary.rate(key):.1%}")
+
+    statuses = table("Statuses", "status", "count", "rate")
+    for key in STATUS_KEYS:
+        statuses.add_row(key, f"{summary.nonzero[key]}", f"{summary.rate(key):.1%}")
+    for reason, n in summary.skip_reasons.most_common():
+        statuses.add_row(f"skipped: {reason}", f"{n}", f"{n / max(summary.rows, 1):.1%}")
+    return [overview, components, length, behaviours, statuses]
