@@ -68,7 +68,7 @@ _DECIMAL_SLACK = Fraction(2, 10**6)
 
 # -- normalisation ----------------------------------------------------------------------------
 
-_SPACING = re.compile(r"\\(?:left|right|displaystyle|textstyle|limits)(?![A-Za-z])|\\[,;:! ]|~")
+_SPACING = re.compile(r"(?<!\\)\\(?:left|right|displaystyle|textstyle|limits)(?![A-Za-z])|(?<!\\)\\[,;:! ]|~")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree(?![A-Za-z])")
 _EULER = re.compile(r"\\(?:mathrm|text|textrm|operatorname)\{\s*e\s*\}")
 _TRAILING_UNIT = re.compile(r"^(.*?[\d}.])\s*\\(?:text|textrm|mbox|mathrm)\{\s*[A-Za-z][^{}]{0,40}\}$")
@@ -285,7 +285,23 @@ class _Text:
     words: str
 
 
-_Value = _Num | _Group | _Text
+@dataclasses.dataclass(frozen=True)
+class _Letter:
+    """A single capital letter: a multiple-choice option (or a named point)."""
+
+    letter: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Based:
+    """A numeral with an optional base subscript, ``1011_2``; math-verify ignores the base."""
+
+    digits: str
+    base: str
+
+
+_Value = _Num | _Group | _Text | _Letter | _Based
+_BASED = re.compile(r"([0-9A-Za-z]{1,64})(?:_\{?(\d{1,2})\}?)")
 
 _NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -304,10 +320,21 @@ def _value(text: str) -> _Value | None:
     group = _group(text)
     if group is not None:
         return group
-    number = _number(_squeeze(text))
+    squeezed = _squeeze(text)
+    number = _number(squeezed)
     if number is not None:
         return number
+    if len(squeezed) == 1 and "A" <= squeezed <= "Z":
+        return _Letter(squeezed)
+    based = _BASED.fullmatch(squeezed)
+    if based and _is_numeral(based.group(1), int(based.group(2))):
+        return _Based(based.group(1).upper().lstrip("0") or "0", based.group(2))
     return _text(text)
+
+
+def _is_numeral(digits: str, base: int) -> bool:
+    """Whether ``digits`` are valid in ``base`` (so ``x_1`` is a variable, not a numeral)."""
+    return 2 <= base <= 36 and all(int(c, 36) < base for c in digits)
 
 
 def _text(text: str) -> _Text | None:
@@ -323,6 +350,8 @@ def _text(text: str) -> _Text | None:
 
 def _number(text: str) -> _Num | None:
     """A signed number, fraction, mixed number, percentage, or rational multiple of an atom."""
+    while text[:1] in "({" and len(text) > 2 and _encloses(text):
+        text = text[1:-1]
     percent = text.endswith("%")
     if percent:
         text = text[:-1]
@@ -343,6 +372,12 @@ def _fraction(text: str) -> _Num | None:
         parts = _frac_parts(text, 5)
         if parts is not None and parts[2] == len(text):
             return _divide(_product(parts[0]), _product(parts[1]))
+        if parts is not None:  # \frac34\pi: a fraction times an atom
+            ratio = _divide(_product(parts[0]), _product(parts[1]))
+            atom = _product(text[parts[2] :])
+            if ratio is not None and atom is not None and ratio.atom == "" and atom.coef == 1:
+                return dataclasses.replace(atom, coef=ratio.coef, decimal=ratio.decimal)
+            return None
     mixed = re.match(r"\d{1,12}(?=\\frac)", text)
     if mixed:
         whole = int(mixed.group())
@@ -519,10 +554,24 @@ def _compare_values(gold: _Value, pred: _Value) -> OutcomeStatus | None:
         return _compare_groups(gold, pred)
     if isinstance(gold, _Text) and isinstance(pred, _Text):
         return CORRECT if gold.words == pred.words else INCORRECT
+    if isinstance(gold, _Letter) and isinstance(pred, _Letter):
+        return CORRECT if gold == pred else INCORRECT
+    if isinstance(gold, _Based):
+        return _compare_based(gold, pred)
     if isinstance(gold, _Num) and isinstance(pred, _Group) and len(pred.items) > 1:
         return INCORRECT
     if isinstance(gold, _Group) and isinstance(pred, _Num) and len(gold.items) > 1:
         return INCORRECT
+    return None
+
+
+def _compare_based(gold: _Based, pred: _Value) -> OutcomeStatus | None:
+    """Same digits (and the same base, when the prediction names one) or wrong."""
+    if isinstance(pred, _Based):
+        return CORRECT if pred == gold else INCORRECT
+    if isinstance(pred, _Num) and pred.atom == "" and not pred.decimal and not pred.percent:
+        if pred.coef.denominator == 1 and pred.coef >= 0:
+            return CORRECT if str(pred.coef.numerator) == gold.digits else INCORRECT
     return None
 
 
@@ -554,7 +603,7 @@ def _compare_plain(gold: _Num, pred: _Num) -> OutcomeStatus | None:
         return INCORRECT  # distinct exact atoms: pi and square-free roots are irrational
     difference = abs(_approx(gold) - _approx(pred))
     magnitude = max(abs(_approx(gold)), abs(_approx(pred)))
-    if magnitude < 1e9 and difference > 1e-5:
+    if magnitude < 1e6 and difference > 3e-6:  # beyond math-verify's 6-decimal rounding
         return INCORRECT
     return None
 
