@@ -11,13 +11,21 @@ Example:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from . import __version__
 
 app = typer.Typer(
     name="rlsp-rewards",
-    help="RLSP rewards for RL post-training: score, serve, check and benchmark.",
+    help=(
+        "RLSP rewards for RL post-training with verl and OpenRLHF: score, serve, check, bench."
+        "\n\n[bold]Examples[/bold] (each command has its own --help):"
+        "\n\n  rlsp-rewards demo --preset guarded"
+        "\n\n  rlsp-rewards score runs.jsonl -o scored.jsonl --plot run.png"
+        "\n\n  rlsp-rewards check mypkg.rewards:my_reward --framework openrlhf"
+    ),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
@@ -80,6 +88,146 @@ def openrlhf_path() -> None:
     from .integrations.openrlhf import adapter_file
 
     typer.echo(str(adapter_file()))
+
+
+_PRESET_HELP = "Reward preset: paper (the paper's formula), reference (the authors' code), guarded."
+_JUDGE_URL_HELP = (
+    "OpenAI-compatible endpoint (e.g. http://127.0.0.1:8001/v1) of an LLM judge; "
+    "turns on the judge exploration term."
+)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    """Print a build-time error (bad setting, missing file or dependency); exit code 2."""
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+@app.command()
+def demo(
+    preset: str = typer.Option("paper", help=_PRESET_HELP),
+    judge_url: str = typer.Option(None, help=_JUDGE_URL_HELP),
+    judge_model: str = typer.Option(None, help="The judge's model name."),
+    out: Path = typer.Option(None, "--out", "-o", help="Also write the scored rows to this JSONL."),
+    compare: bool = typer.Option(
+        True, "--compare/--no-compare", help="Also score with all three presets side by side."
+    ),
+) -> None:
+    """Score the shipped sample rollouts (207 responses to 41 problems) offline; show results.
+
+    Prints accuracy, reward components, lengths, behaviours, statuses and timing.
+
+    Then one response of each kind, and the three presets side by side.
+
+    [bold]Example:[/bold] rlsp-rewards demo --preset guarded
+    """
+    from rich.console import Console
+
+    from .demo import run_demo
+    from .errors import RlspRewardsError
+
+    try:
+        run_demo(Console(), preset, judge_url, judge_model, out, compare)
+    except RlspRewardsError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def score(
+    input_path: Path = typer.Argument(
+        ..., metavar="IN", help="Rollouts: a .jsonl or .parquet file."
+    ),
+    out: Path = typer.Option(None, "--out", "-o", help="Scored JSONL: every input row, in order."),
+    response_field: str = typer.Option("response", help="Field holding the model's response."),
+    gold_field: str = typer.Option(
+        "gold", help="Field holding the gold answer; dotted when nested: reward_model.ground_truth."
+    ),
+    prompt_field: str = typer.Option("prompt", help="Field holding the prompt (optional in rows)."),
+    data_source_field: str = typer.Option(
+        "data_source", help="Field naming the dataset (optional)."
+    ),
+    tokens_field: str = typer.Option(
+        "response_tokens", help="Field with the exact response token count (optional)."
+    ),
+    preset: str = typer.Option("paper", help=_PRESET_HELP),
+    settings: list[str] = typer.Option(
+        [], "--set", metavar="KEY=VALUE", help="A reward setting, repeatable: --set C=500"
+    ),
+    judge_url: str = typer.Option(None, help=_JUDGE_URL_HELP),
+    judge_model: str = typer.Option(None, help="The judge's model name."),
+    resume: bool = typer.Option(False, help="Keep the rows already in --out; score only the rest."),
+    plot: Path = typer.Option(None, help="Draw reward vs length, histograms, rates into this PNG."),
+    chunk_size: int = typer.Option(512, help="Rows per batch (memory stays flat)."),
+) -> None:
+    """Score a file of rollouts offline: scored JSONL, a summary table, optional plots.
+
+    Large files stream in chunks; --resume goes on where an interrupted run stopped.
+
+    Rows that cannot be scored (bad JSON, a missing field) stay in --out with line and reason.
+
+    [bold]Example:[/bold] rlsp-rewards score runs.jsonl -o out.jsonl --preset guarded --plot a.png
+    """
+    from rich.console import Console
+
+    from .errors import RlspRewardsError
+    from .scoring import FieldMap, build_reward, parse_settings, score_with_progress, summary_tables
+
+    console = Console()
+    fields = FieldMap(response_field, gold_field, prompt_field, data_source_field, tokens_field)
+    try:
+        reward = build_reward(preset, parse_settings(settings), judge_url, judge_model)
+        summary = score_with_progress(
+            input_path, reward, console, label=f"scoring {input_path.name}",
+            out=out, fields=fields, resume=resume, chunk_size=chunk_size,
+        )
+        for table in summary_tables(summary):
+            console.print(table)
+            console.print()
+        if summary.skipped:
+            console.print(f"[yellow]{summary.skipped} rows could not be scored[/yellow]:")
+            for line, reason in summary.first_skips:
+                console.print(f"  line {line}: {reason}")
+        if plot is not None:
+            from .plots import plot_summary
+
+            console.print(f"Plot written to {plot_summary(summary, plot, title=input_path.name)}")
+        if out is not None:
+            console.print(f"Scored rows written to {out}")
+    except RlspRewardsError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def check(
+    target: str = typer.Argument(
+        ..., metavar="MODULE:NAME", help="The reward: mypkg.rewards:my_reward or path/file.py:name."
+    ),
+    framework: str = typer.Option("verl", help="Whose contract: verl or openrlhf."),
+    budget_s: float = typer.Option(10.0, "--budget-s", help="The most one call may take, seconds."),
+) -> None:
+    """Check a reward function against what verl or OpenRLHF silently require.
+
+    Calls it the framework's way on normal, empty, None, huge, unicode and junk inputs.
+
+    Adversarial LaTeX and unparseable gold included; then from 8 threads at once; then pickled.
+
+    Reports exceptions, varying keys, non-finite values, slow calls, async and return shape.
+
+    Exit code: 0 passed, 1 failed, 2 could not load the reward.
+
+    [bold]Example:[/bold] rlsp-rewards check mypkg.rewards:my_reward --framework openrlhf
+    """
+    from rich.console import Console
+
+    from .errors import RlspRewardsError
+    from .testing import check_reward, load_target
+
+    try:
+        report = check_reward(load_target(target), framework, budget_s, name=target)  # type: ignore[arg-type]
+    except RlspRewardsError as exc:
+        raise _fail(exc) from None
+    Console().print(report.table())
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def main() -> None:

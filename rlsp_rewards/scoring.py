@@ -43,16 +43,19 @@ from .core import NUMERIC_KEYS, LengthSource, RewardResult, Sample
 from .errors import ConfigError
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
 __all__ = [
     "FieldMap",
     "Row",
     "Summary",
+    "build_reward",
     "count_rows",
     "parse_settings",
     "read_rows",
     "score_file",
+    "score_with_progress",
     "summary_tables",
 ]
 
@@ -240,6 +243,34 @@ def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
     return settings
 
 
+def build_reward(
+    preset: str = "paper",
+    settings: Mapping[str, Any] | None = None,
+    judge_url: str | None = None,
+    judge_model: str | None = None,
+) -> Any:
+    """The full RLSP reward for offline scoring: a preset, flat settings, optional judge.
+
+    A judge URL switches the exploration term to the judge unless ``exploration`` is set.
+
+    Raises:
+        ConfigError: for an unknown preset or an invalid setting.
+
+    Example:
+        >>> build_reward("guarded", {"C": 500}).config.C
+        500.0
+    """
+    from .combine import RlspReward
+
+    values = dict(settings or {})
+    if judge_url:
+        values.setdefault("exploration", "judge")
+        values["judge_url"] = judge_url
+    if judge_model:
+        values["judge_model"] = judge_model
+    return RlspReward(preset=preset, **values)
+
+
 # -- the summary ------------------------------------------------------------------------------
 
 
@@ -383,6 +414,41 @@ def score_file(
         if writer is not None:
             writer.close()
     return summary
+
+
+def score_with_progress(
+    path: str | os.PathLike[str],
+    reward: BatchReward,
+    console: Console,
+    label: str = "scoring",
+    **options: Any,
+) -> Summary:
+    """:func:`score_file` with a rich progress bar on ``console`` (removed when done).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from rich.console import Console
+        >>> from rlsp_rewards.length import LengthExploration
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.jsonl"
+        >>> _ = path.write_text('{"response": "ok", "gold": "1"}\\n')
+        >>> score_with_progress(path, LengthExploration(), Console(quiet=True)).scored
+        1
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(label, total=count_rows(path))
+        return score_file(
+            path, reward, on_progress=lambda n: progress.advance(task, n), **options
+        )
 
 
 def _score_chunk(
