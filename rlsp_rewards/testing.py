@@ -25,6 +25,7 @@ import inspect
 import math
 import numbers
 import pickle
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -50,15 +51,15 @@ FRAMEWORKS: tuple[str, ...] = ("verl", "openrlhf")
 
 #: The checks, in report order, with the promise each one verifies.
 CHECKS: dict[str, str] = {
-    "signature": "accepts the framework's call",
+    "signature": "accepts the call",
     "exceptions": "never raises",
-    "async": "sync/async as the framework calls it",
-    "shape": "returns what the framework reads",
-    "keys": "the same keys for every sample",
+    "async": "sync/async as called",
+    "shape": "return shape",
+    "keys": "same keys every time",
     "values": "finite numbers only",
-    "budget": "every call within the time budget",
-    "threads": "gives the same results from 8 threads at once",
-    "pickle": "survives pickling (Ray, process pools)",
+    "budget": "time budget",
+    "threads": "8 threads at once",
+    "pickle": "picklable (Ray, pools)",
 }
 
 _PROMPT = "What is 1 + 1? Put the final answer in \\boxed{}."
@@ -106,6 +107,8 @@ CASES: tuple[Case, ...] = (
 #: The cases called concurrently for the thread check (answers that differ, so mix-ups show).
 _THREAD_CASES = ("correct answer", "wrong answer", "equivalent form", "no final answer")
 _THREADS = 8
+#: How Python words a call that does not fit the signature.
+_SIGNATURE_ERROR = re.compile(r"unexpected keyword|positional argument|required .*argument")
 _BATCH = 4  # OpenRLHF: one extra call with this many samples checks the return lengths
 
 
@@ -176,7 +179,7 @@ class ContractReport:
             if found:
                 status = "FAIL" if any(p.severity == "fail" for p in found) else "warn"
             if check == "budget":
-                promise = f"every call within {self.budget_s:g} s (slowest {self.slowest_s:.2f} s)"
+                promise = f"within {self.budget_s:g} s (slowest {self.slowest_s:.2f} s)"
             rows.append((promise, status, [str(p) for p in found]))
         return rows
 
@@ -194,9 +197,9 @@ class ContractReport:
         from rich.table import Table
 
         table = Table(title=self.headline(), title_justify="left", show_lines=True)
-        table.add_column("check")
+        table.add_column("check", max_width=26)
         table.add_column("result", justify="center")
-        table.add_column("details")
+        table.add_column("details", ratio=1)
         style = {"ok": "green", "warn": "yellow", "FAIL": "bold red"}
         for promise, status, messages in self.rows():
             details = "\n".join(f"- {m}" for m in messages)
@@ -537,7 +540,7 @@ class _Checker:
         detail = f"{type(exc).__name__}: {str(exc)[:160]}"
         if isinstance(exc, ValueError) and "main thread" in str(exc):
             detail += " (signal-based timeouts fail in the frameworks' worker threads)"
-        elif isinstance(exc, TypeError) and "argument" in str(exc):
+        elif isinstance(exc, TypeError) and _SIGNATURE_ERROR.search(str(exc)):
             detail += f" (the call was {self.call_shape()})"
         consequence = (
             "verl's reward worker crashes the step"
@@ -645,7 +648,7 @@ class _Checker:
 
     def check_number(self, key: str, item: Any, why: str) -> None:
         reason = f"; {why}" if why else ""
-        if isinstance(item, bool) or not _is_number(item):
+        if not _is_number(item):
             self.problem("values", f"{key} = {_short(item)} is not a number{reason}")
         elif not math.isfinite(float(item)):
             self.problem("values", f"{key} = {item} is not finite; it poisons the batch mean")
