@@ -747,6 +747,9 @@ def _fast_compare(gold: str, pred: str) -> OutcomeStatus | None:
         gold_value = _value(gold_sides[0])
     simple = gold_value is not None or gold_digits is not None
     if is_pathological(pred):
+        labelled = _value_sides(pred)[1] if gold_digits is not None else []
+        if len(labelled) == 1 and _plain_int(labelled[0]) is not None:  # "x = <5,000 digits>"
+            return CORRECT if _plain_int(labelled[0]) == gold_digits else INCORRECT
         return INCORRECT if simple else None
     pred_text = _normalise(pred)
     if gold_label == "" and _squeeze(gold_sides[0]) == _squeeze(pred_text) and pred_text:
@@ -783,7 +786,7 @@ def compare(gold: str, pred: str) -> OutcomeStatus:
 
     Returns:
         ``CORRECT``, ``INCORRECT``, or ``GOLD_UNPARSEABLE`` when math-verify cannot read the
-        gold (and the fast path could not decide).
+        gold as mathematics (and the fast path could not decide).
 
     Example:
         >>> compare("42", "41 = 42"), compare(r"\\frac{\\sqrt{2}}{2}", r"\\frac{1}{\\sqrt{2}}")
@@ -797,7 +800,7 @@ def compare(gold: str, pred: str) -> OutcomeStatus:
     if _big_int_inside(gold) or _big_int_inside(pred) or is_pathological(pred):
         return INCORRECT  # not decidable by digits above, and too big to parse
     gold_parsed = _parse(gold)
-    if not gold_parsed:
+    if not _has_expression(gold_parsed):  # at best a raw-string fallback
         return OutcomeStatus.GOLD_UNPARSEABLE
     gold_label, gold_sides = _value_sides(_normalise(gold))
     if len(gold_sides) > 1 or gold_label:
