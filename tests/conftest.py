@@ -45,3 +45,39 @@ def tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
         str(path)
     )
     return str(path)
+
+
+# -- a real HTTP server on 127.0.0.1 (server and OpenRLHF tests) ---------------------------------
+
+
+@pytest.fixture
+def serve_app():
+    """Start ASGI apps with uvicorn in background threads on free ports; returns their URLs."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(app) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                access_log=False, backlog=2048)
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=30)
