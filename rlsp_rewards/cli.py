@@ -61,6 +61,9 @@ def serve(
     ),
     max_body_bytes: int = typer.Option(8 * 1024 * 1024, help="Larger request bodies get 413."),
     max_in_flight: int = typer.Option(512, help="Scoring requests admitted at once; more get 503."),
+    batch_window_s: float = typer.Option(
+        0.005, help="Score /get_reward samples arriving within this window together (0: off)."
+    ),
     log_level: str = typer.Option("info", help="uvicorn log level."),
     access_log: bool = typer.Option(False, help="Log every request."),
 ) -> None:
@@ -75,7 +78,7 @@ def serve(
         run_server(
             host=host, port=port, settings=settings, token=token or "",
             max_body_bytes=max_body_bytes, max_in_flight=max_in_flight,
-            log_level=log_level, access_log=access_log,
+            batch_window_s=batch_window_s, log_level=log_level, access_log=access_log,
         )
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)

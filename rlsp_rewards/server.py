@@ -146,6 +146,8 @@ def create_app(
     max_body_bytes: int = 8 * 1024 * 1024,
     max_in_flight: int = 512,
     retry_after_s: int = 1,
+    batch_window_s: float = 0.005,
+    max_batch: int = 256,
 ) -> FastAPI:
     """The reward server's ASGI app.
 
@@ -158,6 +160,10 @@ def create_app(
         max_body_bytes: larger request bodies get 413.
         max_in_flight: scoring requests admitted at once; more get 503 + ``Retry-After``.
         retry_after_s: the ``Retry-After`` value, seconds.
+        batch_window_s: ``/get_reward`` samples arriving within this window are scored
+            together with the reward's batch path (deduplicated, in a worker thread); 0 scores
+            each request on its own on the reward's async path.
+        max_batch: a window closes early once it holds this many samples.
 
     Raises:
         ConfigError: when a limit is not positive.
@@ -170,10 +176,14 @@ def create_app(
     from . import __version__
     from .integrations.openrlhf.adapter import OpenRLHFReward
 
-    for name, value in (("max_body_bytes", max_body_bytes), ("max_in_flight", max_in_flight)):
+    for name, value in (("max_body_bytes", max_body_bytes), ("max_in_flight", max_in_flight),
+                        ("max_batch", max_batch)):
         if value < 1:
             raise ConfigError(f"{name} must be >= 1, got {value}")
+    if not 0 <= batch_window_s <= 1:
+        raise ConfigError(f"batch_window_s must be in [0, 1] seconds, got {batch_window_s}")
     adapter = OpenRLHFReward(reward, adapter_settings)
+    batcher = _MicroBatcher(adapter.reward, batch_window_s, max_batch) if batch_window_s else None
     metrics = ServerMetrics()
     if token is None:
         token = os.environ.get(TOKEN_ENV, "")
@@ -191,7 +201,10 @@ def create_app(
     async def get_reward(body: OpenRLHFRequest) -> dict[str, Any]:
         """Score samples in OpenRLHF's protocol (``--reward.remote_url .../get_reward``)."""
         samples, evals = adapter.samples(body.query, body.prompts, body.labels)
-        results = await asyncio.gather(*(adapter.reward.asafe_score(s) for s in samples))
+        if batcher is not None:
+            results = await batcher.score(samples)
+        else:
+            results = await asyncio.gather(*(adapter.reward.asafe_score(s) for s in samples))
         metrics.observe_results(results)
         return adapter.payload(results, evals)
 
@@ -227,6 +240,61 @@ def create_app(
         retry_after_s=retry_after_s,
     )
     return app
+
+
+class _MicroBatcher:
+    """Gathers the samples of concurrent requests into one ``score_batch`` call in a thread.
+
+    OpenRLHF sends one sample per request, many at once, and the rollouts of one prompt repeat
+    the same few answers: scoring them together lets the verifier deduplicate and spread the
+    unique work over its worker processes, and keeps all scoring off the event loop.
+    """
+
+    def __init__(self, reward: Reward, window_s: float, max_batch: int) -> None:
+        self.reward = reward
+        self.window_s = window_s
+        self.max_batch = max_batch
+        self._pending: list[tuple[list[Sample], asyncio.Future]] = []
+        self._size = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._running: set[asyncio.Task] = set()  # strong references until each batch is done
+
+    async def score(self, samples: list[Sample]) -> list[Any]:
+        if not samples:
+            return []
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+        self._pending.append((samples, future))
+        self._size += len(samples)
+        if self._size >= self.max_batch:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.window_s, self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending, self._size = self._pending, [], 0
+        if batch:
+            task = asyncio.get_running_loop().create_task(self._run(batch))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _run(self, batch: list[tuple[list[Sample], asyncio.Future]]) -> None:
+        samples = [sample for group, _ in batch for sample in group]
+        try:
+            results = await asyncio.to_thread(self.reward.score_batch, samples)
+            if len(results) != len(samples):
+                raise RuntimeError(f"{len(results)} results for {len(samples)} samples")
+        except Exception as exc:  # score_batch never raises; this is the last line of defence
+            results = [self.reward.failure(sample, exc) for sample in samples]
+        start = 0
+        for group, future in batch:
+            if not future.done():  # done: the client went away and the request was cancelled
+                future.set_result(results[start:start + len(group)])
+            start += len(group)
 
 
 class _Gate:
@@ -365,6 +433,7 @@ def serve(
     token: str | None = None,
     max_body_bytes: int = 8 * 1024 * 1024,
     max_in_flight: int = 512,
+    batch_window_s: float = 0.005,
     log_level: str = "info",
     access_log: bool = False,
     graceful_timeout_s: int = 30,
@@ -379,7 +448,7 @@ def serve(
         port: TCP port.
         settings: flat settings as in ``RLSP_REWARD_CONFIG``: RlspReward's (``preset``,
             ``alpha``, ``C``, ``workers``...) plus ``label_key`` and ``eval_mode``.
-        token, max_body_bytes, max_in_flight: see :func:`create_app`.
+        token, max_body_bytes, max_in_flight, batch_window_s: see :func:`create_app`.
         log_level: uvicorn's log level.
         access_log: log every request (off by default: training sends thousands per step).
         graceful_timeout_s: how long shutdown waits for requests in flight.
@@ -398,6 +467,7 @@ def serve(
         token=token,
         max_body_bytes=max_body_bytes,
         max_in_flight=max_in_flight,
+        batch_window_s=batch_window_s,
     )
     uvicorn.run(
         app,
