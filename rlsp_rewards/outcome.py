@@ -211,6 +211,18 @@ class OutcomeVerifier(Reward):
             result = None
         return Verdict(self._settle(prepared.key, result, owner, future), prepared.pred)
 
+    def warm_up(self) -> bool:
+        """Start the worker processes now, so the first checks do not pay for their start.
+
+        Returns True once the workers answer (the first start takes seconds: math-verify and
+        sympy are imported in the fork server).
+
+        Example:
+            >>> OutcomeVerifier().warm_up()
+            True
+        """
+        return self._pool().warm_up()
+
     # -- many responses -------------------------------------------------------------------------
 
     def verify_batch(self, pairs: Sequence[tuple[Any, Any]]) -> list[Verdict]:

@@ -48,7 +48,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["TaskResult", "TaskStatus", "WorkerPool", "shared_pool"]
+__all__ = ["TaskResult", "TaskStatus", "WorkerPool", "available_cpus", "shared_pool", "shared_pools"]
 
 logger = logging.getLogger("rlsp_rewards.workers")
 
@@ -329,6 +329,19 @@ class WorkerPool:
             future.cancel()
             return TaskResult(TaskStatus.EXPIRED, detail="no result within the deadline")
 
+    def warm_up(self, timeout_s: float = 120.0) -> bool:
+        """Start the workers (and the fork server) now; True once they answer.
+
+        The first start imports the ``preload`` modules, which can take seconds: warming up
+        before scoring keeps that out of the first samples' budgets.
+
+        Example:
+            >>> with WorkerPool(size=1) as pool:
+            ...     pool.warm_up()
+            True
+        """
+        return self.run(os.getpid, timeout_s=timeout_s).ok
+
     def stats(self) -> dict[str, int]:
         """Counters since the pool started, for logs and metrics.
 
@@ -605,6 +618,17 @@ def shared_pool(
                 pool = WorkerPool(key[0], preload=preload, memory_mb=memory_mb)
                 _shared[key] = pool
     return pool
+
+
+def shared_pools() -> list[WorkerPool]:
+    """Every shared pool of this process (for metrics).
+
+    Example:
+        >>> shared_pool(1) in shared_pools()
+        True
+    """
+    with _shared_lock:
+        return list(_shared.values())
 
 
 def _close_shared_pools() -> None:
