@@ -12,7 +12,8 @@ of literal phrases (no nested repetition), so the scan is linear in the text's l
 
 Markers (``...`` marks a word boundary):
 
-* **backtracking**: "wait" followed by ``,`` ``.`` ``!`` ``?`` ``:`` or ``-`` ("Wait, ..."), "hold on",
+* **backtracking**: "wait" followed (after at most one space) by one of ``, . ! ? : -`` or an
+  em dash ("Wait, ..."; not "wait for"), "hold on",
   "let me reconsider", "let me rethink", "let me re-examine", "let's reconsider",
   "on second thought", "that's not right", "that is not right", "that's wrong", "that's incorrect",
   "that can't be right", "I made a mistake", "I made an error", "my mistake", "scratch that",

@@ -224,8 +224,9 @@ def measure_fields(m: LengthMeasure) -> dict[str, float]:
     """The :class:`RewardResult` fields a length measure fills (length, repetition, behaviours).
 
     Example:
-        >>> measure_fields(LengthExploration().measure(Sample(response="Wait, no.")))["backtracking"]
-        1.0
+        >>> m = LengthExploration().measure(Sample(response="Wait, no."))
+        >>> measure_fields(m)["backtracking"], measure_fields(m)["length"]
+        (1.0, 2.25)
     """
     return {
         "length": m.length,

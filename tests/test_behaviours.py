@@ -10,7 +10,7 @@ from rlsp_rewards.behaviours import BEHAVIOUR_KEYS, MARKERS, count_behaviours
 
 
 def counts(backtracking: int = 0, verification: int = 0, alternatives: int = 0) -> dict[str, int]:
-    return {"backtracking": backtracking, "verification": verification, "alternatives": alternatives}
+    return dict(backtracking=backtracking, verification=verification, alternatives=alternatives)
 
 
 @pytest.mark.parametrize(

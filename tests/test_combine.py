@@ -150,9 +150,8 @@ def test_judge_formula_values(
     assert judge.seen[0].prompt == "What is 2+2?"  # the judge sees the problem and the response
     asynced = asyncio.run(reward.acall(solution_str=text, ground_truth="4", response_tokens=100))
     assert asynced == reward(solution_str=text, ground_truth="4", response_tokens=100)
-    assert [r.score for r in reward.score_batch([Sample(response=text, gold="4", response_tokens=100)])] == [
-        pytest.approx(expected, abs=1e-9)
-    ]
+    batch = reward.score_batch([Sample(response=text, gold="4", response_tokens=100)])
+    assert batch[0].score == pytest.approx(expected, abs=1e-9)
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
@@ -208,7 +207,8 @@ def test_presets_pick_defaults_and_explicit_settings_win() -> None:
     assert back.config.alpha == 0.5 and back.config.extraction == "last_box"
     assert back.config.no_answer_score == 0.0
     assert RlspReward(preset="reference", extraction="last_box").config.extraction == "last_box"
-    assert RlspConfig(preset="guarded", C=500).explicit_settings() == {"C": 500.0, "preset": "guarded"}
+    explicit = RlspConfig(preset="guarded", C=500).explicit_settings()
+    assert explicit == {"C": 500.0, "preset": "guarded"}
 
 
 def test_per_call_preset_matches_the_built_reward_and_is_cached() -> None:
@@ -242,7 +242,8 @@ def test_invalid_settings_are_rejected_clearly(bad: dict, message: str) -> None:
 
 
 def test_pickling_keeps_settings_and_drops_live_handles() -> None:
-    for reward in (combined, RlspReward(preset="reference", alpha=0.6), combined.with_settings(C=5)):
+    rewards = (combined, RlspReward(preset="reference", alpha=0.6), combined.with_settings(C=5))
+    for reward in rewards:
         clone = pickle.loads(pickle.dumps(reward))
         assert clone.config == reward.config
         assert clone.config.explicit_settings() == reward.config.explicit_settings()
@@ -332,3 +333,49 @@ def test_paper_score_is_monotone_in_length(a: int, b: int, text: str) -> None:
     assert combined(**kwargs, response_tokens=short)["score"] <= combined(
         **kwargs, response_tokens=long_
     )["score"]
+
+
+# -- the real judge over HTTP on 127.0.0.1 ------------------------------------------------------
+
+
+def effort_judge_app(grade_by_word: dict[str, float]) -> object:
+    """An OpenAI-compatible chat server grading by a marker word ("zqx-broken": HTTP 500)."""
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def chat(payload: dict) -> object:  # a dict parameter is the JSON body
+        prompt = payload["messages"][-1]["content"]
+        if "zqx-broken" in prompt:
+            return JSONResponse({"error": "overloaded"}, status_code=500)
+        grade = next((g for word, g in grade_by_word.items() if word in prompt), 0.0)
+        reply = f'{{"rationale": "graded", "grade": {grade}}}'
+        return {"choices": [{"message": {"role": "assistant", "content": reply}}]}
+
+    return app
+
+
+def test_real_judge_over_http(serve_app: object) -> None:
+    url = serve_app(effort_judge_app({"zqx-good": 1.0, "zqx-meh": 0.25}))  # type: ignore[operator]
+    reward = combined.with_settings(
+        exploration="judge", judge_url=f"{url}/v1", judge_model="judge", judge_retries=0,
+        judge_budget_s=10.0,
+    )
+    good = "A zqx-good attempt: \\boxed{4}"
+    assert reward(solution_str=good, ground_truth="4")["score"] == pytest.approx(1.0)
+    meh = asyncio.run(reward.acall(solution_str="zqx-meh \\boxed{5}", ground_truth="4"))
+    assert meh["score"] == pytest.approx(0.05) and meh["judge_grade"] == 0.25
+    broken = reward(solution_str="zqx-broken \\boxed{4}", ground_truth="4")
+    assert broken["judge_failed"] == 1.0 and broken["score"] == pytest.approx(0.9)  # g = 0.5
+    batch = reward.score_batch(
+        [Sample(response=t, gold="4") for t in (good, "zqx-meh \\boxed{4}", "zqx-broken")]
+    )
+    assert [round(r.score, 9) for r in batch] == [1.0, 0.85, 0.1]
+    assert [r.judge_failed for r in batch] == [0.0, 0.0, 1.0]
+    reference = combined.with_settings(
+        preset="reference", exploration="length+judge", judge_url=f"{url}/v1", judge_model="judge"
+    )
+    out = reference(solution_str="zqx-good" + "y" * 392 + "\\boxed{4}", ground_truth="4")
+    assert out["score"] == pytest.approx(0.8 * (1 - 10) + 0.2 * 1.0)  # L = 400 chars / 4

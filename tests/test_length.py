@@ -60,7 +60,8 @@ def test_local_tokenizer_counts_tokens(tokenizer_dir: str) -> None:
     from transformers import AutoTokenizer
 
     text = "Let me check: 2 + 2 = 4, so the answer is \\boxed{4}. Wait, that's wrong."
-    expected = len(AutoTokenizer.from_pretrained(tokenizer_dir).encode(text, add_special_tokens=False))
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    expected = len(tokenizer.encode(text, add_special_tokens=False))
     out = LengthExploration(tokenizer=tokenizer_dir)(solution_str=text)
     assert out["length_source"] == LengthSource.TOKENIZER
     assert out["length"] == expected
@@ -100,9 +101,10 @@ def test_unloadable_tokenizer_falls_back_and_is_counted(tmp_path: object) -> Non
 
 def test_missing_transformers_fails_when_built(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "transformers" else real(name, *a)
-    )
+    def find_spec(name: str, *args: object) -> object:
+        return None if name == "transformers" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     with pytest.raises(DependencyError, match=r'pip install "rlsp-rewards\[tokenizer\]"'):
         LengthExploration(tokenizer="/models/any")
     with pytest.raises(DependencyError):
@@ -127,7 +129,8 @@ def test_repetition_aware_length_and_bounds() -> None:
     assert plain["effective_length"] == 400 and plain["score"] == -2.5
     assert aware["effective_length"] == 100 and aware["score"] == -10.0
     bounded = length(
-        solution_str=text, response_tokens=400, repetition_aware=True, length_floor=-1.0, length_cap=0.0
+        solution_str=text, response_tokens=400, repetition_aware=True,
+        length_floor=-1.0, length_cap=0.0,
     )
     assert bounded["score"] == -1.0
     capped = length(solution_str="x", response_tokens=10**6, length_cap=-0.5)
