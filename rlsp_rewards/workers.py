@@ -192,7 +192,8 @@ class WorkerPool:
         size: number of worker processes (default: the CPUs this process may use).
         preload: modules the fork server and each worker import before any task.
         memory_mb: an address-space limit per worker; a task that needs more fails with ERROR.
-        start_method: ``"forkserver"`` (default and recommended) or ``"spawn"``.
+        start_method: ``"forkserver"`` (the default) or ``"spawn"`` (the default in a process
+            forked by ``os.fork`` after a pool existed: the fork server belongs to the parent).
 
     Raises:
         ConfigError: when ``size`` is below 1 or ``start_method`` is unknown.
@@ -210,12 +211,14 @@ class WorkerPool:
         *,
         preload: Sequence[str] = (),
         memory_mb: int | None = None,
-        start_method: str = "forkserver",
+        start_method: str | None = None,
     ) -> None:
         import multiprocessing
 
         if size is None:
             size = available_cpus()
+        if start_method is None:
+            start_method = "spawn" if _fork_server_is_the_parents else "forkserver"
         if size < 1:
             raise ConfigError(f"a worker pool needs size >= 1, got {size}")
         if start_method not in ("forkserver", "spawn"):
@@ -228,6 +231,7 @@ class WorkerPool:
         self._memory_mb = memory_mb
         _install_lean_start()
         self._context = multiprocessing.get_context(start_method)
+        _note_start_method(start_method)
         if start_method == "forkserver" and self._preload:
             self._context.set_forkserver_preload(list(self._preload))
         self._ids = itertools.count()
@@ -594,6 +598,13 @@ def available_cpus() -> int:
 
 
 _shared: dict[tuple[Any, ...], WorkerPool] = {}
+_fork_server_used = False  # a pool of this process uses the fork server
+_fork_server_is_the_parents = False  # this process was forked after that: the server is not ours
+
+
+def _note_start_method(start_method: str) -> None:
+    global _fork_server_used
+    _fork_server_used = _fork_server_used or start_method == "forkserver"
 _shared_lock = threading.Lock()
 
 
@@ -640,7 +651,8 @@ def _close_shared_pools() -> None:
 
 
 def _forget_shared_pools_in_child() -> None:
-    global _shared_lock
+    global _shared_lock, _fork_server_is_the_parents
+    _fork_server_is_the_parents = _fork_server_is_the_parents or _fork_server_used
     _shared.clear()  # the parent's workers and dispatcher thread do not exist here
     _shared_lock = threading.Lock()  # it may have been held by another thread at fork time
 

@@ -1,0 +1,178 @@
+"""The killable worker pool: deadlines, crashes, threads, asyncio, batches, sharing.
+
+Tasks are stdlib functions: worker processes import them by name (test modules are not
+importable there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import operator
+import os
+import threading
+import time
+
+import pytest
+
+from rlsp_rewards.errors import ConfigError
+from rlsp_rewards.workers import TaskStatus, WorkerPool, shared_pool, shared_pools
+
+SLACK_S = 1.0  # the issue's bound: a call returns within its budget + 1 s
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with WorkerPool(size=2) as p:
+        assert p.warm_up()
+        yield p
+
+
+@pytest.mark.parametrize(
+    ("fn", "args", "status"),
+    [
+        (operator.add, (2, 3), TaskStatus.OK),  # a plain call
+        (int, ("not a number",), TaskStatus.ERROR),  # the function raises
+        (time.sleep, (3600,), TaskStatus.TIMEOUT),  # sleeps forever
+        (sum, (itertools.count(),), TaskStatus.TIMEOUT),  # spins in C, never yields
+        (os._exit, (3,), TaskStatus.ERROR),  # the worker dies
+    ],
+)
+def test_each_way_a_task_can_end(pool, fn, args, status):
+    started = time.monotonic()
+    result = pool.run(fn, *args, timeout_s=0.5)
+    assert result.status is status
+    assert time.monotonic() - started < 0.5 + SLACK_S
+    assert pool.run(operator.mul, 6, 7, timeout_s=30).value == 42  # the pool keeps working
+
+
+def test_kills_and_crashes_are_counted_and_workers_replaced():
+    with WorkerPool(size=1) as p:
+        p.run(time.sleep, 3600, timeout_s=0.3)
+        p.run(os._exit, 1, timeout_s=5)
+        assert p.run(operator.neg, 1, timeout_s=30).value == -1
+        stats = p.stats()
+    assert stats["timeouts"] == 1 and stats["crashes"] == 1 and stats["restarts"] == 2
+    assert stats["workers"] == 1 and stats["errors"] == 1
+
+
+def test_a_stuck_task_in_a_batch_fails_alone(pool):
+    calls = [(0.01,)] * 6 + [(3600,)] + [(0.01,)] * 6
+    results = pool.map(time.sleep, calls, timeout_s=0.5)
+    assert [r.status for r in results] == [TaskStatus.OK] * 6 + [TaskStatus.TIMEOUT] + [TaskStatus.OK] * 6
+
+
+def test_batch_results_keep_input_order(pool):
+    results = pool.map(operator.mul, [(i, i) for i in range(500)], timeout_s=30)
+    assert [r.value for r in results] == [i * i for i in range(500)]
+
+
+def test_waiting_for_a_busy_pool_counts_against_the_budget():
+    with WorkerPool(size=1) as p:
+        p.warm_up()
+        blocker = p.submit(time.sleep, 3600, timeout_s=30)
+        started = time.monotonic()
+        result = p.run(operator.add, 1, 1, timeout_s=0.5)
+        assert result.status is TaskStatus.EXPIRED
+        assert time.monotonic() - started < 0.5 + SLACK_S
+        blocker.cancel()
+
+
+def test_single_calls_go_ahead_of_a_batch(pool):
+    batch = threading.Thread(
+        target=pool.map, args=(time.sleep, [(0.05,)] * 40), kwargs={"timeout_s": 5}
+    )
+    batch.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    assert pool.run(operator.add, 1, 1, timeout_s=2).value == 2
+    assert time.monotonic() - started < 2 + SLACK_S
+    batch.join()
+
+
+def test_sixteen_threads_share_one_pool(pool):
+    results: dict[int, int] = {}
+
+    def call(i: int) -> None:
+        results[i] = pool.run(operator.mul, i, 3, timeout_s=30).value
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {i: 3 * i for i in range(16)}
+
+
+def test_async_call_does_not_block_the_loop(pool):
+    async def main() -> tuple[str, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        result = await pool.arun(time.sleep, 0.5, timeout_s=5)
+        task.cancel()
+        return result.status.value, ticks
+
+    status, ticks = asyncio.run(main())
+    assert status == "ok" and ticks >= 10
+
+
+def test_sync_call_from_a_thread_of_a_running_loop(pool):
+    async def main() -> int:
+        return (await asyncio.to_thread(pool.run, operator.add, 2, 2, timeout_s=30)).value
+
+    assert asyncio.run(main()) == 4
+
+
+def test_memory_limit_turns_a_runaway_task_into_an_error():
+    with WorkerPool(size=1, memory_mb=1024) as p:
+        result = p.run(bytearray, 4 * 1024**3, timeout_s=30)
+        assert result.status is TaskStatus.ERROR and "MemoryError" in result.detail
+        assert p.run(operator.add, 1, 2, timeout_s=30).value == 3
+
+
+def test_closed_pool_answers_error():
+    p = WorkerPool(size=1)
+    p.close()
+    assert p.run(operator.add, 1, 2, timeout_s=5).status is TaskStatus.ERROR
+
+
+def test_shared_pool_is_one_per_settings_and_listed():
+    assert shared_pool(1) is shared_pool(1)
+    assert shared_pool(1) in shared_pools()
+
+
+def test_forked_child_gets_its_own_shared_pool():
+    parent = shared_pool(1)
+    parent.warm_up()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's pool is forgotten, a new one works
+        try:
+            child = shared_pool(1)
+            ok = child is not parent and child.run(operator.add, 2, 2, timeout_s=60).value == 4
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"size": 0},  # no workers
+        {"size": 1, "start_method": "fork"},  # unsafe with threads, refused
+    ],
+)
+def test_bad_settings_are_refused(kwargs):
+    with pytest.raises(ConfigError):
+        WorkerPool(**kwargs)
