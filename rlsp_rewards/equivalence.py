@@ -270,6 +270,7 @@ class _Num:
     atom: str = ""
     decimal: bool = False  #: written with a decimal point (math-verify rounds floats to 6 places)
     percent: bool = False
+    literal: bool = False  #: written as a plain integer such as ``-12``
 
 
 @dataclasses.dataclass(frozen=True)
@@ -350,7 +351,7 @@ def _text(text: str) -> _Text | None:
 
 def _number(text: str) -> _Num | None:
     """A signed number, fraction, mixed number, percentage, or rational multiple of an atom."""
-    while text[:1] in "({" and len(text) > 2 and _encloses(text):
+    while len(text) > 2 and text[0] + text[-1] in ("()", "{}") and _encloses(text):
         text = text[1:-1]
     percent = text.endswith("%")
     if percent:
@@ -453,10 +454,10 @@ def _product(text: str) -> _Num | None:
     if lead:
         if len(lead.group()) > _BIG_INT_DIGITS:
             return None
-        coef, decimal = Fraction(lead.group()), "." in lead.group()
+        coef, decimal = _decimal(lead.group())
         text = text[lead.end() :]
         if not text:
-            return _Num(coef, "", decimal)
+            return _Num(coef, "", decimal, literal=not decimal)
         for times in ("\\cdot", "\\times", "*"):
             if text.startswith(times):
                 text = text[len(times) :]
@@ -469,6 +470,15 @@ def _product(text: str) -> _Num | None:
         atom = "" if inside == 1 else f"sqrt{inside}"
         return _Num(coef * outside, atom, decimal)
     return None
+
+
+def _decimal(digits: str) -> tuple[Fraction, bool]:
+    """The exact value of an unsigned decimal literal, and whether it has a decimal point."""
+    whole, point, fraction = digits.partition(".")
+    if not point:
+        return Fraction(int(whole)), False
+    fraction = fraction or "0"
+    return Fraction(int(whole or "0") * 10 ** len(fraction) + int(fraction), 10 ** len(fraction)), True
 
 
 def _split_square(n: int) -> tuple[int, int]:
@@ -578,16 +588,19 @@ def _compare_based(gold: _Based, pred: _Value) -> OutcomeStatus | None:
 def _compare_numbers(gold: _Num, pred: _Num) -> OutcomeStatus | None:
     if gold.percent == pred.percent:
         return _compare_plain(gold, pred)
-    # math-verify accepts a percentage written with or without its percent sign
+    # math-verify's rule: between integers a percent sign is ignored (25% = 25); otherwise a
+    # percentage means its hundredth (25% = 0.25 = 1/4, and 25.0 is not 25%)
     marked, other = (gold, pred) if gold.percent else (pred, gold)
     plain = dataclasses.replace(marked, percent=False)
-    verdicts = {
-        _compare_plain(plain, other),
-        _compare_plain(dataclasses.replace(plain, coef=plain.coef / 100, decimal=True), other),
-    }
-    if CORRECT in verdicts:
-        return CORRECT
-    return INCORRECT if verdicts == {INCORRECT} else None
+    if plain.literal and other.literal:
+        return _compare_plain(plain, other)
+    if _is_integer(plain) or _is_integer(other):
+        return None  # an integer written another way: math-verify's types decide
+    return _compare_plain(dataclasses.replace(plain, coef=plain.coef / 100, decimal=True), other)
+
+
+def _is_integer(number: _Num) -> bool:
+    return number.atom == "" and not number.decimal and number.coef.denominator == 1 and not number.literal
 
 
 def _compare_plain(gold: _Num, pred: _Num) -> OutcomeStatus | None:
@@ -613,6 +626,8 @@ def _atom_size(atom: str) -> float:
 
 
 def _approx(number: _Num) -> float:
+    if number.atom == "inf":
+        return math.copysign(math.inf, number.coef)
     try:
         return float(number.coef) * _atom_size(number.atom)
     except OverflowError:
@@ -625,15 +640,34 @@ def _compare_groups(gold: _Group, pred: _Group) -> OutcomeStatus | None:
         return _compare_unordered(gold.items, pred.items)
     if gold.kind in unordered or pred.kind in unordered:
         return None  # math-verify's own mixing rules decide these
-    if gold.kind != pred.kind:
-        both_intervals = len(gold.items) == len(pred.items) == 2
-        return INCORRECT if both_intervals else None
+    gold_shape, pred_shape = _shape(gold), _shape(pred)
+    if gold_shape is None or pred_shape is None:
+        return None
+    if gold_shape == pred_shape == "interval" and gold.kind != pred.kind:
+        return INCORRECT  # open and closed ends differ
+    if gold_shape != pred_shape and "interval" not in (gold_shape, pred_shape):
+        return None  # a tuple against a list: math-verify's rules decide
     if len(gold.items) != len(pred.items):
         return INCORRECT
     verdicts = [_compare_plain(g, p) for g, p in zip(gold.items, pred.items)]
     if INCORRECT in verdicts:
         return INCORRECT
     return CORRECT if all(v is CORRECT for v in verdicts) else None
+
+
+def _shape(group: _Group) -> str | None:
+    """How math-verify reads a bracketed group: ``"interval"``, ``"tuple"``, ``"list"``, or None.
+
+    Two increasing ends make an interval (brackets matter); two non-increasing ones a point,
+    whatever the brackets; longer groups are tuples ``(...)`` or lists ``[...]``. Mixed
+    brackets around anything but two increasing ends, and equal ends, are left undecided.
+    """
+    if len(group.items) == 2:
+        low, high = (_approx(n) for n in group.items)
+        if low < high:
+            return "interval"
+        return "tuple" if low > high and group.kind in ("()", "[]") else None
+    return {"()": "tuple", "[]": "list"}.get(group.kind)
 
 
 def _compare_unordered(gold: tuple[_Num, ...], pred: tuple[_Num, ...]) -> OutcomeStatus | None:
@@ -742,7 +776,7 @@ def _fast_compare(gold: str, pred: str) -> OutcomeStatus | None:
         return None  # the gold is an equation such as 2x + 3y = 6
     if gold_digits is not None:
         small = len(gold_digits) < _BIG_INT_DIGITS
-        gold_value: _Value | None = _Num(Fraction(gold_digits)) if small else None
+        gold_value: _Value | None = _Num(Fraction(gold_digits), literal=True) if small else None
     else:
         gold_value = _value(gold_sides[0])
     simple = gold_value is not None or gold_digits is not None
