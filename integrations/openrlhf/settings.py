@@ -53,7 +53,7 @@ def load_settings(source: str) -> dict[str, Any]:
     """Read flat settings from inline JSON or from a JSON, YAML or TOML file.
 
     Args:
-        source: a JSON object (``'{"preset": "guarded"}'``) or a file path.
+        source: inline JSON (``'{"preset": "guarded"}'``) or a file path.
 
     Returns:
         The settings as a dict (empty for an empty ``source``).
@@ -69,7 +69,7 @@ def load_settings(source: str) -> dict[str, Any]:
     text = source.strip()
     if not text:
         return {}
-    if text.startswith("{"):
+    if text[0] in "{[":  # inline JSON (a list is read, then rejected as not a mapping)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

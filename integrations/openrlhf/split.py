@@ -63,7 +63,7 @@ def split_response(query: str, prompt: str | None) -> str:
 def _after_prompt(query: str, prompt: str) -> str:
     if prompt and query.startswith(prompt):
         return query[len(prompt):]
-    if prompt:  # left-truncated prompt: its end is still in the query
+    if len(prompt) > _TAIL_CHARS:  # only long prompts get left-truncated; their end remains
         tail = prompt[-_TAIL_CHARS:]
         at = query.find(tail)
         if at >= 0:
@@ -75,7 +75,7 @@ def _after_prompt(query: str, prompt: str) -> str:
             cut, marker_end = at, at + len(marker)
     if cut < 0:
         return query
-    return query[marker_end:].lstrip("\n")
+    return query[marker_end:].lstrip()
 
 
 def _strip_end_tokens(text: str) -> str:

@@ -1,0 +1,323 @@
+"""The reward server on real sockets: protocol, batch API, bad requests, auth, limits, load.
+
+Every test talks HTTP to uvicorn on 127.0.0.1 (the ``serve_app`` fixture in conftest.py). The
+load test prints p50/p99 latencies; it asserts only that no request is lost or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rlsp_rewards.core import NUMERIC_KEYS, RESULT_KEYS, Reward, RewardResult, Sample
+from rlsp_rewards.server import create_app
+
+CHATML_PROMPT = "<|im_start|>user\nWhat is 6 times 7?<|im_end|>\n<|im_start|>assistant\n"
+
+
+def chatml_query(response: str) -> str:
+    return CHATML_PROMPT + response + "<|im_end|>"
+
+
+@pytest.fixture(scope="module")
+def rlsp_reward():
+    from rlsp_rewards.combine import RlspReward
+
+    return RlspReward(preset="paper")
+
+
+@pytest.fixture
+def url(serve_app, rlsp_reward) -> str:
+    return serve_app(create_app(rlsp_reward, token=""))
+
+
+class HeldReward(Reward):
+    """A test-only reward that blocks until released: holds requests in flight for the gate."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.release = threading.Event()
+        self.entered = threading.Event()
+
+    def score(self, sample: Sample) -> RewardResult:
+        self.entered.set()
+        self.release.wait(30)
+        return RewardResult(score=0.5, acc=1.0)
+
+
+# -- OpenRLHF's protocol --------------------------------------------------------------------------
+
+
+def test_get_reward_speaks_openrlhf_protocol(url: str) -> None:
+    body = {
+        "query": [chatml_query("6*7 = \\boxed{42}"), chatml_query("I think \\boxed{41}"),
+                  chatml_query("no idea")],
+        "prompts": [CHATML_PROMPT] * 3,
+        "labels": ["42", {"answer": "42"}, "42"],
+    }
+    response = httpx.post(f"{url}/get_reward", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert out["scores"] == [1.0, 0.0, 0.0]
+    assert out["rewards"] == out["extra_logs"]["score"]  # the preset's total
+    assert out["extra_logs"]["outcome"] == [1.0, 0.0, 0.0]
+    assert set(out["extra_logs"]) == set(NUMERIC_KEYS)  # fixed keys, no `pred` string
+    assert out["extra_logs"]["no_answer"] == [0.0, 0.0, 1.0]
+    assert all(len(v) == 3 for v in out["extra_logs"].values())
+
+
+def test_get_reward_eval_flag_in_label_gives_pure_correctness(url: str) -> None:
+    body = {"query": [chatml_query("\\boxed{42}")], "prompts": [CHATML_PROMPT],
+            "labels": [{"answer": "42", "eval_mode": True}]}
+    out = httpx.post(f"{url}/get_reward", json=body, timeout=60).json()
+    assert out["rewards"] == [1.0] and out["extra_logs"]["score"][0] != 1.0
+
+
+def test_get_reward_empty_batch(url: str) -> None:
+    out = httpx.post(f"{url}/get_reward", json={"query": [], "prompts": [], "labels": []}).json()
+    assert out == {"rewards": [], "scores": [], "extra_logs": {k: [] for k in NUMERIC_KEYS}}
+
+
+# -- the batch API ----------------------------------------------------------------------------------
+
+
+def test_v1_score_returns_fixed_keys_per_sample(url: str) -> None:
+    samples = [
+        {"response": "so \\boxed{\\frac{1}{2}}", "gold": "0.5", "response_tokens": 500},
+        {"response": "\\boxed{3}", "gold": "The sum is $\\boxed{4}$."},
+        {"response": "", "gold": None},
+    ]
+    response = httpx.post(f"{url}/v1/score", json={"samples": samples}, timeout=60)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [list(r) for r in results] == [list(RESULT_KEYS)] * 3
+    assert [r["acc"] for r in results] == [1.0, 0.0, 0.0]
+    assert results[0]["length"] == 500.0 and results[0]["pred"] == "\\frac{1}{2}"
+
+
+def test_v1_score_per_request_settings(url: str) -> None:
+    sample = {"response": "\\boxed{42}", "gold": "42", "response_tokens": 100}
+    paper = httpx.post(f"{url}/v1/score", json={"samples": [sample]}).json()["results"][0]
+    bigger_c = httpx.post(
+        f"{url}/v1/score", json={"samples": [sample], "settings": {"C": 2000}}
+    ).json()["results"][0]
+    assert bigger_c["length_term"] == pytest.approx(2 * paper["length_term"])
+
+
+def test_openapi_documents_both_apis(url: str) -> None:
+    spec = httpx.get(f"{url}/openapi.json").json()
+    assert {"/get_reward", "/v1/score", "/health", "/metrics"} <= set(spec["paths"])
+    assert {"ScoreRequest", "ScoreResponse", "SampleResult", "OpenRLHFRequest"} <= set(
+        spec["components"]["schemas"]
+    )
+    assert set(spec["components"]["schemas"]["SampleResult"]["properties"]) == set(RESULT_KEYS)
+
+
+# -- bad requests: 4xx with a message, never 500 ----------------------------------------------------
+
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    "route, content, headers",
+    [
+        ("/get_reward", b"{", JSON),  # truncated JSON
+        ("/get_reward", b"", JSON),  # empty body
+        ("/get_reward", b"\xff\xfe\x00junk", JSON),  # binary junk
+        ("/get_reward", b"[]", JSON),  # not an object
+        ("/get_reward", b'"query"', JSON),  # a bare string
+        ("/get_reward", b'{"prompts": []}', JSON),  # query missing
+        ("/get_reward", b'{"query": "a string"}', JSON),  # query not a list
+        ("/get_reward", b'{"query": [1, 2]}', JSON),  # query items not strings
+        ("/get_reward", b'{"query": ["a"], "labels": []}', JSON),  # lengths differ
+        ("/get_reward", b'{"query": ["a"], "prompts": ["p", "q"]}', JSON),  # lengths differ
+        ("/get_reward", b'{"query": ["a"]}', {"content-type": "text/plain"}),  # not JSON
+        ("/get_reward", b"NaN", JSON),  # a JSON-ish non-object
+        ("/v1/score", b'{"samples": [{"gold": "1"}]}', JSON),  # response missing
+        ("/v1/score", b'{"samples": [{"response": "x", "colour": 1}]}', JSON),  # unknown field
+        ("/v1/score", b'{"samples": [{"response": "x", "response_tokens": -3}]}', JSON),
+        ("/v1/score", b'{"samples": {"response": "x"}}', JSON),  # samples not a list
+        ("/v1/score", b'{"samples": [], "settings": {"alpha": 7}}', JSON),  # invalid setting
+        ("/v1/score", b'{"samples": [], "settings": {"nope": 1}}', JSON),  # unknown setting
+        ("/v1/score", b'{"samples": [], "settings": []}', JSON),  # settings not a mapping
+    ],
+)
+def test_bad_requests_get_4xx_with_a_message(url: str, route: str, content: bytes, headers) -> None:
+    response = httpx.post(f"{url}{route}", content=content, headers=headers, timeout=30)
+    assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    assert response.json()["detail"]
+
+
+def test_wrong_method_and_unknown_route(url: str) -> None:
+    assert httpx.get(f"{url}/get_reward").status_code == 405
+    assert httpx.post(f"{url}/nowhere", json={}).status_code == 404
+
+
+# -- auth, size limit, saturation -------------------------------------------------------------------
+
+
+def test_token_required_on_scoring_routes(serve_app, rlsp_reward) -> None:
+    url = serve_app(create_app(rlsp_reward, token="s3cret"))
+    body = {"query": [chatml_query("\\boxed{42}")], "prompts": [CHATML_PROMPT], "labels": ["42"]}
+    assert httpx.post(f"{url}/get_reward", json=body).status_code == 401
+    wrong = httpx.post(f"{url}/get_reward", json=body, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and "Bearer" in wrong.headers["www-authenticate"]
+    assert httpx.post(f"{url}/v1/score", json={"samples": []}).status_code == 401
+    bearer = httpx.post(f"{url}/get_reward", json=body, headers={"Authorization": "Bearer s3cret"})
+    assert bearer.json()["scores"] == [1.0]
+    basic = httpx.post(f"{url}/get_reward", json=body, auth=("openrlhf", "s3cret"))
+    assert basic.status_code == 200  # what aiohttp sends for http://user:TOKEN@host URLs
+    assert httpx.get(f"{url}/health").status_code == 200  # health stays open for probes
+
+
+def test_token_from_environment(serve_app, rlsp_reward, monkeypatch) -> None:
+    monkeypatch.setenv("RLSP_SERVER_TOKEN", "from-env")
+    url = serve_app(create_app(rlsp_reward))
+    assert httpx.post(f"{url}/v1/score", json={"samples": []}).status_code == 401
+    ok = httpx.post(f"{url}/v1/score", json={"samples": []}, headers={"Authorization": "Bearer from-env"})
+    assert ok.status_code == 200
+
+
+def test_body_size_limit_declared_and_streamed(serve_app, rlsp_reward) -> None:
+    url = serve_app(create_app(rlsp_reward, max_body_bytes=1000))
+    big = {"samples": [{"response": "x" * 2000}]}
+    assert httpx.post(f"{url}/v1/score", json=big).status_code == 413  # Content-Length says so
+    sent = []
+
+    def chunks():  # no Content-Length: chunked; the server must stop reading at the limit
+        for _ in range(10_000):
+            sent.append(1)
+            yield b"x" * 1000
+
+    streamed = httpx.post(f"{url}/v1/score", content=chunks(), headers=JSON, timeout=30)
+    assert streamed.status_code == 413 and "limit" in streamed.json()["detail"]
+    small = httpx.post(f"{url}/v1/score", json={"samples": [{"response": "\\boxed{1}", "gold": "1"}]})
+    assert small.status_code == 200
+
+
+def test_saturated_server_answers_503_with_retry_after(serve_app) -> None:
+    reward = HeldReward()
+    url = serve_app(create_app(reward, max_in_flight=2, retry_after_s=3))
+    body = {"samples": [{"response": "x"}]}
+    with httpx.Client(timeout=60) as client:
+        threads = [threading.Thread(target=client.post, args=(f"{url}/v1/score",), kwargs={"json": body})
+                   for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        assert reward.entered.wait(30)
+        deadline = time.monotonic() + 30
+        while True:  # both held requests admitted, then the third is turned away
+            busy = client.post(f"{url}/v1/score", json=body)
+            if busy.status_code == 503 or time.monotonic() > deadline:
+                break
+        reward.release.set()
+        for thread in threads:
+            thread.join(30)
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "3"
+        assert client.post(f"{url}/v1/score", json=body).status_code == 200
+        assert client.get(f"{url}/health").status_code == 200
+
+
+def test_create_app_rejects_bad_limits() -> None:
+    from rlsp_rewards.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="max_in_flight"):
+        create_app(HeldReward(), max_in_flight=0)
+
+
+# -- metrics ----------------------------------------------------------------------------------------
+
+
+def test_metrics_count_requests_statuses_and_pools(url: str) -> None:
+    body = {"query": [chatml_query("\\boxed{42}"), chatml_query("nothing")],
+            "prompts": [CHATML_PROMPT] * 2, "labels": ["42", "42"]}
+    httpx.post(f"{url}/get_reward", json=body, timeout=60)
+    httpx.post(f"{url}/get_reward", content=b"{", headers=JSON)
+    text = httpx.get(f"{url}/metrics").text
+    assert 'rlsp_requests_total{code="200",route="/get_reward"} 1.0' in text
+    assert 'rlsp_requests_total{code="422",route="/get_reward"} 1.0' in text
+    assert 'rlsp_samples_total{status="correct"} 1.0' in text
+    assert 'rlsp_samples_total{status="no_answer"} 1.0' in text
+    assert "rlsp_request_seconds_bucket" in text and "rlsp_pool_restarts_total" in text
+
+
+# -- load: 5,000 requests at 64 in flight, a pool worker killed in the middle ---------------------
+
+LOAD_REQUESTS = int(os.environ.get("RLSP_LOAD_REQUESTS", "5000"))
+LOAD_IN_FLIGHT = 64
+UNIQUE_EVERY = 20  # one request in 20 carries a new symbolic answer for the worker processes
+
+
+def _pool_workers() -> list[int]:
+    """PIDs of this process's worker-pool processes: children of its forkserver."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    children = [pid for pid, parent in parents.items() if parent == os.getpid()]
+    return [pid for pid, parent in parents.items() if parent in children]
+
+
+def _load_body(i: int) -> dict:
+    # Mostly repeated answers (rollouts of one prompt agree), some unique symbolic ones that
+    # need the worker processes (the cheap in-process check cannot decide them).
+    if i % UNIQUE_EVERY == 0:
+        response, gold = f"\\boxed{{x({i}+x)}}", f"x^2+{i}x"
+    else:
+        response, gold = f"\\boxed{{{i % 7}}}", "3"
+    return {"query": [chatml_query(response)], "prompts": [CHATML_PROMPT], "labels": [gold]}
+
+
+def test_load_5000_requests_64_in_flight_with_a_worker_killed(url: str) -> None:
+    import aiohttp
+
+    latencies: list[float] = []
+    answers: dict[int, dict] = {}
+    killed: list[int] = []
+
+    async def one(session: aiohttp.ClientSession, i: int, gate: asyncio.Semaphore) -> None:
+        async with gate:
+            started = time.perf_counter()
+            async with session.post(f"{url}/get_reward", json=_load_body(i)) as response:
+                assert response.status == 200, await response.text()
+                answers[i] = await response.json()
+            latencies.append(time.perf_counter() - started)
+        if i == LOAD_REQUESTS // 2:
+            workers = _pool_workers()
+            assert workers, "no worker-pool process found to kill"
+            os.kill(workers[0], signal.SIGKILL)
+            killed.append(workers[0])
+
+    async def main() -> None:
+        gate = asyncio.Semaphore(LOAD_IN_FLIGHT)
+        connector = aiohttp.TCPConnector(limit=LOAD_IN_FLIGHT)
+        timeout = aiohttp.ClientTimeout(total=180)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            await asyncio.gather(*(one(session, i, gate) for i in range(LOAD_REQUESTS)))
+
+    started = time.perf_counter()
+    asyncio.run(main())
+    elapsed = time.perf_counter() - started
+    assert len(answers) == LOAD_REQUESTS and killed
+    assert all(len(a["rewards"]) == 1 and set(a["extra_logs"]) == set(NUMERIC_KEYS)
+               for a in answers.values())
+    wrong = [i for i, a in answers.items()
+             if a["extra_logs"]["error"] == [0.0] and a["scores"] != [float(i % UNIQUE_EVERY == 0 or i % 7 == 3)]]
+    assert not wrong, f"wrong verdicts for requests {wrong[:10]}"
+    errors = sum(a["extra_logs"]["error"][0] for a in answers.values())
+    quantiles = statistics.quantiles(latencies, n=100)
+    print(f"\nload: {LOAD_REQUESTS} requests, {LOAD_IN_FLIGHT} in flight, {elapsed:.1f} s, "
+          f"{LOAD_REQUESTS / elapsed:.0f} req/s, p50 {quantiles[49] * 1000:.1f} ms, "
+          f"p99 {quantiles[98] * 1000:.1f} ms, worker {killed[0]} killed, "
+          f"{errors:.0f} samples flagged error")
