@@ -115,33 +115,40 @@ def _examples(scored: Path) -> list[dict[str, Any]]:
 def _examples_table(rows: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
+    from .answers import gold_answer
+
     table = Table(title="One response of each kind", title_justify="left", show_edge=False)
-    for column in ("kind", "gold", "pred", "acc", "length", "eff. length", "score", "B/V/A"):
-        table.add_column(column, justify="left" if column in ("kind", "gold", "pred") else "right")
+    for column in ("kind", "gold", "pred", "acc", "length", "eff.len", "rep.", "score", "B/V/A"):
+        left = column in ("kind", "gold", "pred")
+        table.add_column(column, justify="left" if left else "right", no_wrap=True)
     for row in rows:
         r = row["reward"]
-        gold = str(row["gold"])
         table.add_row(
             row["kind"],
-            gold if len(gold) < 20 else gold[-19:],
-            r["pred"] or "-",
+            _clip(gold_answer(row["gold"]) or str(row["gold"])),
+            _clip(r["pred"]) or "-",
             f"{r['acc']:.0f}",
             f"{r['length']:.0f}",
             f"{r['effective_length']:.0f}",
+            f"{r['repetition']:.2f}",
             f"{r['score']:+.3f}",
             "/".join(f"{r[k]:.0f}" for k in BEHAVIOUR_KEYS),
         )
-    table.caption = "B/V/A: backtracking / verification / alternatives markers counted"
+    table.caption = "rep.: repetition; B/V/A: backtracking / verification / alternatives markers"
     return table
+
+
+def _clip(text: str, width: int = 14) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _compare_presets(console: Console, judge_url: str | None, judge_model: str | None) -> Any:
     from rich.table import Table
 
     table = Table(title="The three presets side by side", title_justify="left", show_edge=False)
-    for column in ("preset", "accuracy", "mean outcome", "mean length term", "mean score",
-                   "repetition", "samples/s"):
-        table.add_column(column, justify="left" if column == "preset" else "right")
+    table.caption = "means over all responses; acc is pure correctness, outcome the term v"
+    for column in ("preset", "acc", "outcome", "length term", "score", "min score", "max score"):
+        table.add_column(column, justify="left" if column == "preset" else "right", no_wrap=True)
     for name in PRESETS:
         reward = build_reward(name, judge_url=judge_url, judge_model=judge_model)
         summary = score_with_progress(
@@ -153,7 +160,7 @@ def _compare_presets(console: Console, judge_url: str | None, judge_model: str |
             f"{summary.mean('outcome'):+.3f}",
             f"{summary.mean('length_term'):+.3f}",
             f"{summary.mean('score'):+.3f}",
-            f"{summary.mean('repetition'):.3f}",
-            f"{summary.samples_per_s:,.0f}",
+            f"{summary.percentile('score', 0):+.3f}",
+            f"{summary.percentile('score', 100):+.3f}",
         )
     return table

@@ -167,9 +167,7 @@ def read_rows(path: str | os.PathLike[str]) -> Iterator[Row]:
         >>> [(r.line, r.problem) for r in read_rows(path)]
         [(1, None), (3, 'not a JSON object (a list)')]
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"input file {str(path)!r} does not exist (give a .jsonl or .parquet)")
+    path = _existing(path)
     if _is_parquet(path):
         yield from _read_parquet(path)
         return
@@ -186,6 +184,13 @@ def read_rows(path: str | os.PathLike[str]) -> Iterator[Row]:
                 yield Row(number, data)
             else:
                 yield Row(number, None, f"not a JSON object (a {type(data).__name__})", text[:200])
+
+
+def _existing(path: str | os.PathLike[str]) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"input file {str(path)!r} does not exist (give a .jsonl or .parquet)")
+    return path
 
 
 def _read_parquet(path: Path) -> Iterator[Row]:
@@ -211,8 +216,11 @@ def count_rows(path: str | os.PathLike[str]) -> int:
         >>> count_rows(path)
         2
     """
-    path = Path(path)
+    path = _existing(path)
     if _is_parquet(path):
+        from .errors import require
+
+        require("pyarrow", "parquet")
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows
@@ -444,7 +452,8 @@ def score_with_progress(
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    shown = console.is_terminal  # a log file gets no bar
+    with Progress(*columns, console=console, transient=True, disable=not shown) as progress:
         task = progress.add_task(label, total=count_rows(path))
         return score_file(
             path, reward, on_progress=lambda n: progress.advance(task, n), **options

@@ -143,10 +143,3 @@ def test_check_fails_a_broken_reward_file_with_exit_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     text = plain(result.output)
     assert "FAILED" in text and "KeyError" in text and "cannot be pickled" in text
-
-
-def test_check_passes_the_shipped_openrlhf_adapter_file() -> None:
-    from rlsp_rewards.integrations.openrlhf import adapter_file
-
-    result = runner.invoke(app, ["check", f"{adapter_file()}:reward_func", "--framework", "openrlhf"])
-    assert result.exit_code == 0, result.output
