@@ -81,3 +81,44 @@ def serve_app():
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+# -- a minimal OpenAI-compatible judge on 127.0.0.1 (contract and CLI tests) -------------------
+
+
+@pytest.fixture(scope="session")
+def fixed_grade_judge_url():
+    """A real HTTP server answering every chat completion with grade 0.7; yields its /v1 URL."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def reply(self, payload: dict) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802  (/v1/models, when no model is configured)
+            self.reply({"object": "list", "data": [{"id": "judge", "object": "model"}]})
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            grade = json.dumps({"rationale": "several strategies, checked", "grade": 0.7})
+            self.reply({
+                "id": "cmpl-1", "object": "chat.completion", "model": "judge",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": grade}}],
+            })
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, name="fixed-grade-judge", daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()

@@ -59,6 +59,14 @@ def test_demo_compares_the_presets() -> None:
     assert all(name in text for name in ("paper", "reference", "guarded"))
 
 
+def test_demo_with_a_judge(fixed_grade_judge_url: str) -> None:
+    result = runner.invoke(app, ["demo", "--no-compare", "--judge-url", fixed_grade_judge_url])
+    assert result.exit_code == 0, result.output
+    text = plain(result.output)
+    assert "judge_grade 0.700" in text  # the judge's grade is a component now
+    assert "judge_failed 0 0.0%" in text
+
+
 def write_rollouts(path: Path) -> Path:
     rows = [
         json.dumps({"resp": "So the answer is \\boxed{\\frac{1}{2}}.", "meta": {"answer": "0.5"}}),
