@@ -248,7 +248,9 @@ class RlspReward(Reward):
         self._length = LengthExploration(cfg.section(LengthConfig))
         # The verifier and the judge come from the shared instances, so every reward of the
         # process with the same settings shares one verdict cache and one judge cache.
-        self._verifier: OutcomeVerifier = shared_outcome.with_settings(**cfg.changes(OutcomeConfig))
+        self._verifier: OutcomeVerifier = shared_outcome.with_settings(
+            **cfg.changes(OutcomeConfig)
+        )
         self._judge: JudgeExploration | None = None
         if "judge" in cfg.exploration:
             self._judge = shared_judge.with_settings(**cfg.changes(JudgeConfig))
@@ -284,12 +286,12 @@ class RlspReward(Reward):
     def score_batch(self, samples: Sequence[Sample]) -> list[RewardResult]:
         """Score many samples: one verifier batch (deduplicated, parallel), then combine.
 
-        Never raises: a sample whose combination fails gets the error result.
+        With the judge on, its calls run in threads while the batch is verified. Never raises:
+        a sample whose combination fails gets the error result.
         """
         samples = list(samples)
         try:
-            verdicts = self._verifier.verify_batch([(s.gold, s.response) for s in samples])
-            grades = self._grade_batch(samples)
+            verdicts, grades = self._verify_and_grade(samples)
         except Exception:  # a broken batch falls back to the guarded single-sample path
             return [self.safe_score(s) for s in samples]
         results = []
@@ -302,11 +304,16 @@ class RlspReward(Reward):
 
     # -- the pieces ---------------------------------------------------------------------------
 
-    def _grade_batch(self, samples: list[Sample]) -> list[JudgeGrade | None]:
+    def _verify_and_grade(
+        self, samples: list[Sample]
+    ) -> tuple[list[Verdict], list[JudgeGrade | None]]:
+        pairs = [(s.gold, s.response) for s in samples]
         if self._judge is None or not samples:
-            return [None] * len(samples)
+            return self._verifier.verify_batch(pairs), [None] * len(samples)
         with ThreadPoolExecutor(min(_JUDGE_BATCH_THREADS, len(samples))) as pool:
-            return list(pool.map(self._judge.grade, samples))
+            grading = [pool.submit(self._judge.grade, s) for s in samples]
+            verdicts = self._verifier.verify_batch(pairs)
+            return verdicts, [g.result() for g in grading]
 
     def _combine(
         self, sample: Sample, verdict: Verdict, grade: JudgeGrade | None
