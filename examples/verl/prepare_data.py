@@ -66,7 +66,7 @@ def _field(row: dict[str, Any], keys: Sequence[str]) -> Any:
     lowered = {str(k).lower(): v for k, v in row.items()}
     for key in keys:
         value = lowered.get(key)
-        if value is not None and str(value).strip():
+        if isinstance(value, (str, int, float)) and str(value).strip():  # not a chat list
             return value
     return None
 
