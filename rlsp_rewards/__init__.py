@@ -1,24 +1,63 @@
 """rlsp-rewards: RLSP reward functions for verl and OpenRLHF that never crash or hang a run.
 
-``import rlsp_rewards`` stays fast: no sympy, no torch, no framework is imported.
+The ready instances have verl's keyword signature and return a dict with fixed keys:
+
+    >>> import rlsp_rewards
+    >>> r = rlsp_rewards.outcome(data_source="demo", solution_str="so $\\\\boxed{\\\\frac12}$", ground_truth="0.5")
+    >>> r["acc"], r["pred"]
+    (1.0, '\\\\frac12')
+
+``rlsp_rewards.combined`` (the paper preset), ``outcome``, ``length`` and ``judge`` are
+*instances*; their classes live in the submodules of the same names
+(``from rlsp_rewards.outcome import OutcomeVerifier``). ``import rlsp_rewards`` stays fast:
+no sympy, no torch, no framework, no HTTP client is imported.
 """
 
 from __future__ import annotations
 
+# The submodules are imported before the instances are bound: importing a submodule sets the
+# package attribute of the same name, so the order keeps `rlsp_rewards.outcome` the instance.
+from . import combine as _combine
+from . import judge as _judge
+from . import length as _length
+from . import outcome as _outcome
+from .combine import RlspConfig, RlspReward
 from .core import RESULT_KEYS, LengthSource, OutcomeStatus, Reward, RewardResult, Sample
 from .errors import ConfigError, DependencyError, RlspRewardsError
+from .judge import JudgeConfig, JudgeExploration, JudgeGrade
+from .length import LengthConfig, LengthExploration
+from .outcome import OutcomeConfig, OutcomeVerifier, Verdict
 
 __version__ = "0.1.0"
+
+combined: RlspReward = _combine.combined
+outcome: OutcomeVerifier = _outcome.outcome
+length: LengthExploration = _length.length
+judge: JudgeExploration = _judge.judge
 
 __all__ = [
     "RESULT_KEYS",
     "ConfigError",
     "DependencyError",
+    "JudgeConfig",
+    "JudgeExploration",
+    "JudgeGrade",
+    "LengthConfig",
+    "LengthExploration",
     "LengthSource",
+    "OutcomeConfig",
     "OutcomeStatus",
+    "OutcomeVerifier",
     "Reward",
     "RewardResult",
+    "RlspConfig",
+    "RlspReward",
     "RlspRewardsError",
     "Sample",
+    "Verdict",
     "__version__",
+    "combined",
+    "judge",
+    "length",
+    "outcome",
 ]
