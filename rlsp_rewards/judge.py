@@ -26,6 +26,10 @@ reward built without them (the ready instance :data:`judge`) works once they are
 with no endpoint at all is a judge failure (``judge_failed=1``, reason logged once per
 process), not an exception: scoring never raises.
 
+The HTTP client needs the ``judge`` extra (``pip install "rlsp-rewards[judge]"``, which brings
+aiohttp). Building a judge never needs it, so importing the package stays light; without it,
+every judgement fails (``judge_failed=1``) with that ``pip`` line as the logged reason.
+
 Failure: no reply within the budget, an HTTP error, a reply without a valid grade. The grade
 is then ``judge_fallback`` (default 0.5, the middle of the scale, so a failed call neither
 rewards nor punishes on average) and ``judge_failed`` is 1.0. Failures are not cached.
@@ -185,7 +189,6 @@ class JudgeExploration(Reward):
 
     def __init__(self, config: JudgeConfig | None = None, **settings: Any) -> None:
         super().__init__(config, **settings)
-        require("aiohttp", "judge")
         self._template = load_template(self.config.judge_prompt)
         self._cache: collections.OrderedDict[bytes, JudgeGrade] = collections.OrderedDict()
         self._cache_lock = threading.Lock()
@@ -248,6 +251,7 @@ class JudgeExploration(Reward):
 
     def _prepare(self, sample: Sample) -> _Call | JudgeGrade:
         """The call to make, or the grade already known (cached, or a failure found early)."""
+        require("aiohttp", "judge")  # a DependencyError here becomes a failure with its pip line
         from .judge_client import ChatClient, chat_url
 
         cfg = self.config

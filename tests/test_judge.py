@@ -567,3 +567,17 @@ def test_judge_bench_runs() -> None:
     assert (result.count, result.failures, result.in_flight) == (30, 0, 4)
     assert result.requests_per_s > 0 and result.cpu_ms_per_request > 0
     assert result.ideal_per_s == 800.0 and "of ideal" in result.summary()
+
+
+def test_missing_http_client_is_a_counted_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rlsp_rewards.judge as judge_module
+    from rlsp_rewards.errors import DependencyError, require
+
+    def missing(module: str, extra: str) -> None:
+        require(f"{module}_not_installed_here", extra)
+
+    monkeypatch.setattr(judge_module, "require", missing)
+    reward = JudgeExploration(judge_url="http://127.0.0.1:9/v1")  # building never needs it
+    judged = reward.grade(Sample(response="x"))
+    assert judged.failed and 'pip install "rlsp-rewards[judge]"' in judged.reason
+    assert DependencyError.__name__ in judged.reason
