@@ -116,9 +116,11 @@ def is_pathological(answer: str) -> bool:
 
     The rule: an answer is pathological when it is longer than :data:`MAX_PARSE_CHARS`
     characters (digits-only integers excepted), contains control characters or binary junk,
-    nests brackets deeper than 30 levels, or needs a number with more than 100,000 digits
-    (a power tower like ``9^{9^{9^{9}}}``, ``10^{10^{6}}``, a factorial of more than 10,000 or
-    a factorial of a factorial). When the gold is a simple value, :func:`fast_compare` calls
+    nests brackets deeper than 30 levels, needs a number with more than 100,000 digits
+    (a power tower like ``9^{9^{9^{9}}}``, ``10^{10^{6}}``, a factorial of more than 10,000, a
+    factorial of a factorial, ``10!!!``), or applies an operator whose cost grows with its
+    arguments (``\\sum``, ``\\prod``, ``\\int``, ``\\binom``, ``\\Gamma``, ``\\lim``, ``\\uparrow``) to a
+    number above 10,000. When the gold is a simple value, :func:`fast_compare` calls
     such a prediction incorrect without parsing it: a final answer that can only be evaluated
     with astronomical numbers is not a usable answer, even in the rare case where it might
     simplify to the gold.
@@ -139,7 +141,28 @@ def is_pathological(answer: str) -> bool:
                 return True
         elif char in "})]":
             depth -= 1
-    return _has_huge_power(answer) or _has_huge_factorial(answer)
+    return _has_huge_power(answer) or _has_huge_factorial(answer) or _has_costly_operator(answer)
+
+
+#: Operators whose evaluation cost grows with the numbers they are applied to.
+_COSTLY = re.compile(r"\\(?:sum|prod|int|iint|binom|dbinom|tbinom|choose|Gamma|lim|uparrow)(?![A-Za-z])|!!!")
+_POWER_OR_NUMBER = re.compile(r"(\d{1,300})(?:\s*\^\s*(?:\{\s*(-?\d{1,300})\s*\}|(\d)))?")
+
+
+def _has_costly_operator(text: str) -> bool:
+    """An expensive operator (sum, product, integral, binomial...) with a number above 10**4."""
+    if not _COSTLY.search(text):
+        return False
+    if "!!!" in text:
+        return True
+    for match in _POWER_OR_NUMBER.finditer(text):
+        base, exponent = int(match.group(1)), match.group(2) or match.group(3)
+        magnitude = math.log10(base) if base > 1 else 0.0  # base has at most 300 digits
+        if exponent is not None:
+            magnitude *= int(exponent)
+        if magnitude > 4:
+            return True
+    return False
 
 
 def _has_huge_power(text: str) -> bool:

@@ -215,6 +215,12 @@ def test_huge_integers(gold: str, pred: str, expected: OutcomeStatus) -> None:
         "x" * 1_001,
         "\ufffd",
         "a\x01b",
+        r"\prod_{k=1}^{1000000} k",  # costly operators applied to big numbers
+        r"\binom{10^{9}}{10^{5}}",
+        r"\Gamma(10^{7})",
+        r"\int_0^{10^{9}} x^{1000} dx",
+        r"\sum_{k=1}^{10^{8}} k^{k}",
+        "10!!!!!!!!!!",
     ],
 )
 def test_pathological(answer: str) -> None:
@@ -223,7 +229,10 @@ def test_pathological(answer: str) -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    ["42", "2^{10}", "2^{100000}", "2006!", r"\frac{1}{2004!}", "e^{x^2}", "5!!", "9" * 5000, "(1, 2)"],
+    [
+        "42", "2^{10}", "2^{100000}", "2006!", r"\frac{1}{2004!}", "e^{x^2}", "5!!", "9" * 5000,
+        "(1, 2)", r"\sum_{k=1}^{100} k", r"\binom{2006}{3}", r"\int_0^1 x^2 dx",
+    ],
 )
 def test_not_pathological(answer: str) -> None:
     assert not is_pathological(answer)
