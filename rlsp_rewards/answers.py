@@ -218,7 +218,10 @@ def _first_sentence(rest: str) -> str | None:
     if line is None:
         return None
     cut = _sentence_end(line)
-    return line if cut < 0 else line[:cut]
+    if cut >= 0:
+        line = line[:cut]
+    verb = line.translate(_ASCII_LOWER).rfind(" is ")  # "Answer: the total is 12" -> "12"
+    return line[verb + 4 :] if verb >= 0 and "$" not in line[:verb] else line
 
 
 def _sentence_end(line: str) -> int:

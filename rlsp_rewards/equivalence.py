@@ -81,7 +81,7 @@ def _normalise(answer: str) -> str:
     """A canonical spelling: no spacing commands, ``\\frac`` for its variants, no degrees."""
     text = answer.strip().replace("\u2212", "-").replace("\\$", "").replace("$", "")
     text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\%", "%")
-    text = text.replace("{,}", ",")
+    text = text.replace("{,}", ",").replace("\\!", "")
     text = _SPACING.sub(" ", text)
     text = _DEGREES.sub("", text)
     text = _EULER.sub("e", text)
@@ -527,7 +527,7 @@ def _group(text: str) -> _Group | None:
         kind, inner = squeezed[0] + squeezed[-1], squeezed[1:-1]
         if not _encloses(squeezed):
             return None
-    elif "," in squeezed and not _THOUSANDS.fullmatch(squeezed.lstrip("-")):
+    elif "," in squeezed and not _THOUSANDS.fullmatch(text.strip().lstrip("-")):
         kind, inner = "bare", squeezed
     else:
         return None

@@ -47,6 +47,9 @@ EXTRACTIONS = [
     ("**Final Answer:** 42", "last_box", "42"),
     ("The final answer is 3.5. Done.", "last_box", "3.5"),
     ("Natalia sold 72 clips.\n#### 72", "last_box", "72"),
+    # "... is X" after a marker keeps X
+    ("Answer: the total is 12.", "last_box", "12"),
+    ("The answer is: it is Tuesday.", "last_box", "Tuesday"),
     # the rightmost marker wins
     ("Answer: 3 was my first guess. The answer is 4.", "last_box", "4"),
     # no final answer: None, even when the text ends in a number

@@ -25,6 +25,7 @@ FAST = [
     ("0", "-0", C),
     ("1000", "1,000", C),  # thousands separators
     ("1000", r"1{,}000", C),
+    ("2, 345", "2345", I),  # a comma and a space separate two answers, not thousands
     ("1000", r"1,\!000", C),
     ("1000000", "10^6", C),  # a power of integers
     ("12", "12.0", C),
