@@ -300,3 +300,9 @@ def test_fast_compare_fractions_property(numerator: int, denominator: int) -> No
     gold = rf"\frac{{{numerator}}}{{{denominator}}}"
     assert fast_compare(gold, f"{numerator * 3}/{denominator * 3}") is C
     assert fast_compare(gold, rf"\frac{{{numerator + 1}}}{{{denominator}}}") is I
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)  # math-verify runs: keep CI stable
+@given(LATEXISH, LATEXISH)
+def test_compare_fuzz_never_raises(gold: str, pred: str) -> None:
+    assert compare(gold, pred) in (C, I, OutcomeStatus.GOLD_UNPARSEABLE)
