@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import pickle
+import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -92,7 +94,29 @@ def test_tokenizer_is_shared_thread_safe_and_never_pickled(tokenizer_dir: str) -
     assert pickle.loads(blob)(solution_str=texts[3])["length"] == expected[3]
 
 
-def test_unloadable_tokenizer_falls_back_and_is_counted(tmp_path: object) -> None:
+def test_first_use_from_many_threads_loads_once(tokenizer_dir: str, tmp_path: Path) -> None:
+    from rlsp_rewards import tokens
+
+    fresh = tmp_path / "copy"  # a path no test has loaded yet in this process
+    shutil.copytree(tokenizer_dir, fresh)
+    counter = TokenCounter(str(fresh))
+    counts: list[int] = []
+    start = threading.Barrier(8)
+
+    def work() -> None:
+        start.wait()
+        counts.append(counter.count("Let me check: 2 + 2 = 4."))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(counts) == 8 and len(set(counts)) == 1
+    assert tokens._loaded[str(fresh)] is tokens._load(str(fresh))  # one instance per path
+
+
+def test_unloadable_tokenizer_falls_back_and_is_counted(tmp_path: Path) -> None:
     out = LengthExploration(tokenizer=str(tmp_path))(solution_str="abcdefgh")  # empty directory
     assert out["length_source"] == LengthSource.CHARS and out["length"] == 2.0
     assert out["error"] == 1.0  # counted, never silent
