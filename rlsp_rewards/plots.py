@@ -45,6 +45,7 @@ def plot_summary(summary: Summary, path: str | os.PathLike[str], title: str = ""
     """
     require("matplotlib", "plot")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
 
     components = [k for k in COMPONENT_KEYS if k != "judge_grade" or summary.judge_used]
     figure = Figure(figsize=(13, 7.5), layout="constrained")
@@ -55,13 +56,14 @@ def plot_summary(summary: Summary, path: str | os.PathLike[str], title: str = ""
     lengths = [max(row["length"], 1.0) for row in summary.sample]
     scatter.scatter(lengths, [row["score"] for row in summary.sample], s=10, alpha=0.6)
     scatter.set_xscale("log")
+    scatter.xaxis.set_minor_formatter(NullFormatter())  # crowded labels between decades
     scatter.set(xlabel="response length (tokens)", ylabel="score", title="Reward against length")
 
     slots = [grid[0, 1], grid[0, 2], grid[1, 0], grid[1, 1]]
     for key, slot in zip([*components, "length"], slots, strict=False):  # length if room
         axis = figure.add_subplot(slot)
         axis.hist([row[key] for row in summary.sample], bins=30)
-        axis.set(title=key, xlabel="value", ylabel="responses")
+        axis.set(title=key, xlabel="tokens" if key == "length" else "value", ylabel="responses")
 
     rates = figure.add_subplot(grid[1, 2])
     names = [*BEHAVIOUR_KEYS, *STATUS_KEYS]

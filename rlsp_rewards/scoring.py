@@ -555,7 +555,7 @@ def summary_tables(summary: Summary, title: str = "") -> list[Table]:
     overview.add_row("mean score", f"{summary.mean('score'):.3f}")
     if summary.scored_now:
         overview.add_row(
-            "throughput", f"{summary.samples_per_s:,.1f} samples/s ({summary.seconds:.2f} s)"
+            "time in the reward", f"{summary.seconds:.2f} s ({summary.samples_per_s:,.1f} samples/s)"
         )
 
     components = table("Reward components", "component", "mean", "p10", "p50", "p90")

@@ -145,6 +145,7 @@ class ContractReport:
         problems: every breach and warning, in check order.
         calls: how many calls were made.
         slowest_s: the slowest single call, in seconds.
+        slowest_input: the input of that call.
 
     Example:
         >>> report = ContractReport("f", "verl", 10.0, (Problem("keys", "varies"),), 3, 0.1)
@@ -158,6 +159,7 @@ class ContractReport:
     problems: tuple[Problem, ...]
     calls: int
     slowest_s: float
+    slowest_input: str = ""
 
     @property
     def ok(self) -> bool:
@@ -179,7 +181,8 @@ class ContractReport:
             if found:
                 status = "FAIL" if any(p.severity == "fail" for p in found) else "warn"
             if check == "budget":
-                promise = f"within {self.budget_s:g} s (slowest {self.slowest_s:.2f} s)"
+                promise = f"within {self.budget_s:g} s (slowest: {self.slowest_s:.2f} s"
+                promise += f" on {self.slowest_input!r})" if self.slowest_input else ")"
             rows.append((promise, status, [str(p) for p in found]))
         return rows
 
@@ -435,9 +438,14 @@ class _Checker:
         self.problems: list[Problem] = []
         self.calls = 0
         self.slowest_s = 0.0
+        self.slowest_input = ""
         self.hangs = 0
         self.key_sets: list[tuple[str | None, frozenset[str] | None]] = []
         self.where: str | None = None  # the input being called, named by the problems it causes
+
+    def timed(self, where: str | None, seconds: float) -> None:
+        if seconds > self.slowest_s:
+            self.slowest_s, self.slowest_input = seconds, where or ""
 
     def problem(self, check: str, message: str, severity: Literal["fail", "warn"] = "fail") -> None:
         """Record a problem; the same problem on several inputs is one entry naming them all."""
@@ -467,7 +475,8 @@ class _Checker:
         order = list(CHECKS)
         problems = sorted(self.problems, key=lambda p: order.index(p.check))
         return ContractReport(
-            target, self.framework, self.budget_s, tuple(problems), self.calls, self.slowest_s
+            target, self.framework, self.budget_s, tuple(problems), self.calls, self.slowest_s,
+            self.slowest_input,
         )
 
     # -- one call, checked -----------------------------------------------------------------
@@ -499,7 +508,7 @@ class _Checker:
     def checked_call(self, fn: Callable[..., Any], batch: list[Case], record: bool) -> _Call | None:
         result = _run_in_thread(self.invoke(fn, batch), self.limit_s)
         self.calls += 1
-        self.slowest_s = max(self.slowest_s, result.seconds)
+        self.timed(self.where, result.seconds)
         if result.hung:
             self.hangs += 1
             self.problem(
@@ -724,7 +733,7 @@ class _Checker:
             )
         mismatched: set[str] = set()
         for case, out in done:
-            self.slowest_s = max(self.slowest_s, out.seconds)
+            self.timed(f"{case.name} (threads)", out.seconds)
             if out.exc is not None:
                 self.where = case.name
                 self.problem(
