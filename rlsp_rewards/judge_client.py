@@ -1,15 +1,17 @@
 """A chat-completions client for OpenAI-compatible servers that cannot stall its caller.
 
-Every request of a process runs on one private event loop, on a daemon thread started on first
-use (and started afresh in a forked child, where the parent's thread does not exist). Sync
-callers block on a future, from any thread, including one whose own event loop is running;
-async callers await it without blocking their loop. That loop owns one HTTP session, so
-keep-alive connections are reused by every caller of the process.
+Async callers run their requests on their own event loop (no thread hop), with one HTTP session
+per loop, so keep-alive connections are reused across calls; the session is closed when the
+loop shuts down its async generators (``asyncio.run`` does). Sync callers, from any thread,
+including one whose own event loop is running, hand their request to one private event loop per
+process, on a daemon thread started on first use, and block on the result. A forked child starts
+afresh: it never touches its parent's loop thread or connections.
 
 Bounds, per call:
 
-* at most ``max_in_flight`` requests of the process are on the wire at once (one gate per
-  distinct value); waiting for a slot counts toward the budget;
+* at most ``max_in_flight`` requests of one event loop are on the wire at once (all sync callers
+  of a process share the private loop, hence one bound); waiting for a slot counts toward the
+  budget;
 * each attempt has ``timeout_s``; the whole call (waiting, attempts, back-off) has ``budget_s``;
 * timeouts, connection errors (refused, reset, a body cut short), HTTP 429 and 5xx are retried
   up to ``retries`` times, after exponential back-off with jitter (0.25 s doubling, capped at
@@ -40,7 +42,8 @@ import os
 import random
 import threading
 import time
-from collections.abc import Sequence
+import weakref
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -94,7 +97,7 @@ class ChatClient:
         timeout_s: the limit of one attempt.
         budget_s: the limit of a whole call, retries and waiting included.
         retries: retries after the first attempt.
-        max_in_flight: requests of the process on the wire at once.
+        max_in_flight: requests of one event loop on the wire at once.
 
     Example:
         >>> client = ChatClient(chat_url("127.0.0.1:9"), model="m", retries=0, budget_s=2.0)
@@ -136,19 +139,14 @@ class ChatClient:
             raise JudgeCallError("the judge call was cancelled") from None
 
     async def acomplete(self, messages: Sequence[dict[str, str]]) -> str:
-        """Async :meth:`complete`: awaits the judge loop without blocking the caller's loop.
+        """Async :meth:`complete`, on the caller's event loop; never blocks it.
 
         Raises:
             JudgeCallError: when no usable reply arrived within the bounds.
         """
-        runtime = _runtime()
-        if asyncio.get_running_loop() is runtime.loop:
-            return await self._complete_here(messages)
-        # The call bounds itself on the judge loop; cancelling this await cancels it there too.
-        future = asyncio.run_coroutine_threadsafe(self._complete_here(messages), runtime.loop)
-        return await asyncio.wrap_future(future)
+        return await self._complete_here(messages)
 
-    # -- on the judge loop ------------------------------------------------------------------
+    # -- on the loop that makes the call ----------------------------------------------------
 
     async def _complete_here(self, messages: Sequence[dict[str, str]]) -> str:
         problems: list[str] = []
@@ -163,13 +161,15 @@ class ChatClient:
 
     async def _complete(self, messages: Sequence[dict[str, str]], problems: list[str]) -> str:
         deadline = asyncio.get_running_loop().time() + self.budget_s
+        state = await _loop_state()
         body = {
-            "model": await self._model(deadline, problems),
+            "model": await self._model(state, deadline, problems),
             "messages": list(messages),
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
         }
-        data = await self._send(self.url, json.dumps(body, ensure_ascii=False).encode(), deadline, problems)
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        data = await self._send(state, self.url, payload, deadline, problems)
         try:
             content = json.loads(data)["choices"][0]["message"]["content"]
         except (ValueError, LookupError, TypeError):
@@ -178,14 +178,13 @@ class ChatClient:
             raise JudgeCallError("the chat completion has no text content")
         return content
 
-    async def _model(self, deadline: float, problems: list[str]) -> str:
+    async def _model(self, state: _LoopState, deadline: float, problems: list[str]) -> str:
         if self.model:
             return self.model
-        runtime = _runtime()
-        known = runtime.models.get(self.url)
+        known = state.models.get(self.url)
         if known is None:
             models_url = self.url[: -len(_CHAT_PATH)] + "/models"
-            data = await self._send(models_url, None, deadline, problems)
+            data = await self._send(state, models_url, None, deadline, problems)
             try:
                 known = str(json.loads(data)["data"][0]["id"])
             except (ValueError, LookupError, TypeError):
@@ -193,15 +192,16 @@ class ChatClient:
                     f"no judge model set and {models_url} lists none; set judge_model or "
                     "RLSP_JUDGE_MODEL"
                 ) from None
-            runtime.models[self.url] = known
+            state.models[self.url] = known
         return known
 
-    async def _send(self, url: str, body: bytes | None, deadline: float, problems: list[str]) -> bytes:
+    async def _send(
+        self, state: _LoopState, url: str, body: bytes | None, deadline: float, problems: list[str]
+    ) -> bytes:
         """POST ``body`` (GET when ``None``) with retries; the reply body of a 2xx status."""
         import aiohttp
 
         loop = asyncio.get_running_loop()
-        runtime = _runtime()
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
@@ -211,9 +211,9 @@ class ChatClient:
             wait: float | None = None
             timeout = max(min(self.timeout_s, deadline - loop.time()), 0.001)
             try:
-                async with runtime.gate(self.max_in_flight):
+                async with state.gate(self.max_in_flight):
                     status, data, retry_after = await _exchange(
-                        runtime.session(), url, body, headers, timeout
+                        state.session(), url, body, headers, timeout
                     )
             except asyncio.TimeoutError:
                 problems.append(f"no reply within {timeout:.3g}s")
@@ -291,24 +291,17 @@ def _preview(data: bytes) -> str:
     return " ".join(data[:200].decode("utf-8", errors="replace").split())[:120]
 
 
-class _Runtime:
-    """The process's judge loop, on its own daemon thread, with its HTTP session and gates."""
+class _LoopState:
+    """What one event loop keeps for judge calls: its HTTP session, gates and model names."""
 
     def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.loop = asyncio.new_event_loop()
         self.models: dict[str, str] = {}  # discovered model names, by chat URL
+        self.closer: AsyncIterator[None] | None = None  # see _loop_state
         self._session: aiohttp.ClientSession | None = None
         self._gates: dict[int, asyncio.Semaphore] = {}
-        self.thread = threading.Thread(target=self._run, name="rlsp-judge-loop", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
 
     def session(self) -> aiohttp.ClientSession:
-        """The shared session (call on the loop)."""
+        """The loop's session, opened on first use."""
         if self._session is None or self._session.closed:
             import aiohttp
 
@@ -319,11 +312,61 @@ class _Runtime:
         return self._session
 
     def gate(self, limit: int) -> asyncio.Semaphore:
-        """The in-flight bound for ``limit`` (call on the loop)."""
+        """The in-flight bound for ``limit``."""
         gate = self._gates.get(limit)
         if gate is None:
             gate = self._gates[limit] = asyncio.Semaphore(limit)
         return gate
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+async def _closing_with(loop: asyncio.AbstractEventLoop, state: _LoopState) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        with _states_lock:
+            _states.pop(loop, None)  # the generator refers to the loop: drop it explicitly
+        await state.close()
+
+
+_states_lock = threading.Lock()
+_states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _loop_state() -> _LoopState:
+    """The running loop's state, made on its first judge call.
+
+    A new state starts an async generator on the loop, whose ``finally`` closes the session:
+    the loop closes it when it shuts down its async generators (``asyncio.run`` does).
+    """
+    loop = asyncio.get_running_loop()
+    state = _states.get(loop)
+    if state is None:
+        state = _LoopState()
+        with _states_lock:
+            _states[loop] = state
+        state.closer = _closing_with(loop, state)
+        await state.closer.__anext__()
+    return state
+
+
+class _Runtime:
+    """The process's private loop for sync callers, on its own daemon thread."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, name="rlsp-judge-loop", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
 
 
 _runtime_lock = threading.Lock()
@@ -341,12 +384,15 @@ def _runtime() -> _Runtime:
         return _current
 
 
-def _forget_runtime_after_fork() -> None:
-    """In a forked child: the parent's loop thread is gone and its lock may be held."""
-    global _current, _runtime_lock
+def _forget_after_fork() -> None:
+    """In a forked child: the parent's loop thread is gone, its locks may be held, and its
+    connections are shared with the parent, so none of it is used."""
+    global _current, _runtime_lock, _states, _states_lock
     _current = None
     _runtime_lock = threading.Lock()
+    _states = weakref.WeakKeyDictionary()
+    _states_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_runtime_after_fork)
+    os.register_at_fork(after_in_child=_forget_after_fork)

@@ -510,6 +510,40 @@ def test_inside_a_running_event_loop(stub: StubJudge) -> None:
     assert all((g.grade, g.failed) == (0.7, False) for g in grades)
 
 
+def test_async_calls_are_bounded_per_loop(stub: StubJudge) -> None:
+    reward = make_judge(stub, judge_max_in_flight=3, judge_budget_s=20.0)
+
+    async def main() -> list[JudgeGrade]:
+        samples = [Sample(response=text("slowish", "GROUP:async12")) for _ in range(12)]
+        return await asyncio.gather(*(reward.agrade(s) for s in samples))
+
+    assert all(not g.failed for g in asyncio.run(main()))
+    assert 1 <= stub.peak["async12"] <= 3
+
+
+def test_event_loops_close_their_sessions(stub: StubJudge) -> None:
+    # asyncio.run shuts the loop's async generators down, which closes the judge's session:
+    # no "Unclosed client session" complaint, and nothing kept alive per finished loop.
+    code = f"""
+import asyncio, gc, weakref
+from rlsp_rewards.core import Sample
+from rlsp_rewards.judge import JudgeExploration
+from rlsp_rewards import judge_client
+reward = JudgeExploration(judge_url="{stub.url}", judge_model="m")
+loops = []
+async def main():
+    loops.append(weakref.ref(asyncio.get_running_loop()))
+    return await reward.agrade(Sample(response="SCENARIO:clean GROUP:none x"))
+for _ in range(3):
+    assert asyncio.run(main()).grade == 0.7
+gc.collect()
+print(len(judge_client._states), sum(ref() is not None for ref in loops))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["0", "0"], out.stderr
+    assert "Unclosed" not in out.stderr, out.stderr
+
+
 def test_cancelled_agrade_does_not_leak(stub: StubJudge) -> None:
     reward = make_judge(stub, judge_budget_s=30.0)
 
@@ -570,8 +604,9 @@ def test_judge_bench_runs() -> None:
 
 
 def test_missing_http_client_is_a_counted_failure(monkeypatch: pytest.MonkeyPatch) -> None:
-    import rlsp_rewards.judge as judge_module
     from rlsp_rewards.errors import DependencyError, require
+
+    judge_module = sys.modules["rlsp_rewards.judge"]  # the package's `judge` is the instance
 
     def missing(module: str, extra: str) -> None:
         require(f"{module}_not_installed_here", extra)
