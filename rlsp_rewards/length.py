@@ -59,7 +59,10 @@ class LengthConfig(RewardConfig):
     Attributes:
         C: the scale of the penalty ``-C/|o|``; must be > 0 (the paper uses 1000).
         tokenizer: a path ``transformers.AutoTokenizer`` can load, used when the framework
-            passes no token count (needs ``pip install "rlsp-rewards[tokenizer]"``).
+            passes no token count (needs ``pip install "rlsp-rewards[tokenizer]"``). It is
+            loaded by the first sample that needs it, once per process; prefer a local
+            directory (a hub name may wait for a download). If it cannot be loaded, lengths
+            fall back to characters / 4 with ``error = 1``.
         length_span: ``"response"`` (the paper) or ``"before_first_box"`` (the authors' code:
             characters before the first ``\\boxed`` / 4).
         repetition_aware: count only non-repetitive content (the ``guarded`` rule).
