@@ -93,7 +93,9 @@ class JudgeConfig(RewardConfig):
         judge_timeout_s: the limit of one HTTP attempt.
         judge_budget_s: the limit of one sample's judgement, retries and queueing included.
         judge_retries: retries after the first attempt (timeouts, connection errors, 429, 5xx).
-        judge_max_in_flight: judge requests of a process on the wire at once.
+        judge_max_in_flight: judge requests on the wire at once, per event loop that makes
+            them (``agrade`` runs on the caller's loop; every sync ``grade`` of a process
+            shares one private loop, hence one bound).
         judge_fallback: the grade given when the judge fails, in [0, 1] (0.5: neutral).
         judge_cache_size: identical (problem, response) judgements remembered; 0 turns it off.
         judge_max_chars: characters of problem plus response put in the prompt; longer texts
@@ -262,14 +264,15 @@ class JudgeExploration(Reward):
                 "RLSP_JUDGE_URL"
             )
         url = chat_url(base)
+        model = cfg.judge_model or os.environ.get(MODEL_ENV_VAR) or None
         problem = self._problem(sample)
-        key = _cache_key(url, problem, sample.response)
+        key = _cache_key(url, model or "", problem or "", sample.response)
         cached = self._cached(key)
         if cached is not None:
             return cached
         client = ChatClient(
             url=url,
-            model=cfg.judge_model or os.environ.get(MODEL_ENV_VAR) or None,
+            model=model,
             api_key=os.environ.get(cfg.judge_api_key_env) or None,
             temperature=cfg.judge_temperature,
             max_tokens=cfg.judge_max_tokens,
@@ -337,9 +340,9 @@ def _first_env(names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _cache_key(url: str, problem: str | None, response: str) -> bytes:
+def _cache_key(*parts: str) -> bytes:
     digest = hashlib.blake2b(digest_size=16)
-    for part in (url, problem or "", response):
+    for part in parts:
         data = part.encode("utf-8", errors="surrogatepass")
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
