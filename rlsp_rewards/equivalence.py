@@ -2,7 +2,7 @@
 
 Two entry points, both taking answers already extracted (see :mod:`rlsp_rewards.answers`):
 
-* :func:`fast_compare` decides the common cases in microseconds, in the caller's process, with
+* :func:`fast_compare` decides the common cases in well under a millisecond, in the caller's process, with
   exact arithmetic on a small grammar of simple values: integers of any size, decimals,
   fractions (``\\frac``, ``a/b``, mixed numbers), percentages, scientific notation, rational
   multiples of ``\\pi`` and of square roots, infinity, tuples, intervals and sets of those, and
@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from fractions import Fraction
@@ -332,6 +333,7 @@ _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _SCIENTIFIC = re.compile(
     r"(\d+(?:\.\d+)?)(?:(?:\\times|\\cdot|\*|×)10\^(?:\{([+-]?\d{1,3})\}|(\d))|[eE]([+-]?\d{1,3}))"
 )
+_MIXED = re.compile(r"\d{1,12}(?=\\frac)")
 _SQRT = re.compile(r"\\sqrt(?:\{(\d{1,6})\}|(\d))")
 _TEXT = re.compile(r"[A-Za-z][A-Za-z' \-]*[A-Za-z]")
 _COMMANDS = re.compile(r"\\[A-Za-z]+")
@@ -402,7 +404,7 @@ def _fraction(text: str) -> _Num | None:
             if ratio is not None and atom is not None and ratio.atom == "" and atom.coef == 1:
                 return dataclasses.replace(atom, coef=ratio.coef, decimal=ratio.decimal)
             return None
-    mixed = re.match(r"\d{1,12}(?=\\frac)", text)
+    mixed = _MIXED.match(text)
     if mixed:
         whole = int(mixed.group())
         parts = _frac_parts(text, mixed.end() + 5)
@@ -794,40 +796,67 @@ def _fast_compare(gold: str, pred: str) -> OutcomeStatus | None:
         return CORRECT if gold_digits == pred_digits else INCORRECT
     if gold_digits is None and len(gold) > MAX_PARSE_CHARS:
         return None  # an unusual gold: left to the full check
-    gold_label, gold_sides = _value_sides(gold_digits or _normalise(gold))
-    if len(gold_sides) > 1:
+    reference = _read(gold_digits or gold)
+    if len(reference.sides) > 1:
         return None  # the gold is an equation such as 2x + 3y = 6
-    if gold_digits is not None:
-        small = len(gold_digits) < _BIG_INT_DIGITS
-        gold_value: _Value | None = _Num(Fraction(gold_digits), literal=True) if small else None
-    else:
-        gold_value = _value(gold_sides[0])
+    gold_value = reference.values[0]
     simple = gold_value is not None or gold_digits is not None
-    if is_pathological(pred):
+    if _screened(pred):
         labelled = _value_sides(pred)[1] if gold_digits is not None else []
         if len(labelled) == 1 and _plain_int(labelled[0]) is not None:  # "x = <5,000 digits>"
             return CORRECT if _plain_int(labelled[0]) == gold_digits else INCORRECT
         return INCORRECT if simple else None
-    pred_text = _normalise(pred)
-    if gold_label == "" and _squeeze(gold_sides[0]) == _squeeze(pred_text) and pred_text:
+    answer = _read(pred)
+    if not reference.label and reference.squeezed == answer.squeezed and answer.squeezed:
         return CORRECT
-    pred_label, pred_sides = _value_sides(pred_text)
-    if not simple or (gold_label and pred_label and gold_label != pred_label):
+    if not simple or (reference.label and answer.label and reference.label != answer.label):
         return None
     verdicts = []
-    for side in pred_sides:
-        side_digits = _plain_int(side)
+    for side_digits, side_value in zip(answer.digits, answer.values):
         if gold_digits is not None and side_digits is not None:
             verdicts.append(CORRECT if side_digits == gold_digits else INCORRECT)
-            continue
-        side_value = _value(side)
-        if gold_value is None or side_value is None:
+        elif gold_value is None or side_value is None:
             verdicts.append(None)
         else:
             verdicts.append(_compare_values(gold_value, side_value))
     if INCORRECT in verdicts:
         return INCORRECT
     return CORRECT if all(v is CORRECT for v in verdicts) else None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Reading:
+    """What the fast path reads from one answer (cached: rollouts repeat their answers)."""
+
+    squeezed: str  #: the normalised answer without spaces
+    label: str  #: leading label sides such as ``x`` in ``x = 3`` ("" when none)
+    sides: tuple[str, ...]  #: the value sides
+    values: tuple[_Value | None, ...]  #: each side as a simple value, or None
+    digits: tuple[str | None, ...]  #: each side as an integer's digits, or None
+
+
+def _read_answer(answer: str) -> _Reading:
+    text = _normalise(answer)
+    label, sides = _value_sides(text)
+    return _Reading(
+        squeezed=_squeeze(text),
+        label=label,
+        sides=tuple(sides),
+        values=tuple(_value(side) for side in sides),
+        digits=tuple(_plain_int(side) for side in sides),
+    )
+
+
+_read_cached = functools.lru_cache(maxsize=4096)(_read_answer)
+_screened_cached = functools.lru_cache(maxsize=4096)(is_pathological)
+
+
+def _read(answer: str) -> _Reading:
+    return _read_cached(answer) if len(answer) <= MAX_PARSE_CHARS else _read_answer(answer)
+
+
+def _screened(answer: str) -> bool:
+    return _screened_cached(answer) if len(answer) <= MAX_PARSE_CHARS else is_pathological(answer)
 
 
 def compare(gold: str, pred: str) -> OutcomeStatus:
