@@ -199,8 +199,11 @@ class ContractReport:
         """The report as a rich table (rich is imported here, not at module level)."""
         from rich.table import Table
 
-        table = Table(title=self.headline(), title_justify="left", show_lines=True)
-        table.add_column("check", max_width=26)
+        headline = self.headline()
+        table = Table(
+            title=headline, title_justify="left", show_lines=True, min_width=len(headline)
+        )
+        table.add_column("check", max_width=34)
         table.add_column("result", justify="center")
         table.add_column("details", ratio=1)
         style = {"ok": "green", "warn": "yellow", "FAIL": "bold red"}
