@@ -18,11 +18,10 @@ is ``http://user:TOKEN@host/get_reward``), 413 as soon as the body passes ``max_
 are already admitted.
 
 Example:
-    >>> from fastapi.testclient import TestClient
     >>> from rlsp_rewards.length import LengthExploration
-    >>> client = TestClient(create_app(LengthExploration()))
-    >>> client.get("/health").json()["status"]
-    'ok'
+    >>> app = create_app(LengthExploration())
+    >>> sorted(app.openapi()["paths"])
+    ['/get_reward', '/health', '/metrics', '/v1/score']
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import os
@@ -188,10 +188,18 @@ def create_app(
     if token is None:
         token = os.environ.get(TOKEN_ENV, "")
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        warm_up = getattr(adapter.reward, "warm_up", None)
+        if callable(warm_up):  # start the worker processes before the first request, not in it
+            await asyncio.to_thread(warm_up)
+        yield
+
     app = FastAPI(
         title="rlsp-rewards",
         version=__version__,
         description="RLSP rewards over HTTP: OpenRLHF's /get_reward and a batch API.",
+        lifespan=lifespan,
     )
     app.state.adapter = adapter
     app.state.metrics = metrics

@@ -120,10 +120,5 @@ class _PoolCollector:
 def _pool_stats() -> list[dict[str, int]]:
     import sys
 
-    workers = sys.modules.get("rlsp_rewards.workers")  # no pool was ever used if not imported
-    if workers is None:
-        return []
-    listing = getattr(workers, "shared_pools", None)
-    # TODO(systems helper): a public ``shared_pools()``; until then read the registry dict.
-    pools = listing() if listing is not None else list(getattr(workers, "_shared", {}).values())
-    return [pool.stats() for pool in pools]
+    workers = sys.modules.get("rlsp_rewards.workers")  # not imported: no pool was ever used
+    return [] if workers is None else [pool.stats() for pool in workers.shared_pools()]

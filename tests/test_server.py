@@ -1,18 +1,14 @@
-"""The reward server on real sockets: protocol, batch API, bad requests, auth, limits, load.
+"""The reward server on real sockets: protocol, batch API, bad requests, auth, limits, metrics.
 
 Every test talks HTTP to uvicorn on 127.0.0.1 (the ``serve_app`` fixture in conftest.py). The
-load test prints p50/p99 latencies; it asserts only that no request is lost or failed.
+``rlsp-rewards serve`` process itself (load, a killed worker, SIGTERM) is in
+test_server_process.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import statistics
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -247,77 +243,3 @@ def test_metrics_count_requests_statuses_and_pools(url: str) -> None:
     assert 'rlsp_samples_total{status="correct"} 1.0' in text
     assert 'rlsp_samples_total{status="no_answer"} 1.0' in text
     assert "rlsp_request_seconds_bucket" in text and "rlsp_pool_restarts_total" in text
-
-
-# -- load: 5,000 requests at 64 in flight, a pool worker killed in the middle ---------------------
-
-LOAD_REQUESTS = int(os.environ.get("RLSP_LOAD_REQUESTS", "5000"))
-LOAD_IN_FLIGHT = 64
-UNIQUE_EVERY = 20  # one request in 20 carries a new symbolic answer for the worker processes
-
-
-def _pool_workers() -> list[int]:
-    """PIDs of this process's worker-pool processes: children of its forkserver."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    children = [pid for pid, parent in parents.items() if parent == os.getpid()]
-    return [pid for pid, parent in parents.items() if parent in children]
-
-
-def _load_body(i: int) -> dict:
-    # Mostly repeated answers (rollouts of one prompt agree), some unique symbolic ones that
-    # need the worker processes (the cheap in-process check cannot decide them).
-    if i % UNIQUE_EVERY == 0:
-        response, gold = f"\\boxed{{x({i}+x)}}", f"x^2+{i}x"
-    else:
-        response, gold = f"\\boxed{{{i % 7}}}", "3"
-    return {"query": [chatml_query(response)], "prompts": [CHATML_PROMPT], "labels": [gold]}
-
-
-def test_load_5000_requests_64_in_flight_with_a_worker_killed(url: str) -> None:
-    import aiohttp
-
-    latencies: list[float] = []
-    answers: dict[int, dict] = {}
-    killed: list[int] = []
-
-    async def one(session: aiohttp.ClientSession, i: int, gate: asyncio.Semaphore) -> None:
-        async with gate:
-            started = time.perf_counter()
-            async with session.post(f"{url}/get_reward", json=_load_body(i)) as response:
-                assert response.status == 200, await response.text()
-                answers[i] = await response.json()
-            latencies.append(time.perf_counter() - started)
-        if i == LOAD_REQUESTS // 2:
-            workers = _pool_workers()
-            assert workers, "no worker-pool process found to kill"
-            os.kill(workers[0], signal.SIGKILL)
-            killed.append(workers[0])
-
-    async def main() -> None:
-        gate = asyncio.Semaphore(LOAD_IN_FLIGHT)
-        connector = aiohttp.TCPConnector(limit=LOAD_IN_FLIGHT)
-        timeout = aiohttp.ClientTimeout(total=180)
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            await asyncio.gather(*(one(session, i, gate) for i in range(LOAD_REQUESTS)))
-
-    started = time.perf_counter()
-    asyncio.run(main())
-    elapsed = time.perf_counter() - started
-    assert len(answers) == LOAD_REQUESTS and killed
-    assert all(len(a["rewards"]) == 1 and set(a["extra_logs"]) == set(NUMERIC_KEYS)
-               for a in answers.values())
-    wrong = [i for i, a in answers.items()
-             if a["extra_logs"]["error"] == [0.0] and a["scores"] != [float(i % UNIQUE_EVERY == 0 or i % 7 == 3)]]
-    assert not wrong, f"wrong verdicts for requests {wrong[:10]}"
-    errors = sum(a["extra_logs"]["error"][0] for a in answers.values())
-    quantiles = statistics.quantiles(latencies, n=100)
-    print(f"\nload: {LOAD_REQUESTS} requests, {LOAD_IN_FLIGHT} in flight, {elapsed:.1f} s, "
-          f"{LOAD_REQUESTS / elapsed:.0f} req/s, p50 {quantiles[49] * 1000:.1f} ms, "
-          f"p99 {quantiles[98] * 1000:.1f} ms, worker {killed[0]} killed, "
-          f"{errors:.0f} samples flagged error")
