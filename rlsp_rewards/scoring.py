@@ -393,12 +393,15 @@ def score_file(
         The :class:`Summary` of every row, resumed ones included.
 
     Raises:
-        ConfigError: for a missing input, ``resume`` without ``out``, or a bad chunk size.
+        ConfigError: for a missing input, ``out`` equal to the input, ``resume`` without
+            ``out``, or a bad chunk size.
     """
     if chunk_size < 1:
         raise ConfigError(f"chunk_size must be >= 1 (e.g. 512), got {chunk_size}")
     if resume and out is None:
         raise ConfigError("--resume needs --out: it skips the rows already written there")
+    if out is not None and Path(out).resolve() == Path(path).resolve():
+        raise ConfigError(f"--out {str(out)!r} is the input file; write the scores elsewhere")
     summary = Summary()
     done = _resume(Path(out), summary) if resume and out is not None else 0
     if done and on_progress:
@@ -554,9 +557,8 @@ def summary_tables(summary: Summary, title: str = "") -> list[Table]:
     overview.add_row("accuracy (acc)", f"{summary.mean('acc'):.3f}")
     overview.add_row("mean score", f"{summary.mean('score'):.3f}")
     if summary.scored_now:
-        overview.add_row(
-            "time in the reward", f"{summary.seconds:.2f} s ({summary.samples_per_s:,.1f} samples/s)"
-        )
+        rate = f"{summary.samples_per_s:,.1f} samples/s"
+        overview.add_row("time in the reward", f"{summary.seconds:.2f} s ({rate})")
 
     components = table("Reward components", "component", "mean", "p10", "p50", "p90")
     for key in COMPONENT_KEYS:

@@ -190,6 +190,8 @@ def test_summary_tables_render(tmp_path: Path) -> None:
         (lambda p: score_file(p, EchoReward(), resume=True), "--resume needs --out"),
         (lambda p: score_file(p.with_name("nope.jsonl"), EchoReward()), "does not exist"),
         (lambda p: score_file(p, EchoReward(), chunk_size=0), "chunk_size must be >= 1"),
+        # writing over the input would destroy it while it is read
+        (lambda p: score_file(p, EchoReward(), out=p), "is the input file"),
         (lambda p: parse_settings(["C"]), "KEY=VALUE"),
     ],
 )
