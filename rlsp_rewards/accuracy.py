@@ -94,7 +94,8 @@ def labelled_rows() -> list[dict[str, Any]]:
         >>> len(rows) >= 180 and {"gold", "response", "label", "kind", "note"} <= set(rows[0])
         True
     """
-    text = resources.files("rlsp_rewards").joinpath("data/labelled_answers.jsonl").read_text("utf-8")
+    path = resources.files("rlsp_rewards").joinpath("data/labelled_answers.jsonl")
+    text = path.read_text("utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
@@ -131,7 +132,9 @@ def _baseline_verdict(gold: Any, response: str) -> bool:
         return False
 
 
-def evaluate(rows: Iterable[Mapping[str, Any]] | None = None, *, baseline: bool = True) -> AccuracyReport:
+def evaluate(
+    rows: Iterable[Mapping[str, Any]] | None = None, *, baseline: bool = True
+) -> AccuracyReport:
     """Score labelled rows with our verifier and, optionally, with plain math-verify.
 
     Args:
@@ -143,7 +146,8 @@ def evaluate(rows: Iterable[Mapping[str, Any]] | None = None, *, baseline: bool 
         An :class:`AccuracyReport`.
 
     Example:
-        >>> report = evaluate([{"gold": "7", "response": "I think it is", "label": False}], baseline=False)
+        >>> rows = [{"gold": "7", "response": "I think it is", "label": False}]
+        >>> report = evaluate(rows, baseline=False)
         >>> report.accuracy, report.misses
         (1.0, ())
     """
@@ -200,7 +204,8 @@ def _print(report: AccuracyReport) -> None:
             str(len(report.baseline_misses)),
         )
     console.print(summary)
-    for title, misses in (("rlsp-rewards", report.misses), ("plain math-verify", report.baseline_misses)):
+    methods = (("rlsp-rewards", report.misses), ("plain math-verify", report.baseline_misses))
+    for title, misses in methods:
         if not misses:
             continue
         detail = Table(title=f"rows {title} gets wrong")

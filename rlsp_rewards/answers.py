@@ -46,7 +46,9 @@ _BOX_COMMANDS = ("\\boxed", "\\fbox")
 #: How far from the end of a response the text fallbacks look for their markers.
 _FALLBACK_WINDOW = 4_000
 #: Text fallbacks, lower case; the rightmost marker in the response wins.
-_MARKERS = ("the final answer is", "final answer:", "final answer", "the answer is", "answer:", "####")
+_MARKERS = (
+    "the final answer is", "final answer:", "final answer", "the answer is", "answer:", "####",
+)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 #: Keys of a dict-shaped gold, in the order they are tried.
 _GOLD_KEYS = ("ground_truth", "answer", "solution", "target")
@@ -255,7 +257,8 @@ def _clean(answer: str | None) -> str | None:
 
 def _strip_delimiters(answer: str) -> str:
     for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**")):
-        if answer.startswith(left) and answer.endswith(right) and len(answer) >= len(left) + len(right):
+        long_enough = len(answer) >= len(left) + len(right)
+        if long_enough and answer.startswith(left) and answer.endswith(right):
             return answer[len(left) : len(answer) - len(right)].strip()
     return answer
 

@@ -2,12 +2,12 @@
 
 Two entry points, both taking answers already extracted (see :mod:`rlsp_rewards.answers`):
 
-* :func:`fast_compare` decides the common cases in well under a millisecond, in the caller's process, with
-  exact arithmetic on a small grammar of simple values: integers of any size, decimals,
-  fractions (``\\frac``, ``a/b``, mixed numbers), percentages, scientific notation, rational
-  multiples of ``\\pi`` and of square roots, infinity, tuples, intervals and sets of those, and
-  text answers. It also *screens* pathological predictions (see :func:`is_pathological`), and
-  returns ``None`` when it is not sure.
+* :func:`fast_compare` decides the common cases in well under a millisecond, in the caller's
+  process, with exact arithmetic on a small grammar of simple values: integers of any size,
+  decimals, fractions (``\\frac``, ``a/b``, mixed numbers), percentages, scientific notation,
+  rational multiples of ``\\pi`` and of square roots, infinity, tuples, intervals and sets of
+  those, and text answers. It also *screens* pathological predictions (see
+  :func:`is_pathological`), and returns ``None`` when it is not sure.
 * :func:`compare` is the full check: :func:`fast_compare` first, then math-verify (gold first,
   its signal-based timeouts disabled). It can be slow, so it runs in a killable worker process
   whose deadline the caller enforces; it never uses signals and never executes model output
@@ -69,10 +69,14 @@ _DECIMAL_SLACK = Fraction(2, 10**6)
 
 # -- normalisation ----------------------------------------------------------------------------
 
-_SPACING = re.compile(r"(?<!\\)\\(?:left|right|displaystyle|textstyle|limits)(?![A-Za-z])|(?<!\\)\\[,;:! ]|~")
+_SPACING = re.compile(
+    r"(?<!\\)\\(?:left|right|displaystyle|textstyle|limits)(?![A-Za-z])|(?<!\\)\\[,;:! ]|~"
+)
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree(?![A-Za-z])")
 _EULER = re.compile(r"\\(?:mathrm|text|textrm|operatorname)\{\s*e\s*\}")
-_TRAILING_UNIT = re.compile(r"^(.*?[\d}.])\s*\\(?:text|textrm|mbox|mathrm)\{\s*[A-Za-z][^{}]{0,40}\}$")
+_TRAILING_UNIT = re.compile(
+    r"^(.*?[\d}.])\s*\\(?:text|textrm|mbox|mathrm)\{\s*[A-Za-z][^{}]{0,40}\}$"
+)
 _WORD_UNIT = re.compile(r"^([+-]?[\d.,]*\d)\s+(?!(?:or|and|to)\b)[A-Za-z][A-Za-z ./^2-3]{0,30}$")
 _CHOICE = re.compile(r"^\(?\\?(?:text|textbf|mathrm)?\{?\(?([A-Ea-e])\)?\}?\)?$")
 _WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mbox|mathbf)\{([^{}]*)\}$")
@@ -120,11 +124,11 @@ def is_pathological(answer: str) -> bool:
     nests brackets deeper than 30 levels, needs a number with more than 100,000 digits
     (a power tower like ``9^{9^{9^{9}}}``, ``10^{10^{6}}``, a factorial of more than 10,000, a
     factorial of a factorial, ``10!!!``), or applies an operator whose cost grows with its
-    arguments (``\\sum``, ``\\prod``, ``\\int``, ``\\binom``, ``\\Gamma``, ``\\lim``, ``\\uparrow``) to a
-    number above 10,000. When the gold is a simple value, :func:`fast_compare` calls
-    such a prediction incorrect without parsing it: a final answer that can only be evaluated
-    with astronomical numbers is not a usable answer, even in the rare case where it might
-    simplify to the gold.
+    arguments (``\\sum``, ``\\prod``, ``\\int``, ``\\binom``, ``\\Gamma``, ``\\lim``,
+    ``\\uparrow``) to a number above 10,000. When the gold is a simple value,
+    :func:`fast_compare` calls such a prediction incorrect without parsing it: a final answer
+    that can only be evaluated with astronomical numbers is not a usable answer, even in the
+    rare case where it might simplify to the gold.
 
     Example:
         >>> is_pathological("9^{9^{9^{9}}}"), is_pathological("2^{10}"), is_pathological("2006!")
@@ -146,7 +150,9 @@ def is_pathological(answer: str) -> bool:
 
 
 #: Operators whose evaluation cost grows with the numbers they are applied to.
-_COSTLY = re.compile(r"\\(?:sum|prod|int|iint|binom|dbinom|tbinom|choose|Gamma|lim|uparrow)(?![A-Za-z])|!!!")
+_COSTLY = re.compile(
+    r"\\(?:sum|prod|int|iint|binom|dbinom|tbinom|choose|Gamma|lim|uparrow)(?![A-Za-z])|!!!"
+)
 _POWER_OR_NUMBER = re.compile(r"(\d{1,300})(?:\s*\^\s*(?:\{\s*(-?\d{1,300})\s*\}|(\d)))?")
 
 
@@ -288,7 +294,7 @@ def _has_huge_factorial(text: str) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class _Num:
-    """``coef * atom``: atom ``""`` (a rational), ``"pi"``, ``"sqrtN"`` (N square-free), ``"inf"``."""
+    """``coef * atom``; atom ``""`` (rational), ``"pi"``, ``"sqrtN"`` (N square-free), ``"inf"``."""
 
     coef: Fraction
     atom: str = ""
@@ -331,7 +337,7 @@ _BASED = re.compile(r"([0-9A-Za-z]{1,64})(?:_\{?(\d{1,2})\}?)")
 _NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _SCIENTIFIC = re.compile(
-    r"(\d+(?:\.\d+)?)(?:(?:\\times|\\cdot|\*|×)10\^(?:\{([+-]?\d{1,3})\}|(\d))|[eE]([+-]?\d{1,3}))"
+    r"(\d+(?:\.\d+)?)(?:(?:\\times|\\cdot|\*|\u00d7)10\^(?:\{([+-]?\d{1,3})\}|(\d))|[eE]([+-]?\d{1,3}))"
 )
 _MIXED = re.compile(r"\d{1,12}(?=\\frac)")
 _SQRT = re.compile(r"\\sqrt(?:\{(\d{1,6})\}|(\d))")
@@ -503,7 +509,8 @@ def _decimal(digits: str) -> tuple[Fraction, bool]:
     if not point:
         return Fraction(int(whole)), False
     fraction = fraction or "0"
-    return Fraction(int(whole or "0") * 10 ** len(fraction) + int(fraction), 10 ** len(fraction)), True
+    scale = 10 ** len(fraction)
+    return Fraction(int(whole or "0") * scale + int(fraction), scale), True
 
 
 def _split_square(n: int) -> tuple[int, int]:
@@ -604,9 +611,8 @@ def _compare_based(gold: _Based, pred: _Value) -> OutcomeStatus | None:
     """Same digits (and the same base, when the prediction names one) or wrong."""
     if isinstance(pred, _Based):
         return CORRECT if pred == gold else INCORRECT
-    if isinstance(pred, _Num) and pred.atom == "" and not pred.decimal and not pred.percent:
-        if pred.coef.denominator == 1 and pred.coef >= 0:
-            return CORRECT if str(pred.coef.numerator) == gold.digits else INCORRECT
+    if isinstance(pred, _Num) and pred.literal and not pred.percent and pred.coef >= 0:
+        return CORRECT if str(pred.coef.numerator) == gold.digits else INCORRECT
     return None
 
 
@@ -625,7 +631,8 @@ def _compare_numbers(gold: _Num, pred: _Num) -> OutcomeStatus | None:
 
 
 def _is_integer(number: _Num) -> bool:
-    return number.atom == "" and not number.decimal and number.coef.denominator == 1 and not number.literal
+    whole = number.atom == "" and not number.decimal and number.coef.denominator == 1
+    return whole and not number.literal
 
 
 def _compare_plain(gold: _Num, pred: _Num) -> OutcomeStatus | None:
@@ -634,7 +641,8 @@ def _compare_plain(gold: _Num, pred: _Num) -> OutcomeStatus | None:
             return CORRECT
         if gold.atom == "inf" or not (gold.decimal or pred.decimal):
             return INCORRECT
-        return INCORRECT if abs(gold.coef - pred.coef) * _atom_size(gold.atom) > _DECIMAL_SLACK else None
+        apart = abs(gold.coef - pred.coef) * _atom_size(gold.atom) > _DECIMAL_SLACK
+        return INCORRECT if apart else None
     if "inf" in (gold.atom, pred.atom):
         return INCORRECT
     if not (gold.decimal or pred.decimal):
@@ -674,7 +682,7 @@ def _compare_groups(gold: _Group, pred: _Group) -> OutcomeStatus | None:
         return None  # a tuple against a list: math-verify's rules decide
     if len(gold.items) != len(pred.items):
         return INCORRECT
-    verdicts = [_compare_plain(g, p) for g, p in zip(gold.items, pred.items)]
+    verdicts = [_compare_plain(g, p) for g, p in zip(gold.items, pred.items, strict=True)]
     if INCORRECT in verdicts:
         return INCORRECT
     return CORRECT if all(v is CORRECT for v in verdicts) else None
@@ -709,7 +717,9 @@ def _compare_unordered(gold: tuple[_Num, ...], pred: tuple[_Num, ...]) -> Outcom
 
 #: Signs of several answers ("x = 2 or x = 3", "a = 1, b = 2"): not one equation chain.
 _SEVERAL = re.compile(r"[,;]|\\(?:text|mbox|textrm|quad|qquad)(?![A-Za-z])|\b(?:or|and)\b")
-_RELATION = re.compile(r"[<>]|!=|\\(?:le|ge|ne|neq|leq|geq|lt|gt|approx|in|subset|pm|mp)(?![A-Za-z])")
+_RELATION = re.compile(
+    r"[<>]|!=|\\(?:le|ge|ne|neq|leq|geq|lt|gt|approx|in|subset|pm|mp)(?![A-Za-z])"
+)
 _CONSTANT_COMMANDS = frozenset(
     {"\\pi", "\\sqrt", "\\frac", "\\cdot", "\\times", "\\infty", "\\circ", "\\cdots", "\\ldots",
      "\\dots", "\\div", "\\log", "\\ln", "\\sin", "\\cos", "\\tan", "\\exp"}
@@ -812,7 +822,7 @@ def _fast_compare(gold: str, pred: str) -> OutcomeStatus | None:
     if not simple or (reference.label and answer.label and reference.label != answer.label):
         return None
     verdicts = []
-    for side_digits, side_value in zip(answer.digits, answer.values):
+    for side_digits, side_value in zip(answer.digits, answer.values, strict=True):
         if gold_digits is not None and side_digits is not None:
             verdicts.append(CORRECT if side_digits == gold_digits else INCORRECT)
         elif gold_value is None or side_value is None:

@@ -33,7 +33,8 @@ def test_labelled_set_shape() -> None:
                  "text", "base_n", "near_miss", "truncated", "equation", "degrees", "dfrac",
                  "left_right", "scientific", "negative", "pi", "false_positive"):
         assert kinds[kind] >= 3, kind
-    assert 0.3 < sum(row["label"] for row in ROWS) / len(ROWS) < 0.8  # both verdicts well represented
+    # both verdicts well represented
+    assert 0.3 < sum(row["label"] for row in ROWS) / len(ROWS) < 0.8
 
 
 def test_our_accuracy(report: AccuracyReport) -> None:

@@ -1,4 +1,4 @@
-"""Tests of rlsp_rewards.answers: final-answer extraction, gold reading, the reference length text."""
+"""Tests of rlsp_rewards.answers: answer extraction, gold reading, the reference length text."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ EXTRACTIONS = [
     # (response, mode, expected answer)
     # the last box, with nested braces
     (r"So $x = \boxed{\frac{1}{2}}$.", "last_box", r"\frac{1}{2}"),
-    (r"Try \boxed{3} first; the real answer is \boxed{\frac{\sqrt{2}}{2}}.", "last_box", r"\frac{\sqrt{2}}{2}"),
+    (r"Try \boxed{3}; it is \boxed{\frac{\sqrt{2}}{2}}.", "last_box", r"\frac{\sqrt{2}}{2}"),
     # first_box: the authors' reference code reads the first box
     (r"Try \boxed{3} first; the real answer is \boxed{4}.", "first_box", "3"),
     # boxed_only: strict, last box
