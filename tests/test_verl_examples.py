@@ -156,14 +156,18 @@ def test_script_is_valid_bash(script: str) -> None:
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_script_overrides_compose_and_validate(script: str, tiny_model: str, tokenizer: Any) -> None:
+def test_script_overrides_compose_and_validate(
+    script: str, tiny_model: str, tokenizer: Any
+) -> None:
     overrides = script_overrides(script, {"MODEL": tiny_model, "DATA_DIR": "/data", "HOME": "/h"})
     assert not [o for o in overrides if key_of(o).startswith(LEGACY)]
     cfg = verl_config(overrides)
     for key, value in EXPECTED[script].items():
         assert OmegaConf.select(cfg, key) == value, key
     # verl's own checks, as main_ppo runs them before training
-    validate_config(cfg, use_reference_policy=need_reference_policy(cfg), use_critic=need_critic(cfg))
+    validate_config(
+        cfg, use_reference_policy=need_reference_policy(cfg), use_critic=need_critic(cfg)
+    )
     assert need_reference_policy(cfg)  # the fixed KL needs the reference model
     algorithm = omega_conf_to_dataclass(cfg.algorithm)
     assert (algorithm.kl_ctrl.type, algorithm.kl_ctrl.kl_coef) == ("fixed", 0.05)

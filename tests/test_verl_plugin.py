@@ -10,6 +10,7 @@ import importlib
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 import verl  # noqa: F401  (a framework test imports its framework first)
@@ -21,23 +22,36 @@ LOOK_UP = (
 )
 
 
-def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-        env={**os.environ, **env}, check=False,
-    )
+# Make the manager module unimportable, as a broken install would.
+SABOTAGE = "import sys; sys.modules['rlsp_rewards.integrations.verl.manager'] = None\n"
 
 
-def test_import_verl_alone_registers_rlsp() -> None:
-    done = run_python(LOOK_UP)
+@pytest.fixture(scope="module")
+def fresh_processes() -> dict[str, subprocess.CompletedProcess[str]]:
+    """Both fresh interpreters, run at the same time (each spends seconds importing verl)."""
+    scripts = {"plain": LOOK_UP, "sabotaged": SABOTAGE + LOOK_UP}
+    running = {
+        name: subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=dict(os.environ),
+        )
+        for name, code in scripts.items()
+    }
+    done = {}
+    for name, process in running.items():
+        stdout, stderr = process.communicate(timeout=180)
+        done[name] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return done
+
+
+def test_import_verl_alone_registers_rlsp(fresh_processes: dict[str, Any]) -> None:
+    done = fresh_processes["plain"]
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "rlsp_rewards.integrations.verl.manager"
 
 
-def test_a_failed_registration_is_logged_at_warning() -> None:
-    # Make the manager module unimportable, as a broken install would.
-    sabotage = "import sys; sys.modules['rlsp_rewards.integrations.verl.manager'] = None\n"
-    done = run_python(sabotage + LOOK_UP)
+def test_a_failed_registration_is_logged_at_warning(fresh_processes: dict[str, Any]) -> None:
+    done = fresh_processes["sabotaged"]
     assert done.returncode != 0  # the lookup fails: reward.reward_manager.name=rlsp cannot work
     assert "WARNING" in done.stderr
     assert "'rlsp' verl reward manager could not be registered" in done.stderr

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -25,16 +25,15 @@ import torch
 import verl
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
+from rlsp_rewards.integrations.verl import RlspRewardManager
 from transformers import AutoTokenizer
 from verl import DataProto
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 from verl.trainer.ppo.reward import load_reward_manager, resolve_reward_manager_cls
 
 from rlsp_rewards.combine import combined
-from rlsp_rewards.core import RESULT_KEYS
+from rlsp_rewards.core import RESULT_KEYS, Reward
 from rlsp_rewards.errors import ConfigError
-from rlsp_rewards.integrations.verl import RlspRewardManager
-from rlsp_rewards.outcome import outcome
 
 VERL_CONFIG_DIR = str(Path(verl.__file__).parent / "trainer" / "config")
 QUESTION = "What is 2 + 2? Let's think step by step and output the final answer within \\boxed{}."
@@ -82,8 +81,10 @@ def object_column(values: Sequence[Any]) -> np.ndarray:
     return column
 
 
-def make_batch(tokenizer: Any, rows: Sequence[tuple[str, Any]], question: str = QUESTION) -> DataProto:
-    """A rollout batch as verl builds it: left-padded prompts, right-padded responses ending in EOS."""
+def make_batch(
+    tokenizer: Any, rows: Sequence[tuple[str, Any]], question: str = QUESTION
+) -> DataProto:
+    """A rollout batch as verl builds it: left-padded prompts, right-padded responses + EOS."""
     eos, pad = tokenizer.eos_token_id, tokenizer.eos_token_id
     prompt_ids = tokenizer.encode(question, add_special_tokens=False)
     responses = [tokenizer.encode(r, add_special_tokens=False) + [eos] for r, _ in rows]
@@ -126,12 +127,15 @@ def run_manager(manager: RewardManagerBase, data: DataProto) -> list[dict[str, A
     """Score every row one at a time, concurrently, on the manager's loop (as a worker does)."""
 
     async def all_rows() -> list[dict[str, Any]]:
-        return await asyncio.gather(*(manager.run_single(data[i : i + 1]) for i in range(len(data))))
+        rows = (manager.run_single(data[i : i + 1]) for i in range(len(data)))
+        return await asyncio.gather(*rows)
 
     return manager.loop.run_until_complete(all_rows())
 
 
-def check_rows(data: DataProto, outputs: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
+def check_rows(
+    data: DataProto, outputs: list[dict[str, Any]], expected: list[dict[str, Any]]
+) -> None:
     """Scores equal the direct calls, keys are fixed, rm_scores holds them at the last token."""
     scores = [out["reward_score"] for out in outputs]
     for out, want in zip(outputs, expected, strict=True):
@@ -158,7 +162,15 @@ def mixed(tokenizer: Any) -> DataProto:
     return make_batch(tokenizer, MIXED)
 
 
-def direct(data: DataProto, *, framework_facts: bool, reward: Any = combined, **settings: Any) -> list[dict]:
+@pytest.fixture(scope="module", autouse=True)
+def warm_verifier() -> None:
+    """Start the shared verifier pool once: its start-up is not what these tests measure."""
+    from rlsp_rewards.outcome import outcome
+
+    assert outcome.warm_up()
+
+
+def direct(data: DataProto, *, framework_facts: bool, **settings: Any) -> list[dict[str, Any]]:
     """What calling the reward ourselves gives, with or without what the rlsp manager adds."""
     out = []
     for (response, gold), n in zip(MIXED, token_counts(data), strict=True):
@@ -166,7 +178,7 @@ def direct(data: DataProto, *, framework_facts: bool, reward: Any = combined, **
         extra: dict[str, Any] = {}
         if framework_facts:
             extra = {"response_tokens": n, "prompt": QUESTION}
-        out.append(reward(SOURCE, response, gold, info, **extra, **settings))
+        out.append(combined(SOURCE, response, gold, info, **extra, **settings))
     return out
 
 
@@ -206,7 +218,9 @@ def test_every_ready_reward_through_the_rlsp_manager(tokenizer: Any, mixed: Data
         assert all(isinstance(o["reward_score"], float) for o in outputs), name
 
 
-def test_rlsp_manager_without_a_custom_function_uses_combined(tokenizer: Any, mixed: DataProto) -> None:
+def test_rlsp_manager_without_a_custom_function_uses_combined(
+    tokenizer: Any, mixed: DataProto
+) -> None:
     cfg = verl_config("reward.reward_manager.name=rlsp")
     reward_manager = load_reward_manager(cfg, tokenizer)
     assert reward_manager.reward is combined
@@ -231,6 +245,32 @@ def test_constructor_takes_verls_full_keyword_set(tokenizer: Any) -> None:
     assert RlspRewardManager(cfg, tokenizer, combined, future_keyword=1).reward is combined
 
 
+class WarmingReward(Reward):
+    """A reward with a ``warm_up``, to see the manager call it (or survive its failure)."""
+
+    def __init__(self, config: Any = None, fail: bool = False) -> None:
+        super().__init__(config)
+        self.fail, self.warmed = fail, threading.Event()
+
+    def warm_up(self) -> bool:
+        self.warmed.set()
+        if self.fail:
+            raise OSError("no processes left")
+        return True
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_rlsp_manager_warms_the_reward_up_in_the_background(
+    tokenizer: Any, fail: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    reward = WarmingReward(fail=fail)
+    with caplog.at_level(logging.WARNING, logger="rlsp_rewards.integrations.verl"):
+        RlspRewardManager(verl_config(), tokenizer, reward)
+        assert reward.warmed.wait(timeout=30)
+        time.sleep(0.2)  # let the warm-up thread log
+    assert ("OSError: no processes left" in caplog.text) is fail
+
+
 def test_clip_range_clips_the_training_reward_only(tokenizer: Any, mixed: DataProto) -> None:
     cfg = verl_config(*reward_overrides("rlsp"), "+reward.reward_kwargs.clip_range=[-1,0.5]")
     outputs = run_manager(load_reward_manager(cfg, tokenizer), mixed)
@@ -247,7 +287,9 @@ def test_clip_range_clips_the_training_reward_only(tokenizer: Any, mixed: DataPr
         ("+reward.reward_kwargs.clip_range=[10,-10]", "clip_range"),
     ],
 )
-def test_bad_settings_fail_when_the_manager_is_built(tokenizer: Any, override: str, named: str) -> None:
+def test_bad_settings_fail_when_the_manager_is_built(
+    tokenizer: Any, override: str, named: str
+) -> None:
     cfg = verl_config(*reward_overrides("rlsp"), override)
     with pytest.raises(ConfigError, match=named):
         load_reward_manager(cfg, tokenizer)
@@ -319,7 +361,8 @@ class JudgeServer:
                 server.paths.append(self.path)
                 server.barrier.wait()
                 reply = json.dumps({"rationale": "two approaches, checked", "grade": 0.7})
-                data = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]})
+                message = {"role": "assistant", "content": reply}
+                data = json.dumps({"choices": [{"message": message}]})
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -367,7 +410,8 @@ def test_rlsp_manager_awaits_the_judge_without_blocking_the_loop(
         stop = asyncio.Event()
         beat = asyncio.create_task(heartbeat(stop))
         # the server answers only once all 4 requests are in flight at the same time
-        outs = await asyncio.gather(*(reward_manager.run_single(mixed[i : i + 1]) for i in range(4)))
+        rows = (reward_manager.run_single(mixed[i : i + 1]) for i in range(4))
+        outs = await asyncio.gather(*rows)
         stop.set()
         await beat
         return outs
@@ -444,7 +488,8 @@ def test_reward_loop_manager_on_ray(
     from verl.experimental.reward_loop import RewardLoopManager
 
     cfg = verl_config(
-        *reward_overrides(manager),
+        # a long budget: the verifier pools of fresh Ray workers start cold on 2 shared cores
+        *reward_overrides(manager, timeout_s=60),
         "reward.num_workers=2",
         f"actor_rollout_ref.model.path={tokenizer_dir}",
     )
@@ -455,7 +500,7 @@ def test_reward_loop_manager_on_ray(
         for worker in loop_manager.reward_loop_workers:
             ray.kill(worker)
     assert result.meta_info["reward_extra_keys"] == list(RESULT_KEYS)
-    expected = direct(mixed, framework_facts=manager == "rlsp")
+    expected = direct(mixed, framework_facts=manager == "rlsp", timeout_s=60)
     for key in RESULT_KEYS:
         assert list(result.non_tensor_batch[key]) == [row[key] for row in expected], key
     rm_scores = result.batch["rm_scores"]

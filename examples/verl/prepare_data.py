@@ -155,7 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the data_source column, which names the val-core metrics "
         "(default: the first input's name, e.g. math500)",
     )
-    parser.add_argument("--instruction", default=DEFAULT_INSTRUCTION, help="appended to each question")
+    parser.add_argument(
+        "--instruction", default=DEFAULT_INSTRUCTION, help="appended to each question"
+    )
     parser.add_argument("--limit", type=int, help="keep at most this many rows")
     args = parser.parse_args(argv)
 

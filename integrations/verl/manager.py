@@ -5,7 +5,9 @@ manager (``reward.reward_manager.name=rlsp``) also passes the exact response tok
 (``response_tokens``, also put in a copy of ``extra_info``) and the prompt (for the judge), and
 awaits our rewards' async path on the worker's event loop, so a judge request never holds a
 thread. Its ``reward_extra_info`` is always the fixed key set of
-:data:`rlsp_rewards.core.RESULT_KEYS`.
+:data:`rlsp_rewards.core.RESULT_KEYS`. When the reward has a ``warm_up()`` (the outcome
+verifier does), the manager starts it in the background when it is built, so the verifier's
+worker processes are up before the first rollout finishes.
 
 Which reward it runs:
 
@@ -33,6 +35,7 @@ import functools
 import inspect
 import logging
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -98,6 +101,9 @@ class RlspRewardManager(RewardManagerBase):
         self.reward = _our_reward(compute_score)
         self._extra_names = _accepted_extras(compute_score)
         self._is_async = _is_async(compute_score)
+        warm_up = getattr(self.reward, "warm_up", None)
+        if callable(warm_up):  # start the verifier's worker processes while rollouts generate
+            threading.Thread(target=_warm_up, args=(warm_up,), daemon=True).start()
 
     async def run_single(self, data: DataProto) -> dict[str, Any]:
         """Score the last sequence of ``data`` (verl's multi-sequence convention).
@@ -170,6 +176,19 @@ class RlspRewardManager(RewardManagerBase):
         return self.tokenizer.decode(prompt_ids[mask], skip_special_tokens=True)
 
 
+def _warm_up(warm_up: Callable[[], Any]) -> None:
+    """Run a reward's ``warm_up`` so its first samples do not pay for starting its workers."""
+    try:
+        problem = None if warm_up() is not False else "the workers did not answer in time"
+    except Exception as exc:  # a background nicety: scoring still works, only colder
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem is not None:
+        logger.warning(
+            "rlsp-rewards: warming up the verifier's worker processes failed (%s); the first "
+            "samples may use up their time budget", problem,
+        )
+
+
 def clip_range_from_config(config: Any) -> tuple[float, float] | None:
     """Read ``reward.reward_kwargs.clip_range`` (verl's manager-level kwargs) or ``None``.
 
@@ -235,9 +254,8 @@ def _user_function(compute_score: Any) -> Any:
 
 def _is_async(compute_score: Any) -> bool:
     function = _user_function(compute_score)
-    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
-        getattr(function, "__call__", None)
-    )
+    method = getattr(function, "__call__", None)  # noqa: B004  (an object with an async __call__)
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(method)
 
 
 def _accepted_extras(compute_score: Any) -> frozenset[str] | None:
