@@ -53,6 +53,7 @@ import dataclasses
 import hashlib
 import logging
 import os
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -161,7 +162,8 @@ class JudgeGrade:
 
 @dataclasses.dataclass(frozen=True)
 class _Call:
-    """What one judgement needs: where to send it, what to send, and its cache key."""
+    """What one judgement needs: where to send it, what to send, and its cache key (empty
+    when the cache is off)."""
 
     client: ChatClient
     messages: list[dict[str, str]]
@@ -253,7 +255,8 @@ class JudgeExploration(Reward):
 
     def _prepare(self, sample: Sample) -> _Call | JudgeGrade:
         """The call to make, or the grade already known (cached, or a failure found early)."""
-        require("aiohttp", "judge")  # a DependencyError here becomes a failure with its pip line
+        if "aiohttp" not in sys.modules:
+            require("aiohttp", "judge")  # a DependencyError becomes a failure with its pip line
         from .judge_client import ChatClient, chat_url
 
         cfg = self.config
@@ -266,10 +269,12 @@ class JudgeExploration(Reward):
         url = chat_url(base)
         model = cfg.judge_model or os.environ.get(MODEL_ENV_VAR) or None
         problem = self._problem(sample)
-        key = _cache_key(url, model or "", problem or "", sample.response)
-        cached = self._cached(key)
-        if cached is not None:
-            return cached
+        key = b""
+        if cfg.judge_cache_size:
+            key = _cache_key(url, model or "", problem or "", sample.response)
+            cached = self._cached(key)
+            if cached is not None:
+                return cached
         client = ChatClient(
             url=url,
             model=model,
@@ -313,8 +318,6 @@ class JudgeExploration(Reward):
         return JudgeGrade(grade=self.config.judge_fallback, failed=True, reason=reason)
 
     def _cached(self, key: bytes) -> JudgeGrade | None:
-        if not self.config.judge_cache_size:
-            return None
         with self._cache_lock:
             judged = self._cache.get(key)
             if judged is not None:

@@ -346,7 +346,7 @@ async def _loop_state() -> _LoopState:
     """
     loop = asyncio.get_running_loop()
     state = _states.get(loop)
-    if state is None:
+    if state is None:  # only a loop's own thread adds its state: no race for the same loop
         state = _LoopState()
         with _states_lock:
             _states[loop] = state

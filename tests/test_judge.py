@@ -612,6 +612,7 @@ def test_missing_http_client_is_a_counted_failure(monkeypatch: pytest.MonkeyPatc
         require(f"{module}_not_installed_here", extra)
 
     monkeypatch.setattr(judge_module, "require", missing)
+    monkeypatch.delitem(sys.modules, "aiohttp")  # as if never imported (restored afterwards)
     reward = JudgeExploration(judge_url="http://127.0.0.1:9/v1")  # building never needs it
     judged = reward.grade(Sample(response="x"))
     assert judged.failed and 'pip install "rlsp-rewards[judge]"' in judged.reason
