@@ -243,3 +243,16 @@ def test_metrics_count_requests_statuses_and_pools(url: str) -> None:
     assert 'rlsp_samples_total{status="correct"} 1.0' in text
     assert 'rlsp_samples_total{status="no_answer"} 1.0' in text
     assert "rlsp_request_seconds_bucket" in text and "rlsp_pool_restarts_total" in text
+
+
+def test_metrics_count_judge_failures(serve_app) -> None:
+    from rlsp_rewards.combine import RlspReward
+
+    unreachable = RlspReward(exploration="judge", judge_url="http://127.0.0.1:9/v1",  # refused
+                             judge_retries=0, judge_budget_s=5)
+    url = serve_app(create_app(unreachable, token=""))
+    body = {"query": [chatml_query("\\boxed{42}")] * 2, "prompts": [CHATML_PROMPT] * 2,
+            "labels": ["42", "42"]}
+    out = httpx.post(f"{url}/get_reward", json=body, timeout=60).json()
+    assert out["extra_logs"]["judge_failed"] == [1.0, 1.0] and out["scores"] == [1.0, 1.0]
+    assert "rlsp_judge_failures_total 2.0" in httpx.get(f"{url}/metrics").text
