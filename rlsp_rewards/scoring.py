@@ -495,12 +495,21 @@ def _score_chunk(
         else:
             record["skipped"] = reason
             summary.skip(row.line, reason)
-        lines.append(json.dumps(record, ensure_ascii=False, default=str))
+        lines.append(_json_line(record))
     if writer is not None:
         writer.write("\n".join(lines) + "\n")
         writer.flush()
     if on_progress:
         on_progress(len(chunk))
+
+
+#: Characters that str.splitlines() and some JSONL readers break lines on, legal in JSON strings.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _json_line(record: Mapping[str, Any]) -> str:
+    """One JSONL line: UTF-8 text kept readable, but nothing any reader takes for a line break."""
+    return json.dumps(record, ensure_ascii=False, default=str).translate(_LINE_BREAKS)
 
 
 def _resume(out: Path, summary: Summary) -> int:

@@ -199,3 +199,31 @@ def test_bad_input_names_the_problem(tmp_path: Path, call: Any, words: str) -> N
     src = write_jsonl(tmp_path / "in.jsonl", [{"response": "a", "gold": "a"}])
     with pytest.raises(ConfigError, match=words):
         call(src)
+
+
+def test_any_file_gives_one_output_row_per_input_row_in_order(tmp_path_factory) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    row = st.one_of(
+        st.fixed_dictionaries({"response": st.text(max_size=40), "gold": st.text(max_size=5)}),
+        st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),  # usually fields missing
+        st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=30),  # any line
+    )
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(rows=st.lists(row, max_size=12), chunk=st.integers(1, 5))
+    def check(rows: list[Any], chunk: int) -> None:
+        folder = tmp_path_factory.mktemp("prop")
+        lines = [x if isinstance(x, str) else json.dumps(x) for x in rows]
+        src = folder / "in.jsonl"
+        src.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        summary = score_file(src, EchoReward(), out=folder / "out.jsonl", chunk_size=chunk)
+        out = read_out(folder / "out.jsonl")
+        numbered = enumerate(src.read_text(encoding="utf-8").split("\n"), 1)  # \n only, like files
+        expected = [n for n, line in numbered if line.strip()]
+        assert [r["line"] for r in out] == expected
+        assert all(("reward" in r) != ("skipped" in r) for r in out)
+        assert summary.rows == len(out) == summary.scored + summary.skipped
+
+    check()
