@@ -256,3 +256,32 @@ def test_metrics_count_judge_failures(serve_app) -> None:
     out = httpx.post(f"{url}/get_reward", json=body, timeout=60).json()
     assert out["extra_logs"]["judge_failed"] == [1.0, 1.0] and out["scores"] == [1.0, 1.0]
     assert "rlsp_judge_failures_total 2.0" in httpx.get(f"{url}/metrics").text
+
+
+# -- the CLI helpers around the OpenRLHF adapter ----------------------------------------------------
+
+
+def test_openrlhf_path_prints_the_installed_one_line_adapter() -> None:
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from rlsp_rewards.cli import app
+
+    result = CliRunner().invoke(app, ["openrlhf-path"])
+    path = Path(result.output.strip())
+    assert result.exit_code == 0 and path.is_absolute() and path.name == "reward_func.py"
+    assert "from rlsp_rewards.integrations.openrlhf import reward_func" in path.read_text()
+
+
+def test_adapter_package_imports_no_torch_and_reads_no_settings() -> None:
+    import subprocess
+    import sys
+
+    code = ("import os, sys; os.environ['RLSP_REWARD_CONFIG'] = '{broken'; "
+            "import rlsp_rewards.integrations.openrlhf as a; "
+            "assert a.split_response('x', None) == 'x'; "
+            "print(sorted(m for m in ('torch', 'fastapi', 'sympy') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
