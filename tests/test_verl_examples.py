@@ -31,6 +31,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "verl"
 VERL_CONFIG_DIR = str(Path(verl.__file__).parent / "trainer" / "config")
 SCRIPTS = ["run_rlsp_ppo.sh", "run_rlsp_grpo.sh", "run_rlsp_judge.sh"]
 LEGACY = ("custom_reward_function.", "reward_model.")  # accepted by Hydra, ignored by main_ppo
+#: Every document that shows verl overrides.
+DOCS = [EXAMPLES / "README.md", EXAMPLES.parent.parent / "README.md"]
+DOCS += [EXAMPLES / script for script in SCRIPTS]
 
 
 def verl_config(overrides: list[str]) -> DictConfig:
@@ -64,8 +67,8 @@ def script_overrides(name: str, env: dict[str, str]) -> list[str]:
 
 
 def readme_overrides() -> list[list[str]]:
-    """The overrides of every ``python3 -m verl.trainer.main_ppo`` command in the README."""
-    text = (EXAMPLES / "README.md").read_text()
+    """The overrides of every ``python3 -m verl.trainer.main_ppo`` command in our READMEs."""
+    text = "\n".join(path.read_text() for path in DOCS if path.suffix == ".md")
     commands = []
     for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
         joined = block.replace("\\\n", " ")
@@ -192,6 +195,14 @@ def test_readme_commands_land_where_verl_reads_them(command: list[str], tokenize
     if not cfg.reward.reward_model.enable:  # a verl-managed judge needs GPUs to start
         manager = load_reward_manager(cfg, tokenizer)
         assert type(manager).__name__ in {"NaiveRewardManager", "RlspRewardManager"}
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_no_document_uses_the_ignored_legacy_keys(doc: Path) -> None:
+    # an override of a top-level custom_reward_function.x / reward_model.x, not of
+    # reward.reward_model.x (the dataset column reward_model.ground_truth is no override)
+    legacy = re.compile(r"(?<![\w.])\+{0,2}(?:custom_reward_function|reward_model)\.[\w.]+=")
+    assert not legacy.findall(doc.read_text())
 
 
 def test_readme_has_the_documented_commands() -> None:

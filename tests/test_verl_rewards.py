@@ -31,6 +31,7 @@ from verl import DataProto
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 from verl.trainer.ppo.reward import load_reward_manager, resolve_reward_manager_cls
 
+import rlsp_rewards
 from rlsp_rewards.combine import combined
 from rlsp_rewards.core import RESULT_KEYS, Reward
 from rlsp_rewards.errors import ConfigError
@@ -170,7 +171,9 @@ def warm_verifier() -> None:
     assert outcome.warm_up()
 
 
-def direct(data: DataProto, *, framework_facts: bool, **settings: Any) -> list[dict[str, Any]]:
+def direct(
+    data: DataProto, *, framework_facts: bool, reward: Reward = combined, **settings: Any
+) -> list[dict[str, Any]]:
     """What calling the reward ourselves gives, with or without what the rlsp manager adds."""
     out = []
     for (response, gold), n in zip(MIXED, token_counts(data), strict=True):
@@ -178,7 +181,7 @@ def direct(data: DataProto, *, framework_facts: bool, **settings: Any) -> list[d
         extra: dict[str, Any] = {}
         if framework_facts:
             extra = {"response_tokens": n, "prompt": QUESTION}
-        out.append(combined(SOURCE, response, gold, info, **extra, **settings))
+        out.append(reward(SOURCE, response, gold, info, **extra, **settings))
     return out
 
 
@@ -210,12 +213,19 @@ def test_mixed_batch_through_load_reward_manager(
         assert {i["length_source"] for i in infos} == {2.0}
 
 
-def test_every_ready_reward_through_the_rlsp_manager(tokenizer: Any, mixed: DataProto) -> None:
-    for name in ("combined", "outcome", "length"):
-        cfg = verl_config(*reward_overrides("rlsp", name=name))
-        outputs = run_manager(load_reward_manager(cfg, tokenizer), mixed)
-        assert all(list(o["reward_extra_info"]) == list(RESULT_KEYS) for o in outputs), name
-        assert all(isinstance(o["reward_score"], float) for o in outputs), name
+@pytest.mark.parametrize("manager", ["naive", "rlsp"])
+@pytest.mark.parametrize("name", ["outcome", "length", "judge"])
+def test_every_ready_reward_through_both_managers(
+    tokenizer: Any, mixed: DataProto, manager: str, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("RLSP_JUDGE_URL", "OPENAI_BASE_URL"):  # the judge has no endpoint here
+        monkeypatch.delenv(variable, raising=False)
+    cfg = verl_config(*reward_overrides(manager, name=name))
+    outputs = run_manager(load_reward_manager(cfg, tokenizer), mixed)
+    reward = getattr(rlsp_rewards, name)
+    check_rows(mixed, outputs, direct(mixed, framework_facts=manager == "rlsp", reward=reward))
+    if name == "judge":  # no endpoint: the fallback grade, counted, never an exception
+        assert {o["reward_extra_info"]["judge_failed"] for o in outputs} == {1.0}
 
 
 def test_rlsp_manager_without_a_custom_function_uses_combined(
