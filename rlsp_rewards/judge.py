@@ -63,7 +63,13 @@ from pydantic import Field, field_validator
 from .behaviours import count_behaviours
 from .core import Reward, RewardConfig, RewardResult, Sample
 from .errors import require
-from .judge_prompt import DEFAULT_TEMPLATE, JudgeReplyError, load_template, parse_reply, render_prompt
+from .judge_prompt import (
+    DEFAULT_TEMPLATE,
+    JudgeReplyError,
+    load_template,
+    parse_reply,
+    render_prompt,
+)
 
 if TYPE_CHECKING:
     from .judge_client import ChatClient

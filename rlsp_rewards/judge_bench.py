@@ -97,8 +97,10 @@ class JudgeBenchResult:
         """One line for humans.
 
         Example:
-            >>> JudgeBenchResult(100, 4, 0.01, 0.5, 0.05, 0).summary()
-            'judge: 100 requests, 4 in flight, 10 ms latency: 200 req/s = 50% of ideal 400 req/s; client CPU 0.500 ms/request; 0 failures'
+            >>> print(JudgeBenchResult(100, 4, 0.01, 0.5, 0.05, 0).summary().replace("; ", ";\\n"))
+            judge: 100 requests, 4 in flight, 10 ms latency: 200 req/s = 50% of ideal 400 req/s;
+            client CPU 0.500 ms/request;
+            0 failures
         """
         return (
             f"judge: {self.count} requests, {self.in_flight} in flight, "
@@ -127,7 +129,7 @@ def run_judge_bench(
     from .judge import JudgeExploration
 
     server = subprocess.Popen(
-        [sys.executable, "-c", f"from rlsp_rewards.judge_bench import _serve; _serve({latency_s!r})"],
+        [sys.executable, "-c", f"from {__name__} import _serve; _serve({latency_s!r})"],
         stdout=subprocess.PIPE,
         text=True,
     )

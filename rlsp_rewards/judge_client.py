@@ -157,7 +157,9 @@ class ChatClient:
                 return await self._complete(messages, problems)
         except asyncio.TimeoutError:
             last = f"; last problem: {problems[-1]}" if problems else ""
-            raise JudgeCallError(f"no usable reply within the budget of {self.budget_s:g}s{last}") from None
+            raise JudgeCallError(
+                f"no usable reply within the budget of {self.budget_s:g}s{last}"
+            ) from None
 
     async def _complete(self, messages: Sequence[dict[str, str]], problems: list[str]) -> str:
         deadline = asyncio.get_running_loop().time() + self.budget_s
@@ -173,7 +175,9 @@ class ChatClient:
         try:
             content = json.loads(data)["choices"][0]["message"]["content"]
         except (ValueError, LookupError, TypeError):
-            raise JudgeCallError(f"the reply is not a chat completion: {_preview(data)!r}") from None
+            raise JudgeCallError(
+                f"the reply is not a chat completion: {_preview(data)!r}"
+            ) from None
         if not isinstance(content, str):
             raise JudgeCallError("the chat completion has no text content")
         return content

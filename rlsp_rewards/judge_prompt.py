@@ -16,7 +16,7 @@ grade written as a string (``"0.8"``) are tolerated. Anything else (no object, n
 outside [0, 1], not a number) is a :class:`JudgeReplyError`: a judge failure, never a number.
 
 Example:
-    >>> text = render_prompt(load_template("rlsp-effort-v1"), "What is 2+2?", "2+2=4. Check: 4-2=2.")
+    >>> text = render_prompt(load_template("rlsp-effort-v1"), "What is 2+2?", "2+2=4. Check: 2*2.")
     >>> "What is 2+2?" in text and text.count("<response>") == 1
     True
     >>> parse_reply('Sure! ```json\\n{"rationale": "one short line", "grade": "0.3",}\\n```').grade
@@ -153,7 +153,9 @@ def _omission(count: int) -> str:
     return f"\n[... {count} characters omitted ...]\n"
 
 
-def render_prompt(template: str, problem: str | None, response: str, max_chars: int = 32_000) -> str:
+def render_prompt(
+    template: str, problem: str | None, response: str, max_chars: int = 32_000
+) -> str:
     """The judge's user message: the template with the problem and response put in.
 
     The problem gets at most a quarter of ``max_chars``, the response the rest; longer texts
@@ -191,10 +193,11 @@ def parse_reply(content: str) -> JudgeReply:
     Example:
         >>> parse_reply('My verdict: {"rationale": "varied", "grade": 0.9}. Done.').grade
         0.9
-        >>> parse_reply('{"grade": 1.7}')
-        Traceback (most recent call last):
-        ...
-        rlsp_rewards.judge_prompt.JudgeReplyError: invalid grade in the judge's reply: grade: Input should be less than or equal to 1
+        >>> try:
+        ...     parse_reply('{"grade": 1.7}')
+        ... except JudgeReplyError as exc:
+        ...     print(exc)
+        invalid grade in the judge's reply: grade: Input should be less than or equal to 1
     """
     text = content.rsplit("</think>", 1)[-1][-_MAX_REPLY_CHARS:]
     found = _last_graded_object(text)

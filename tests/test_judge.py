@@ -49,7 +49,11 @@ def _completion(content: str) -> dict[str, Any]:
         "object": "chat.completion",
         "model": "stub-model",
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
         ],
     }
 
@@ -110,23 +114,26 @@ class StubJudge:
         content = body["messages"][-1]["content"]
         found = re.search(r"SCENARIO:(\w+)", content)
         scenario = found.group(1) if found else "clean"
-        group = re.search(r"GROUP:(\w+)", content)
+        found_group = re.search(r"GROUP:(\w+)", content)
+        group = found_group.group(1) if found_group else None
         with self._lock:
             self.requests.append({"body": body, "headers": dict(request.headers),
                                   "path": request.path, "content": content})
             self.hits[content] += 1
             attempt = self.hits[content]
             if group:
-                self.active[group.group(1)] += 1
-                self.peak[group.group(1)] = max(self.peak[group.group(1)], self.active[group.group(1)])
+                self.active[group] += 1
+                self.peak[group] = max(self.peak[group], self.active[group])
         try:
             return await self._answer(request, scenario, attempt)
         finally:
             if group:
                 with self._lock:
-                    self.active[group.group(1)] -= 1
+                    self.active[group] -= 1
 
-    async def _answer(self, request: web.Request, scenario: str, attempt: int) -> web.StreamResponse:
+    async def _answer(
+        self, request: web.Request, scenario: str, attempt: int
+    ) -> web.StreamResponse:
         if scenario in REPLIES:
             return web.json_response(_completion(REPLIES[scenario]))
         if scenario == "notchat":
@@ -134,9 +141,11 @@ class StubJudge:
         if scenario == "error500once" and attempt == 1:
             return web.json_response({"error": "overloaded"}, status=500)
         if scenario == "ratelimited" and attempt == 1:
-            return web.json_response({"error": "slow down"}, status=429, headers={"Retry-After": "1"})
+            return web.json_response({"error": "later"}, status=429, headers={"Retry-After": "1"})
         if scenario == "ratelimitedlong":
-            return web.json_response({"error": "slow down"}, status=429, headers={"Retry-After": "120"})
+            return web.json_response(
+                {"error": "later"}, status=429, headers={"Retry-After": "120"}
+            )
         if scenario == "badrequest":
             return web.json_response({"error": "bad model"}, status=400)
         if scenario == "slow":
@@ -179,7 +188,7 @@ def make_judge(stub: StubJudge, **settings: Any) -> JudgeExploration:
 
 def text(scenario: str = "clean", extra: str = "") -> str:
     """A response never seen before, carrying its scenario for the stub."""
-    return f"SCENARIO:{scenario} {extra} Let me try substitution. Wait, check it. {uuid.uuid4().hex}"
+    return f"SCENARIO:{scenario} {extra} Let me try it. Wait, check it. {uuid.uuid4().hex}"
 
 
 def timed(reward: JudgeExploration, response: str, **kw: Any) -> tuple[JudgeGrade, float]:
@@ -249,7 +258,8 @@ def test_prompt_truncates_long_texts_in_the_middle() -> None:
 
 
 def test_braces_in_texts_are_not_expanded() -> None:
-    assert render_prompt("{problem}/{response}", "{response}", "{problem}") == "{response}/{problem}"
+    rendered = render_prompt("{problem}/{response}", "{response}", "{problem}")
+    assert rendered == "{response}/{problem}"
     assert NO_PROBLEM in render_prompt("{problem}", "  ", "r")
 
 
@@ -333,7 +343,9 @@ def test_import_stays_light() -> None:
         ("alwaysdropped", 0.5, True, 3),  # 1 attempt + 2 retries, then the fallback
     ],
 )
-def test_scripted_reply(stub: StubJudge, scenario: str, grade: float, failed: bool, attempts: int) -> None:
+def test_scripted_reply(
+    stub: StubJudge, scenario: str, grade: float, failed: bool, attempts: int
+) -> None:
     reward = make_judge(stub)
     response = text(scenario)
     out = reward(solution_str=response, ground_truth="4", extra_info={"question": "2+2?"})
@@ -376,7 +388,9 @@ def test_connection_refused(stub: StubJudge) -> None:
     assert elapsed < 2.0 + SLACK_S
 
 
-def test_request_carries_model_rubric_problem_and_key(stub: StubJudge, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_request_carries_model_rubric_problem_and_key(
+    stub: StubJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MY_JUDGE_KEY", "sk-test-123")
     reward = make_judge(stub, judge_api_key_env="MY_JUDGE_KEY", judge_temperature=0.3,
                         judge_max_tokens=300)
@@ -396,7 +410,7 @@ def test_request_carries_model_rubric_problem_and_key(stub: StubJudge, monkeypat
 @pytest.mark.parametrize(
     ("call", "expected"),
     [
-        ({"prompt": "From the prompt.", "extra_info": {"question": "From extra."}}, "From the prompt."),
+        ({"prompt": "From prompt.", "extra_info": {"question": "From extra."}}, "From prompt."),
         ({"extra_info": {"question": "From extra."}}, "From extra."),
         ({"extra_info": {"problem": "Custom key."}}, "Custom key."),  # question_key="problem"
         ({"extra_info": {"other": 1}}, NO_PROBLEM),  # no problem: judged on its own
@@ -420,7 +434,9 @@ def test_verl_router_address_is_the_endpoint(stub: StubJudge) -> None:
     assert stub.requests_for(response)[0]["path"] == "/v1/chat/completions"
 
 
-def test_environment_url_and_model_discovery(stub: StubJudge, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_url_and_model_discovery(
+    stub: StubJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RLSP_JUDGE_URL", stub.url)
     response = text()
     judged = JudgeExploration().grade(Sample(response=response))
@@ -498,7 +514,8 @@ def test_inside_a_running_event_loop(stub: StubJudge) -> None:
                 ticks += 1
 
         ticking = asyncio.create_task(ticker())
-        many = await asyncio.gather(*(reward.agrade(Sample(response=text("slowish"))) for _ in range(8)))
+        samples = [Sample(response=text("slowish")) for _ in range(8)]
+        many = await asyncio.gather(*(reward.agrade(s) for s in samples))
         threaded = await asyncio.to_thread(reward.grade, Sample(response=text()))
         blocking = reward.grade(Sample(response=text()))  # sync call on a loop's own thread
         as_dict = await reward.acall(solution_str=text())
@@ -582,15 +599,17 @@ def test_pickled_and_forked_rewards_work(stub: StubJudge, method: str) -> None:
 def test_unexpected_failure_scores_the_fallback() -> None:
     reward = JudgeExploration(judge_fallback=0.4)
     result = reward.failure(Sample(response="x"), RuntimeError("boom"))
-    assert (result.score, result.judge_grade, result.judge_failed, result.error) == (0.4, 0.4, 1.0, 1.0)
+    flags = (result.score, result.judge_grade, result.judge_failed, result.error)
+    assert flags == (0.4, 0.4, 1.0, 1.0)
 
 
 def test_judge_config_names() -> None:
     # RlspReward exposes these names flat; keep them stable.
-    assert {"judge_url", "judge_model", "judge_api_key_env", "judge_temperature", "judge_max_tokens",
-            "judge_timeout_s", "judge_budget_s", "judge_retries", "judge_max_in_flight",
-            "judge_fallback", "judge_cache_size", "judge_max_chars", "judge_prompt",
-            "question_key"} == set(JudgeConfig.model_fields)
+    assert set(JudgeConfig.model_fields) == {
+        "judge_url", "judge_model", "judge_api_key_env", "judge_temperature", "judge_max_tokens",
+        "judge_timeout_s", "judge_budget_s", "judge_retries", "judge_max_in_flight",
+        "judge_fallback", "judge_cache_size", "judge_max_chars", "judge_prompt", "question_key",
+    }
 
 
 # -- the benchmark (structure only; the numbers come from `rlsp-rewards bench --judge`) --------
