@@ -207,6 +207,9 @@ def check(
     ),
     framework: str = typer.Option("verl", help="Whose contract: verl or openrlhf."),
     budget_s: float = typer.Option(10.0, "--budget-s", help="The most one call may take, seconds."),
+    data_source: str = typer.Option(
+        "math", help="The data_source verl passes (for rewards that dispatch on it)."
+    ),
 ) -> None:
     """Check a reward function against what verl or OpenRLHF silently require.
 
@@ -226,11 +229,46 @@ def check(
     from .testing import check_reward, load_target
 
     try:
-        report = check_reward(load_target(target), framework, budget_s, name=target)  # type: ignore[arg-type]
+        reward = load_target(target)
+        report = check_reward(
+            reward, framework, budget_s, name=target, data_source=data_source  # type: ignore[arg-type]
+        )
     except RlspRewardsError as exc:
         raise _fail(exc) from None
     Console().print(report.table())
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def bench(
+    samples: int = typer.Option(8192, min=1, help="Responses in the workload (16 per prompt)."),
+    seed: int = typer.Option(0, help="Seed of the synthetic workload."),
+    threads: int = typer.Option(8, min=1, help="Caller threads for the single-sample methods."),
+    timeout_s: float = typer.Option(5.0, "--timeout-s", min=0.1, help="Our per-sample budget."),
+    json_file: Path = typer.Option(None, "--json", help="Also write the results as JSON here."),
+    quick: bool = typer.Option(False, "--quick", help="A small run (128 responses) for tests."),
+    judge: bool = typer.Option(False, "--judge", help="Benchmark the LLM judge client instead."),
+) -> None:
+    """Verifier throughput vs plain math-verify and verl, as ratios, on a synthetic workload.
+
+    Example: [bold]rlsp-rewards bench --json bench.json[/bold] (run [bold]make bench[/bold] to
+    include verl).
+    """
+    if judge:
+        import dataclasses
+        import json
+
+        from .judge_bench import run_judge_bench
+
+        result = run_judge_bench(count=200 if quick else 2000)
+        typer.echo(result.summary())
+        if json_file is not None:
+            json_file.write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
+        return
+    from .bench import run_bench
+
+    run_bench(128 if quick else samples, seed=seed, threads=threads, timeout_s=timeout_s,
+              json_path=json_file)
 
 
 def main() -> None:

@@ -226,6 +226,7 @@ def check_reward(
     budget_s: float = 10.0,
     cases: Sequence[Case] = CASES,
     name: str | None = None,
+    data_source: str = "math",
 ) -> ContractReport:
     """Call ``fn`` the way ``framework`` does on a battery of inputs and report every breach.
 
@@ -240,6 +241,7 @@ def check_reward(
         budget_s: the most one call may take, in seconds.
         cases: the inputs (default :data:`CASES`).
         name: how the report names the reward (default: its qualified name).
+        data_source: the ``data_source`` verl passes (rewards often dispatch on it).
 
     Returns:
         The report; ``report.ok`` is True when nothing failed.
@@ -258,7 +260,7 @@ def check_reward(
     if not cases:
         raise ConfigError("cases must not be empty: pass at least one Case (default: CASES)")
     target = name or getattr(fn, "__qualname__", None) or type(fn).__name__
-    return _Checker(fn, framework, budget_s, tuple(cases)).run(target)
+    return _Checker(fn, framework, budget_s, tuple(cases), data_source).run(target)
 
 
 def assert_reward_contract(
@@ -431,13 +433,19 @@ def _short(value: Any, limit: int = 60) -> str:
 
 class _Checker:
     def __init__(
-        self, fn: Callable[..., Any], framework: str, budget_s: float, cases: tuple[Case, ...]
+        self,
+        fn: Callable[..., Any],
+        framework: str,
+        budget_s: float,
+        cases: tuple[Case, ...],
+        data_source: str,
     ) -> None:
         self.fn = fn
         self.framework = framework
         self.budget_s = budget_s
         self.limit_s = 3 * budget_s + 2
         self.cases = cases
+        self.data_source = data_source
         self.problems: list[Problem] = []
         self.calls = 0
         self.slowest_s = 0.0
@@ -488,7 +496,7 @@ class _Checker:
         if self.framework == "verl":
             case = batch[0]
             return lambda: fn(
-                data_source="contract_check",
+                data_source=self.data_source,
                 solution_str=case.response,
                 ground_truth=case.gold,
                 extra_info={"split": "test", "index": 0},
