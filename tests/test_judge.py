@@ -148,6 +148,8 @@ class StubJudge:
             )
         if scenario == "badrequest":
             return web.json_response({"error": "bad model"}, status=400)
+        if scenario == "huge":  # a hostile server: 5 MB of body
+            return web.Response(body=b"x" * 5_000_000, content_type="application/json")
         if scenario == "slow":
             await asyncio.sleep(30)
         if scenario == "slowish":
@@ -339,6 +341,7 @@ def test_import_stays_light() -> None:
         ("notchat", 0.5, True, 1),  # 200 but not a chat completion
         ("error500once", 0.7, False, 2),  # 5xx retried
         ("badrequest", 0.5, True, 1),  # other 4xx not retried
+        ("huge", 0.5, True, 1),  # a body over the 4 MiB cap is refused, not retried
         ("dropped", 0.7, False, 2),  # connection lost mid-body, then fine
         ("alwaysdropped", 0.5, True, 3),  # 1 attempt + 2 retries, then the fallback
     ],
@@ -374,6 +377,36 @@ def test_slow_reply_is_cut_at_the_budget(stub: StubJudge) -> None:
     assert judged.failed and judged.grade == 0.5
     assert "within" in judged.reason
     assert elapsed < 1.0 + SLACK_S
+
+
+def test_queued_calls_stay_within_their_budget(stub: StubJudge) -> None:
+    # One slot, slow replies: waiting for the slot counts toward each sample's budget.
+    reward = make_judge(stub, judge_max_in_flight=1, judge_timeout_s=5.0, judge_budget_s=1.0,
+                        judge_retries=0)
+
+    def one(response: str) -> tuple[JudgeGrade, float]:
+        return timed(reward, response)
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(one, [text("slow") for _ in range(6)]))
+    assert all(judged.failed for judged, _ in results)
+    assert max(elapsed for _, elapsed in results) < 1.0 + SLACK_S
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("3", 3.0),  # delta-seconds
+        ("0.5", 0.5),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # an HTTP date in the past
+        ("soon", None),  # unreadable: ordinary back-off
+        (None, None),
+    ],
+)
+def test_retry_after_header(header: str | None, seconds: float | None) -> None:
+    from rlsp_rewards.judge_client import _retry_after_s
+
+    assert _retry_after_s(header) == seconds
 
 
 def test_connection_refused(stub: StubJudge) -> None:
