@@ -669,3 +669,12 @@ def test_missing_http_client_is_a_counted_failure(monkeypatch: pytest.MonkeyPatc
     judged = reward.grade(Sample(response="x"))
     assert judged.failed and 'pip install "rlsp-rewards[judge]"' in judged.reason
     assert DependencyError.__name__ in judged.reason
+
+
+def test_judge_meets_the_reward_contract(stub: StubJudge) -> None:
+    from rlsp_rewards.testing import check_reward
+
+    reward = make_judge(stub, judge_budget_s=3.0)
+    for fn in (reward, reward.acall):  # verl's sync call, and its async one
+        report = check_reward(fn, framework="verl", budget_s=5.0)
+        assert report.ok, str(report)
