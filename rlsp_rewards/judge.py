@@ -56,6 +56,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
@@ -65,6 +66,7 @@ from .core import Reward, RewardConfig, RewardResult, Sample
 from .errors import require
 from .judge_prompt import (
     DEFAULT_TEMPLATE,
+    TEMPLATES,
     JudgeReplyError,
     load_template,
     parse_reply,
@@ -144,7 +146,9 @@ class JudgeConfig(RewardConfig):
     @classmethod
     def _loadable(cls, value: str) -> str:
         load_template(value)  # raises ValueError naming the known versions
-        return value
+        if value in TEMPLATES:
+            return value
+        return str(Path(value).expanduser().resolve())  # workers may run in another directory
 
 
 @dataclasses.dataclass(frozen=True)

@@ -297,15 +297,20 @@ def test_bad_settings_are_named(settings: dict[str, Any], named: str) -> None:
         JudgeExploration(**settings)
 
 
-def test_user_template_file(stub: StubJudge, tmp_path: Any) -> None:
+def test_user_template_file(
+    stub: StubJudge, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text("Grade {problem} please", encoding="utf-8")
     with pytest.raises(ConfigError, match="no {response} placeholder"):
         JudgeExploration(judge_prompt=str(bad))
     good = tmp_path / "mine.txt"
     good.write_text('Effort of [{response}] on [{problem}]? JSON {"grade": x}', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    reward = make_judge(stub, judge_prompt="mine.txt")  # relative: kept as an absolute path
+    assert reward.config.judge_prompt == str(good.resolve())
     response = text()
-    judged, _ = timed(make_judge(stub, judge_prompt=str(good)), response, prompt="P1")
+    judged, _ = timed(reward, response, prompt="P1")
     assert not judged.failed
     (sent,) = stub.requests_for(response)
     assert sent["content"] == f'Effort of [{response}] on [P1]? JSON {{"grade": x}}'
