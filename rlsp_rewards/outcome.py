@@ -37,7 +37,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from .answers import extract_answer, gold_answer
 from .core import OutcomeStatus, Reward, RewardConfig, RewardResult, Sample
+from .equivalence import compare, fast_compare
 from .workers import GRACE_S, TaskResult, TaskStatus, WorkerPool, shared_pool
 
 __all__ = ["OutcomeConfig", "OutcomeVerifier", "Verdict", "outcome"]
@@ -235,16 +237,19 @@ class OutcomeVerifier(Reward):
             >>> [v.correct for v in OutcomeVerifier().verify_batch(pairs)]
             [True, True, True, False]
         """
-        gold_texts: dict[Hashable, str | None] = {}
-        prepared = [self._prepare(gold, response, gold_texts) for gold, response in pairs]
-        todo = list(dict.fromkeys(p.key for p in prepared if p.status is None))
-        decided = {key: status for key in todo if (status := self._cache.get(key)) is not None}
-        todo = [key for key in todo if key not in decided]
-        if todo:
-            from .equivalence import compare
-
-            results = self._pool().map(compare, todo, timeout_s=self.config.timeout_s)
-            for key, result in zip(todo, results):
+        golds: dict[Hashable, str | None] = {}
+        decided: dict[tuple[str, str], OutcomeStatus] = {}
+        checks: dict[tuple[str, str], Future] = {}
+        prepared = []
+        pool = self._pool()
+        for gold, response in pairs:  # the workers start on the first checks meanwhile
+            item = self._prepare(gold, response, golds, decided)
+            if item.status is None and item.key not in checks:
+                checks[item.key] = pool.submit(compare, *item.key, timeout_s=self.config.timeout_s)
+            prepared.append(item)
+        if checks:
+            results = pool.wait_all(list(checks.values()), timeout_s=self.config.timeout_s)
+            for key, result in zip(checks, results):
                 decided[key] = self._remember(key, result)
         return [
             Verdict(p.status if p.status is not None else decided[p.key], p.pred)
@@ -303,55 +308,58 @@ class OutcomeVerifier(Reward):
     # -- the steps --------------------------------------------------------------------------------
 
     def _prepare(
-        self, gold: Any, response: Any, gold_texts: dict[Hashable, str | None] | None = None
+        self,
+        gold: Any,
+        response: Any,
+        golds: dict[Hashable, str | None] | None = None,
+        decided: dict[tuple[str, str], OutcomeStatus] | None = None,
     ) -> _Prepared:
-        """Extraction, gold reading and the fast path: everything cheap, in the caller."""
-        from .answers import extract_answer, gold_answer
-        from .equivalence import fast_compare
+        """Everything cheap, in the caller: extraction, the gold, the cache and the fast path.
 
+        ``golds`` and ``decided`` remember gold readings and verdicts within one batch.
+        """
         try:
-            gold_text = _cached_gold(gold, gold_texts, gold_answer)
-            text = _response_text(response, self.config)
-            pred = extract_answer(text, self.config.extraction)
+            gold_text = _cached_gold(gold, golds)
+            pred = extract_answer(_response_text(response, self.config), self.config.extraction)
             if gold_text is None:
                 return _Prepared(pred or "", OutcomeStatus.GOLD_UNPARSEABLE)
             if pred is None:
                 return _Prepared("", OutcomeStatus.NO_ANSWER)
-            return _Prepared(pred, fast_compare(gold_text, pred), gold_text)
+            key = (gold_text, pred)
+            status = decided.get(key) if decided is not None else None
+            if status is None:
+                status = self._cache.get(key)
+            if status is None:
+                status = fast_compare(gold_text, pred)
+                if status is not None:
+                    self._cache.put(key, status)
+            if status is not None and decided is not None:
+                decided[key] = status
+            return _Prepared(pred, status, gold_text)
         except Exception:  # the cheap steps are not supposed to fail; if they do, count it
             return _Prepared("", OutcomeStatus.ERROR)
 
     def _full_check(self, key: tuple[str, str], deadline: float) -> tuple[Future, bool]:
-        """A future for the full check of ``key``: cached, shared with a concurrent call, or new.
+        """A future for the full check of ``key``: shared with a concurrent call, or new.
 
         Returns the future and whether this call owns it (and so must cache its verdict).
         """
-        cached = self._cache.get(key)
-        if cached is not None:
-            done: Future = Future()
-            done.set_result(cached)
-            return done, False
         with self._inflight_lock:
             future = self._inflight.get(key)
             if future is not None:
                 return future, False
-            from .equivalence import compare
-
             future = self._pool().submit(compare, *key, timeout_s=self.config.timeout_s,
                                          deadline=deadline)
             self._inflight[key] = future
         return future, True
 
     def _settle(
-        self, key: tuple[str, str], result: TaskResult | OutcomeStatus | None, owner: bool,
-        future: Future,
+        self, key: tuple[str, str], result: TaskResult | None, owner: bool, future: Future
     ) -> OutcomeStatus:
-        """The status of a full check (a cached status, a task result, or ``None``: too late).
+        """The status of a full check (``None``: no result in time).
 
         The call that owns the check clears it from the in-flight map and caches its verdict.
         """
-        if isinstance(result, OutcomeStatus):
-            return result
         if not owner:
             return _status_of(result)
         with self._inflight_lock:
@@ -384,13 +392,13 @@ def _status_of(result: TaskResult | None) -> OutcomeStatus:
     return OutcomeStatus.ERROR if result.status is TaskStatus.ERROR else OutcomeStatus.TIMEOUT
 
 
-def _cached_gold(gold: Any, memo: dict[Hashable, str | None] | None, read: Any) -> str | None:
-    """``read(gold)``, remembered in ``memo`` for hashable golds (a batch repeats each gold)."""
+def _cached_gold(gold: Any, memo: dict[Hashable, str | None] | None) -> str | None:
+    """``gold_answer(gold)``, remembered in ``memo`` for plain golds (a batch repeats each)."""
     if memo is None or not isinstance(gold, (str, int, float)):
-        return read(gold)
+        return gold_answer(gold)
     key = (type(gold), gold)
     if key not in memo:
-        memo[key] = read(gold)
+        memo[key] = gold_answer(gold)
     return memo[key]
 
 

@@ -40,6 +40,7 @@ import itertools
 import logging
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -48,7 +49,15 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["TaskResult", "TaskStatus", "WorkerPool", "available_cpus", "shared_pool", "shared_pools"]
+__all__ = [
+    "TaskResult",
+    "TaskStatus",
+    "WorkerPool",
+    "available_cpus",
+    "close_shared_pools",
+    "shared_pool",
+    "shared_pools",
+]
 
 logger = logging.getLogger("rlsp_rewards.workers")
 
@@ -321,6 +330,18 @@ class WorkerPool:
             ['ok', 'error']
         """
         futures = self._enqueue([(fn, args) for args in arg_tuples], timeout_s, None)
+        return self.wait_all(futures, timeout_s=timeout_s)
+
+    def wait_all(self, futures: Sequence[Future], *, timeout_s: float) -> list[TaskResult]:
+        """Wait for batch tasks submitted with ``timeout_s`` each, bounded like :meth:`map`.
+
+        Example:
+            >>> import operator
+            >>> with WorkerPool(size=1) as pool:
+            ...     futures = [pool.submit(operator.neg, i, timeout_s=30) for i in range(3)]
+            ...     [r.value for r in pool.wait_all(futures, timeout_s=30)]
+            [0, -1, -2]
+        """
         rounds = math.ceil(len(futures) / self.size) + 2
         deadline = time.monotonic() + rounds * (timeout_s + 1.0) + 10.0
         return [self.wait(f, deadline) for f in futures]
@@ -392,7 +413,7 @@ class WorkerPool:
         for fn, args in calls:
             future: Future = Future()
             tasks.append(
-                _Task(next(self._ids), fn, tuple(args), timeout_s,
+                _Task(next(self._ids), _by_name(fn), tuple(args), timeout_s,
                       math.inf if deadline is None else deadline, future)
             )
         with self._lock:
@@ -449,7 +470,7 @@ class WorkerPool:
     def _start_worker(self) -> _Worker:
         parent_conn, child_conn = self._context.Pipe(duplex=True)
         process = self._context.Process(
-            target=_worker_main,
+            target=_by_name(_worker_main),
             args=(child_conn, self._preload, self._memory_mb),
             name=_WORKER_NAME,
             daemon=True,
@@ -584,6 +605,17 @@ class WorkerPool:
         os.close(self._wake_w)
 
 
+def _by_name(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The function its module currently holds under its name (what pickling looks up).
+
+    After a module is imported a second time (``importlib.reload``, some test runners), an old
+    reference no longer pickles; the current one does and runs the same code.
+    """
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    current = getattr(module, getattr(fn, "__qualname__", ""), None)
+    return current if callable(current) else fn
+
+
 def available_cpus() -> int:
     """The number of CPUs this process may run on (its affinity mask where there is one).
 
@@ -642,7 +674,15 @@ def shared_pools() -> list[WorkerPool]:
         return list(_shared.values())
 
 
-def _close_shared_pools() -> None:
+def close_shared_pools() -> None:
+    """Close every shared pool; the next :func:`shared_pool` call starts a fresh one.
+
+    Example:
+        >>> first = shared_pool(1)
+        >>> close_shared_pools()
+        >>> shared_pool(1) is first
+        False
+    """
     with _shared_lock:
         pools = list(_shared.values())
         _shared.clear()
@@ -657,5 +697,5 @@ def _forget_shared_pools_in_child() -> None:
     _shared_lock = threading.Lock()  # it may have been held by another thread at fork time
 
 
-atexit.register(_close_shared_pools)
+atexit.register(close_shared_pools)
 os.register_at_fork(after_in_child=_forget_shared_pools_in_child)
