@@ -23,8 +23,9 @@ test-verl: $(VERL)/.installed
 test-openrlhf: $(ORLHF)/.installed
 	RLSP_TEST_FRAMEWORK=openrlhf $(ORLHF)/bin/python -m pytest $(PYTEST_FLAGS) tests/test_openrlhf*.py
 
-bench: $(CORE)/.installed
-	$(CORE)/bin/rlsp-rewards bench
+# In the verl environment, so that verl's own math_verify scoring is measured side by side.
+bench: $(VERL)/.installed
+	$(VERL)/bin/rlsp-rewards bench
 
 $(CORE)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(CORE)
