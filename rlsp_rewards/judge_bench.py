@@ -49,7 +49,7 @@ _RESPONSE_HEAD = (
 
 @dataclasses.dataclass(frozen=True)
 class JudgeBenchResult:
-    """What one benchmark run measured.
+    """What one benchmark run measured, with the rates derived from it.
 
     Attributes:
         count: judgements timed.
@@ -58,6 +58,10 @@ class JudgeBenchResult:
         wall_s: wall-clock time of the timed judgements.
         cpu_s: the client process's CPU time over the same span.
         failures: judgements that failed (should be 0).
+        requests_per_s: achieved judgements per second.
+        ideal_per_s: the best possible rate, ``in_flight / latency_s``.
+        fraction_of_ideal: achieved rate over the ideal rate.
+        cpu_ms_per_request: client CPU milliseconds per judgement.
 
     Example:
         >>> r = JudgeBenchResult(count=2000, in_flight=64, latency_s=0.02, wall_s=1.0,
@@ -72,26 +76,19 @@ class JudgeBenchResult:
     wall_s: float
     cpu_s: float
     failures: int
+    # Derived, but fields, so that dataclasses.asdict (the CLI's --json) carries them.
+    requests_per_s: float = dataclasses.field(init=False)
+    ideal_per_s: float = dataclasses.field(init=False)
+    fraction_of_ideal: float = dataclasses.field(init=False)
+    cpu_ms_per_request: float = dataclasses.field(init=False)
 
-    @property
-    def requests_per_s(self) -> float:
-        """Achieved judgements per second."""
-        return self.count / self.wall_s
-
-    @property
-    def ideal_per_s(self) -> float:
-        """The best possible rate: ``in_flight / latency_s``."""
-        return self.in_flight / self.latency_s
-
-    @property
-    def fraction_of_ideal(self) -> float:
-        """Achieved rate over the ideal rate."""
-        return self.requests_per_s / self.ideal_per_s
-
-    @property
-    def cpu_ms_per_request(self) -> float:
-        """Client CPU milliseconds per judgement."""
-        return 1000.0 * self.cpu_s / self.count
+    def __post_init__(self) -> None:
+        rate = self.count / self.wall_s
+        ideal = self.in_flight / self.latency_s
+        object.__setattr__(self, "requests_per_s", rate)
+        object.__setattr__(self, "ideal_per_s", ideal)
+        object.__setattr__(self, "fraction_of_ideal", rate / ideal)
+        object.__setattr__(self, "cpu_ms_per_request", 1000.0 * self.cpu_s / self.count)
 
     def summary(self) -> str:
         """One line for humans.
