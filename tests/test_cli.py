@@ -151,3 +151,27 @@ def test_check_fails_a_broken_reward_file_with_exit_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     text = plain(result.output)
     assert "FAILED" in text and "KeyError" in text and "cannot be pickled" in text
+
+
+@pytest.mark.parametrize(
+    ("extra_args", "source"),
+    [
+        ([], 0.0),  # no tokenizer: characters / 4
+        (["--set", "tokenizer={tok}"], 1.0),  # a local tokenizer
+        (["--tokens-field", "n_tokens"], 2.0),  # an exact count carried in the rows
+    ],
+)
+def test_score_reports_where_lengths_come_from(
+    tmp_path: Path, tokenizer_dir: str, extra_args: list[str], source: float
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"response": "Wait, \\boxed{4}", "gold": "4", "n_tokens": 9}) + "\n")
+    out = tmp_path / "out.jsonl"
+    args = ["score", str(src), "--out", str(out), *extra_args]
+    result = runner.invoke(app, [a.replace("{tok}", tokenizer_dir) for a in args])
+    assert result.exit_code == 0, result.output
+    reward = json.loads(out.read_text())["reward"]
+    assert reward["length_source"] == source and reward["acc"] == 1.0
+    if source == 2.0:
+        assert reward["length"] == 9.0
+    assert ["chars", "tokenizer", "framework"][int(source)] in plain(result.output)
