@@ -37,7 +37,8 @@ def test_demo_scores_the_sample_rollouts(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = plain(result.output)
     for words in ("preset guarded", "accuracy (acc)", "Reward components", "Response length",
-                  "Behaviours", "Statuses", "time in the reward", "One response of each kind", "repetitive"):
+                  "Behaviours", "Statuses", "time in the reward", "One response of each kind",
+                  "repetitive"):
         assert words in text
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 207 and all("reward" in row for row in rows)
