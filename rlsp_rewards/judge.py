@@ -98,7 +98,8 @@ class JudgeConfig(RewardConfig):
         judge_api_key_env: the environment variable holding the API key (sent as a bearer
             token when set; local servers need none).
         judge_temperature: sampling temperature of the judge.
-        judge_max_tokens: the judge reply's token limit.
+        judge_max_tokens: the judge reply's token limit (raise it for a judge that reasons
+            in a ``<think>`` block before answering: a cut-off reply is a failure).
         judge_timeout_s: the limit of one HTTP attempt.
         judge_budget_s: the limit of one sample's judgement, retries and queueing included.
         judge_retries: retries after the first attempt (timeouts, connection errors, 429, 5xx).
