@@ -264,9 +264,11 @@ def check_reward(
 
 
 def assert_reward_contract(
-    fn: Callable[..., Any], framework: Framework = "verl", budget_s: float = 10.0
+    fn: Callable[..., Any], framework: Framework = "verl", budget_s: float = 10.0, **options: Any
 ) -> ContractReport:
     """The pytest helper: :func:`check_reward`, raising ``AssertionError`` with the report.
+
+    ``options`` go to :func:`check_reward` (``cases``, ``name``, ``data_source``).
 
     Returns:
         The report, when every check passed (warnings allowed).
@@ -279,7 +281,7 @@ def assert_reward_contract(
         Traceback (most recent call last):
         AssertionError: Reward contract of <lambda> for verl: FAILED ...
     """
-    report = check_reward(fn, framework=framework, budget_s=budget_s)
+    report = check_reward(fn, framework=framework, budget_s=budget_s, **options)
     if not report.ok:
         raise AssertionError(str(report))
     return report

@@ -194,6 +194,17 @@ def test_a_hanging_reward_does_not_hang_the_checker() -> None:
     assert "never returned" in str(report)
 
 
+def dispatches_on_source(data_source=None, solution_str=None, ground_truth=None, **kwargs):
+    if data_source != "gsm8k":
+        raise NotImplementedError(f"no reward for {data_source}")
+    return 0.0
+
+
+def test_the_data_source_reaches_the_reward() -> None:
+    assert "exceptions" in check_reward(dispatches_on_source, cases=CASES[:2]).failed_checks
+    assert_reward_contract(dispatches_on_source, cases=CASES[:2], data_source="gsm8k")
+
+
 def test_missing_kwargs_is_a_warning_not_a_failure() -> None:
     report = check_reward(no_kwargs, cases=CASES[:2])
     assert report.ok
