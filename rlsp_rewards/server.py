@@ -67,7 +67,9 @@ TOKEN_ENV = "RLSP_SERVER_TOKEN"
 SCORING_ROUTES = frozenset({"/get_reward", "/v1/score"})
 ROUTES = SCORING_ROUTES | {"/health", "/metrics", "/docs", "/openapi.json"}
 
-ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
+ASGIApp = Callable[
+    [dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]
+]
 
 
 # -- schemas --------------------------------------------------------------------------------------
@@ -116,7 +118,8 @@ class ScoreRequest(BaseModel):
 
     samples: list[ScoreSample]
     settings: dict[str, Any] = Field(
-        default_factory=dict, description='reward settings for this request, e.g. {"preset": "guarded"}'
+        default_factory=dict,
+        description='reward settings for this request, e.g. {"preset": "guarded"}',
     )
 
 
@@ -176,8 +179,11 @@ def create_app(
     from . import __version__
     from .integrations.openrlhf.adapter import OpenRLHFReward
 
-    for name, value in (("max_body_bytes", max_body_bytes), ("max_in_flight", max_in_flight),
-                        ("max_batch", max_batch)):
+    for name, value in (
+        ("max_body_bytes", max_body_bytes),
+        ("max_in_flight", max_in_flight),
+        ("max_batch", max_batch),
+    ):
         if value < 1:
             raise ConfigError(f"{name} must be >= 1, got {value}")
     if not 0 <= batch_window_s <= 1:
@@ -301,7 +307,7 @@ class _MicroBatcher:
         start = 0
         for group, future in batch:
             if not future.done():  # done: the client went away and the request was cancelled
-                future.set_result(results[start:start + len(group)])
+                future.set_result(results[start : start + len(group)])
             start += len(group)
 
 
@@ -309,8 +315,14 @@ class _Gate:
     """Pure ASGI: metrics, auth (401), size limit while reading (413), admission (503)."""
 
     def __init__(
-        self, app: ASGIApp, *, metrics: ServerMetrics, token: str, max_body_bytes: int,
-        max_in_flight: int, retry_after_s: int,
+        self,
+        app: ASGIApp,
+        *,
+        metrics: ServerMetrics,
+        token: str,
+        max_body_bytes: int,
+        max_in_flight: int,
+        retry_after_s: int,
     ) -> None:
         self.inner = app
         self.metrics = metrics
@@ -345,16 +357,24 @@ class _Gate:
     async def _scoring(self, scope: dict, receive: Any, send: Any) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if self.token and not self._authorized(headers.get("authorization", "")):
-            await _reply(send, 401, "missing or wrong token: send 'Authorization: Bearer <token>'",
-                         {"www-authenticate": 'Bearer realm="rlsp-rewards"'})
+            await _reply(
+                send,
+                401,
+                "missing or wrong token: send 'Authorization: Bearer <token>'",
+                {"www-authenticate": 'Bearer realm="rlsp-rewards"'},
+            )
             return
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await _reply(send, 413, f"request body over the {self.max_body_bytes}-byte limit")
             return
         if self.in_flight >= self.max_in_flight:
-            await _reply(send, 503, f"server busy: {self.in_flight} requests in flight, retry later",
-                         {"retry-after": str(self.retry_after_s)})
+            await _reply(
+                send,
+                503,
+                f"server busy: {self.in_flight} requests in flight, retry later",
+                {"retry-after": str(self.retry_after_s)},
+            )
             return
         self.in_flight += 1
         self.metrics.in_flight.inc()
@@ -375,7 +395,9 @@ class _Gate:
             offered = credentials.strip()
         elif scheme == "basic":  # aiohttp sends http://user:TOKEN@host URLs this way
             try:
-                offered = base64.b64decode(credentials.strip(), validate=True).decode().partition(":")[2]
+                offered = (
+                    base64.b64decode(credentials.strip(), validate=True).decode().partition(":")[2]
+                )
             except (binascii.Error, UnicodeDecodeError):
                 return False
         else:
@@ -403,7 +425,9 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     for error in getattr(exc, "errors", list)():
         where = ".".join(str(part) for part in error.get("loc", ()))
         message = str(error.get("msg", "invalid"))
-        if error.get("type") == "model_attributes_type" and tuple(error.get("loc", ())) == ("body",):
+        if error.get("type") == "model_attributes_type" and tuple(error.get("loc", ())) == (
+            "body",
+        ):
             message = "the body must be a JSON object sent with 'Content-Type: application/json'"
         problems.append(f"{where}: {message}")
     return JSONResponse(status_code=422, content={"detail": problems or ["invalid request"]})
@@ -422,9 +446,14 @@ def _replay(body: bytes, receive: Any) -> Callable[[], Awaitable[dict]]:
     return replay
 
 
-async def _reply(send: Any, code: int, detail: str, headers: Mapping[str, str] | None = None) -> None:
+async def _reply(
+    send: Any, code: int, detail: str, headers: Mapping[str, str] | None = None
+) -> None:
     body = json.dumps({"detail": detail}).encode()
-    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
     raw_headers += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": code, "headers": raw_headers})
     await send({"type": "http.response.body", "body": body})

@@ -61,15 +61,21 @@ class ServerMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "rlsp_requests", "HTTP requests by route and status code",
-            ["route", "code"], registry=self.registry,
+            "rlsp_requests",
+            "HTTP requests by route and status code",
+            ["route", "code"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "rlsp_request_seconds", "Time to answer a request, by route",
-            ["route"], buckets=_LATENCY_BUCKETS, registry=self.registry,
+            "rlsp_request_seconds",
+            "Time to answer a request, by route",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.in_flight = Gauge(
-            "rlsp_requests_in_flight", "Scoring requests admitted and not yet answered",
+            "rlsp_requests_in_flight",
+            "Scoring requests admitted and not yet answered",
             registry=self.registry,
         )
         self.samples = Counter(
@@ -78,7 +84,9 @@ class ServerMetrics:
         for status in OutcomeStatus:
             self.samples.labels(status.value)  # every status visible from the start, at 0
         self.judge_failures = Counter(
-            "rlsp_judge_failures", "Samples whose judge gave no usable grade", registry=self.registry
+            "rlsp_judge_failures",
+            "Samples whose judge gave no usable grade",
+            registry=self.registry,
         )
         self.registry.register(_PoolCollector())
 

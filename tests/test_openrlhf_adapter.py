@@ -22,11 +22,11 @@ import openrlhf  # noqa: F401  (the framework must import: a broken install fail
 import pytest
 import torch
 from openrlhf.utils.agent import SingleTurnAgentExecutor
+from rlsp_rewards.integrations import openrlhf as adapter_pkg
+from rlsp_rewards.integrations.openrlhf import OpenRLHFReward, adapter_file, split_response
 
 from rlsp_rewards.core import NUMERIC_KEYS, Reward, RewardResult, Sample
 from rlsp_rewards.errors import ConfigError
-from rlsp_rewards.integrations import openrlhf as adapter_pkg
-from rlsp_rewards.integrations.openrlhf import OpenRLHFReward, adapter_file, split_response
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -44,13 +44,19 @@ def chatml_tokenizer():
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=500, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        vocab_size=500,
+        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
-    corpus = ["What is 6 times 7? Wait, let me check: 6 * 7 = 42, so \\boxed{42}.", "user assistant"]
+    corpus = [
+        "What is 6 times 7? Wait, let me check: 6 * 7 = 42, so \\boxed{42}.",
+        "user assistant",
+    ]
     bpe.train_from_iterator(corpus * 50, trainer)
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+        tokenizer_object=bpe,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
         additional_special_tokens=["<|im_start|>"],
     )
     tokenizer.chat_template = CHAT_TEMPLATE
@@ -65,8 +71,9 @@ class TinyEngine:
         self.text = text
 
     async def generate(self, prompt_token_ids, sampling_params, multi_modal_data=None):
-        output = SimpleNamespace(token_ids=list(self.token_ids), text=self.text,
-                                 finish_reason="stop", logprobs=None)
+        output = SimpleNamespace(
+            token_ids=list(self.token_ids), text=self.text, finish_reason="stop", logprobs=None
+        )
         return SimpleNamespace(outputs=[output])
 
 
@@ -109,7 +116,9 @@ def fresh_reward_func(monkeypatch):
 
 def run_executor(executor, tokenizer, response: str, label):
     prompt = tokenizer.apply_chat_template(
-        [{"role": "user", "content": "What is 6 times 7?"}], tokenize=False, add_generation_prompt=True
+        [{"role": "user", "content": "What is 6 times 7?"}],
+        tokenize=False,
+        add_generation_prompt=True,
     )
     params = SimpleNamespace(max_tokens=64, logprobs=None)
     return asyncio.run(
@@ -117,7 +126,7 @@ def run_executor(executor, tokenizer, response: str, label):
     )
 
 
-# -- the real loader and call ------------------------------------------------------------------------
+# -- the real loader and call ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -129,8 +138,9 @@ def run_executor(executor, tokenizer, response: str, label):
         ("I could not finish.", "42", False, 0.0),  # no answer: defined score, flag
     ],
 )
-def test_real_loader_and_call(chatml_tokenizer, failed_lines, fresh_reward_func,
-                              response, label, reward_is_acc, score) -> None:
+def test_real_loader_and_call(
+    chatml_tokenizer, failed_lines, fresh_reward_func, response, label, reward_is_acc, score
+) -> None:
     fresh_reward_func('{"preset": "paper"}')
     executor = SingleTurnAgentExecutor(str(adapter_file()))
     out = run_executor(executor, chatml_tokenizer, response, label)
@@ -157,8 +167,9 @@ def test_the_file_is_one_import_and_the_function_pickles(fresh_reward_func) -> N
     assert out["scores"].tolist() == [1.0]
 
 
-def test_eval_mode_setting_makes_rewards_pure_correctness(chatml_tokenizer, failed_lines,
-                                                         fresh_reward_func) -> None:
+def test_eval_mode_setting_makes_rewards_pure_correctness(
+    chatml_tokenizer, failed_lines, fresh_reward_func
+) -> None:
     fresh_reward_func('{"eval_mode": true, "preset": "guarded"}')
     executor = SingleTurnAgentExecutor(str(adapter_file()))
     right = run_executor(executor, chatml_tokenizer, "\\boxed{42}", "42")
@@ -179,7 +190,9 @@ def test_eval_mode_setting_makes_rewards_pure_correctness(chatml_tokenizer, fail
         ("settings.ini", ".json, .yaml"),
     ],
 )
-def test_invalid_config_fails_when_openrlhf_loads_the_file(fresh_reward_func, config, message) -> None:
+def test_invalid_config_fails_when_openrlhf_loads_the_file(
+    fresh_reward_func, config, message
+) -> None:
     fresh_reward_func(config)
     with pytest.raises(ConfigError, match=message):
         SingleTurnAgentExecutor(str(adapter_file()))
@@ -199,11 +212,13 @@ def test_config_files(tmp_path, fresh_reward_func, name, text) -> None:
     fresh_reward_func(str(path))
     executor = SingleTurnAgentExecutor(str(adapter_file()))
     assert executor.reward_func.settings.label_key == "gold"
-    out = executor.reward_func(["<|im_start|>assistant\n\\boxed{5}<|im_end|>"], [""], [{"gold": "5"}])
+    out = executor.reward_func(
+        ["<|im_start|>assistant\n\\boxed{5}<|im_end|>"], [""], [{"gold": "5"}]
+    )
     assert out["scores"].tolist() == [1.0]
 
 
-# -- reward_func directly: shapes, labels, threads, failures -------------------------------------------
+# -- reward_func directly: shapes, labels, threads, failures ---------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -247,14 +262,22 @@ def test_short_or_missing_prompts_and_labels_never_raise(reward_func) -> None:
 
 def test_concurrent_calls_from_threads_as_openrlhf_makes_them(reward_func) -> None:
     async def many() -> list[dict]:
-        return await asyncio.gather(*(
-            asyncio.to_thread(reward_func, [f"<|im_start|>assistant\n\\boxed{{{i % 5}}}<|im_end|>"],
-                              [None], [str(i % 5 if i % 2 else 0)])
-            for i in range(64)
-        ))
+        return await asyncio.gather(
+            *(
+                asyncio.to_thread(
+                    reward_func,
+                    [f"<|im_start|>assistant\n\\boxed{{{i % 5}}}<|im_end|>"],
+                    [None],
+                    [str(i % 5 if i % 2 else 0)],
+                )
+                for i in range(64)
+            )
+        )
 
     outs = asyncio.run(many())
-    assert [o["scores"].item() for o in outs] == [float(i % 2 == 1 or i % 5 == 0) for i in range(64)]
+    assert [o["scores"].item() for o in outs] == [
+        float(i % 2 == 1 or i % 5 == 0) for i in range(64)
+    ]
 
 
 class BrokenReward(Reward):
@@ -275,15 +298,22 @@ def test_failure_returns_a_flagged_fallback_and_logs_a_warning(caplog) -> None:
         out = broken(["q1", "q2"], ["p1", "p2"], ["1", "2"])
     assert out["rewards"].tolist() == [-1.0, -1.0] and out["scores"].tolist() == [0.0, 0.0]
     assert out["extra_logs"]["error"].tolist() == [1.0, 1.0]
-    assert any("RuntimeError" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+    assert any(
+        "RuntimeError" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records
+    )
 
 
-# -- splitting the response off the query ---------------------------------------------------------------
+# -- splitting the response off the query ----------------------------------------------------------
 
-QWEN_PROMPT = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n"
+QWEN_PROMPT = (
+    "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n1+1?<|im_end|>\n"
+    "<|im_start|>assistant\n"
+)
 LONG_PROMPT = QWEN_PROMPT.replace("1+1?", "What is 1+1? " * 50)
-LLAMA_PROMPT = ("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n1+1?<|eot_id|>"
-                "<|start_header_id|>assistant<|end_header_id|>\n\n")
+LLAMA_PROMPT = (
+    "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n1+1?<|eot_id|>"
+    "<|start_header_id|>assistant<|end_header_id|>\n\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -298,9 +328,16 @@ LLAMA_PROMPT = ("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n1+
         (LLAMA_PROMPT + "Two.<|eot_id|>", None, "Two."),  # Llama 3 marker
         (LLAMA_PROMPT + "Two.<|eot_id|>", LLAMA_PROMPT, "Two."),
         ("<s>[INST] 1+1? [/INST] Two.</s>", None, "Two."),  # Llama 2 / Mistral
-        ("<\uff5cUser\uff5c>1+1?<\uff5cAssistant\uff5c>Two.<\uff5cend\u2581of\u2581sentence\uff5c>", None,
-         "Two."),  # DeepSeek R1
-        ("<start_of_turn>user\n1+1?<end_of_turn>\n<start_of_turn>model\nTwo.<end_of_turn>", None, "Two."),
+        (
+            "<\uff5cUser\uff5c>1+1?<\uff5cAssistant\uff5c>Two.<\uff5cend\u2581of\u2581sentence\uff5c>",
+            None,
+            "Two.",
+        ),  # DeepSeek R1
+        (
+            "<start_of_turn>user\n1+1?<end_of_turn>\n<start_of_turn>model\nTwo.<end_of_turn>",
+            None,
+            "Two.",
+        ),
         ("plain text, no template", None, "plain text, no template"),
         ("", None, ""),
         (QWEN_PROMPT, QWEN_PROMPT, ""),  # empty response
@@ -315,7 +352,7 @@ def test_split_response_is_linear_on_huge_queries() -> None:
     assert split_response(query, LONG_PROMPT[5:]).endswith("wait")
 
 
-# -- the doc examples of the adapter package (outside rlsp_rewards/, so run here) ------------------------
+# -- the doc examples of the adapter package (outside rlsp_rewards/, so run here) ------------------
 
 
 @pytest.mark.parametrize("module", ["split", "settings", "adapter", "__init__"])
@@ -331,7 +368,8 @@ def test_settings_helpers_without_torch_or_env(monkeypatch) -> None:
     monkeypatch.delenv("RLSP_REWARD_CONFIG", raising=False)
     assert settings_from_env() == {}
     assert json.loads(json.dumps(OpenRLHFReward.from_settings({}).settings.model_dump())) == {
-        "label_key": "answer", "eval_mode": False,
+        "label_key": "answer",
+        "eval_mode": False,
     }
     assert threading.active_count() >= 1
     with ThreadPoolExecutor(4) as pool:  # building the lazy attribute from threads: one object

@@ -22,7 +22,6 @@ from unittest import mock
 
 import openrlhf
 import pytest
-
 from rlsp_rewards.integrations.openrlhf import OpenRLHFReward, adapter_file
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "openrlhf"
@@ -106,8 +105,8 @@ def parse_with_openrlhf(argv: list[str], monkeypatch):
     for name in [m for m in sys.modules if m.split(".")[0] in roots or m.startswith("openrlhf.")]:
         del sys.modules[name]  # re-import OpenRLHF against the stubs
     monkeypatch.setattr(sys, "meta_path", [_StubFinder(roots), *sys.meta_path])
-    import ray
     import openrlhf.utils.config as config
+    import ray
 
     parsed = {}
     real = config.hierarchize
@@ -129,7 +128,10 @@ def script_args(**env: str) -> list[str]:
     result = subprocess.run(
         ["bash", str(EXAMPLES / "train_rlsp_ppo.sh")],
         env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PRINT_ARGS": "1", **env},
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return result.stdout.splitlines()
 
@@ -138,38 +140,60 @@ def script_args(**env: str) -> list[str]:
     "env, remote_url",
     [
         ({"REWARD_MODE": "file"}, [str(adapter_file())]),
-        ({"REWARD_MODE": "server", "REWARD_URLS": "http://a:8000/get_reward,http://b:8000/get_reward"},
-         ["http://a:8000/get_reward", "http://b:8000/get_reward"]),
+        (
+            {
+                "REWARD_MODE": "server",
+                "REWARD_URLS": "http://a:8000/get_reward,http://b:8000/get_reward",
+            },
+            ["http://a:8000/get_reward", "http://b:8000/get_reward"],
+        ),
     ],
 )
-def test_train_script_flags_pass_openrlhf_parser(monkeypatch, isolated_modules, env, remote_url) -> None:
+def test_train_script_flags_pass_openrlhf_parser(
+    monkeypatch, isolated_modules, env, remote_url
+) -> None:
     args = parse_with_openrlhf(script_args(**env), monkeypatch)
     assert args.reward.remote_url == remote_url
     # the paper's settings (SPEC.md section 1)
-    assert (args.algo.advantage.estimator, args.algo.advantage.gamma, args.algo.advantage.lambd) == (
-        "gae", 1.0, 0.95)
+    assert (
+        args.algo.advantage.estimator,
+        args.algo.advantage.gamma,
+        args.algo.advantage.lambd,
+    ) == ("gae", 1.0, 0.95)
     assert (args.actor.eps_clip, args.critic.value_clip) == (0.2, 0.2)
     assert args.algo.kl.init_coef == 0.05 and args.algo.kl.target is None  # fixed KL
     assert (args.actor.adam.lr, args.critic.adam.lr) == (2e-7, 2e-6)
     assert (args.rollout.batch_size, args.train.batch_size) == (512, 128)
-    assert (args.rollout.max_new_tokens, args.data.max_len - args.rollout.max_new_tokens) == (4096, 2048)
+    assert (args.rollout.max_new_tokens, args.data.max_len - args.rollout.max_new_tokens) == (
+        4096,
+        2048,
+    )
     assert args.rollout.temperature == 0.7 and list(args.reward.clip_range) == [-10.0, 10.0]
     assert (args.data.input_key, args.data.label_key) == ("input", "label")
 
 
 def test_old_flat_flags_fail_in_openrlhf_0_11(monkeypatch, isolated_modules, capsys) -> None:
     with pytest.raises(SystemExit):
-        parse_with_openrlhf(["--remote_rm_url", "http://x/get_reward", "--label_key", "answer"],
-                            monkeypatch)
+        parse_with_openrlhf(
+            ["--remote_rm_url", "http://x/get_reward", "--label_key", "answer"], monkeypatch
+        )
     assert "unrecognized arguments" in capsys.readouterr().err
 
 
 def test_prepare_data_output_feeds_openrlhf_and_our_adapter(tmp_path) -> None:
     out = tmp_path / "train.jsonl"
     subprocess.run(
-        [sys.executable, str(EXAMPLES / "prepare_data.py"), str(EXAMPLES / "data" / "math_sample.jsonl"),
-         str(EXAMPLES / "data" / "aime_sample.jsonl"), "-o", str(out)],
-        check=True, capture_output=True, timeout=60,
+        [
+            sys.executable,
+            str(EXAMPLES / "prepare_data.py"),
+            str(EXAMPLES / "data" / "math_sample.jsonl"),
+            str(EXAMPLES / "data" / "aime_sample.jsonl"),
+            "-o",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 12 and all(set(r) == {"input", "label"} for r in rows)
@@ -180,16 +204,30 @@ def test_prepare_data_output_feeds_openrlhf_and_our_adapter(tmp_path) -> None:
         assert "\\boxed{}" in prompt
         gold_text = label["answer"]
         answer = gold_text.rsplit("\\boxed{", 1)[1][:-2] if "\\boxed{" in gold_text else gold_text
-        out_scores = reward([prompt + f"The answer is \\boxed{{{answer}}}.<|im_end|>"], [prompt], [label])
+        out_scores = reward(
+            [prompt + f"The answer is \\boxed{{{answer}}}.<|im_end|>"], [prompt], [label]
+        )
         assert out_scores["scores"].tolist() == [1.0], (prompt, label)
 
 
 def test_prepare_data_eval_labels(tmp_path) -> None:
     out = tmp_path / "eval.jsonl"
     subprocess.run(
-        [sys.executable, str(EXAMPLES / "prepare_data.py"), str(EXAMPLES / "data" / "aime_sample.jsonl"),
-         "-o", str(out), "--eval", "--limit", "2", "--label-key", "gold_label"],
-        check=True, capture_output=True, timeout=60,
+        [
+            sys.executable,
+            str(EXAMPLES / "prepare_data.py"),
+            str(EXAMPLES / "data" / "aime_sample.jsonl"),
+            "-o",
+            str(out),
+            "--eval",
+            "--limit",
+            "2",
+            "--label-key",
+            "gold_label",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 2 and rows[0]["gold_label"] == {"answer": "1", "eval_mode": True}

@@ -38,8 +38,12 @@ class TinyEngine:
         self.text = text + "<|im_end|>"
 
     async def generate(self, prompt_token_ids, sampling_params, multi_modal_data=None):
-        output = SimpleNamespace(token_ids=[ord(c) for c in self.text], text=self.text,
-                                 finish_reason="stop", logprobs=None)
+        output = SimpleNamespace(
+            token_ids=[ord(c) for c in self.text],
+            text=self.text,
+            finish_reason="stop",
+            logprobs=None,
+        )
         return SimpleNamespace(outputs=[output])
 
 
@@ -103,17 +107,26 @@ def test_openrlhf_client_retries_through_transient_500s(serve_app, rlsp_reward, 
 
 def test_round_robin_over_several_servers(serve_app, rlsp_reward, agent_log) -> None:
     urls = [serve_app(create_app(rlsp_reward, token="")) for _ in range(2)]
-    executor = SingleTurnAgentExecutor([f"{u}/get_reward" for u in urls])  # what a comma list becomes
+    executor = SingleTurnAgentExecutor(
+        [f"{u}/get_reward" for u in urls]
+    )  # what a comma list becomes
     params = SimpleNamespace(max_tokens=64, logprobs=None)
 
     async def four() -> list[dict]:
-        return [await executor.execute(PROMPT, "42", params, 4096, WordTokenizer(),
-                                       TinyEngine("\\boxed{42}")) for _ in range(4)]
+        return [
+            await executor.execute(
+                PROMPT, "42", params, 4096, WordTokenizer(), TinyEngine("\\boxed{42}")
+            )
+            for _ in range(4)
+        ]
 
     outs = asyncio.run(four())
     assert [o["scores"] for o in outs] == [[1.0]] * 4 and not failed(agent_log)
     for u in urls:  # two requests each
-        assert 'rlsp_requests_total{code="200",route="/get_reward"} 2.0' in httpx.get(f"{u}/metrics").text
+        assert (
+            'rlsp_requests_total{code="200",route="/get_reward"} 2.0'
+            in httpx.get(f"{u}/metrics").text
+        )
 
 
 def test_token_in_the_url(serve_app, rlsp_reward, agent_log) -> None:

@@ -54,8 +54,11 @@ class HeldReward(Reward):
 
 def test_get_reward_speaks_openrlhf_protocol(url: str) -> None:
     body = {
-        "query": [chatml_query("6*7 = \\boxed{42}"), chatml_query("I think \\boxed{41}"),
-                  chatml_query("no idea")],
+        "query": [
+            chatml_query("6*7 = \\boxed{42}"),
+            chatml_query("I think \\boxed{41}"),
+            chatml_query("no idea"),
+        ],
         "prompts": [CHATML_PROMPT] * 3,
         "labels": ["42", {"answer": "42"}, "42"],
     }
@@ -71,8 +74,11 @@ def test_get_reward_speaks_openrlhf_protocol(url: str) -> None:
 
 
 def test_get_reward_eval_flag_in_label_gives_pure_correctness(url: str) -> None:
-    body = {"query": [chatml_query("\\boxed{42}")], "prompts": [CHATML_PROMPT],
-            "labels": [{"answer": "42", "eval_mode": True}]}
+    body = {
+        "query": [chatml_query("\\boxed{42}")],
+        "prompts": [CHATML_PROMPT],
+        "labels": [{"answer": "42", "eval_mode": True}],
+    }
     out = httpx.post(f"{url}/get_reward", json=body, timeout=60).json()
     assert out["rewards"] == [1.0] and out["extra_logs"]["score"][0] != 1.0
 
@@ -82,7 +88,7 @@ def test_get_reward_empty_batch(url: str) -> None:
     assert out == {"rewards": [], "scores": [], "extra_logs": {k: [] for k in NUMERIC_KEYS}}
 
 
-# -- the batch API ----------------------------------------------------------------------------------
+# -- the batch API ---------------------------------------------------------------------------------
 
 
 def test_v1_score_returns_fixed_keys_per_sample(url: str) -> None:
@@ -117,7 +123,7 @@ def test_openapi_documents_both_apis(url: str) -> None:
     assert set(spec["components"]["schemas"]["SampleResult"]["properties"]) == set(RESULT_KEYS)
 
 
-# -- bad requests: 4xx with a message, never 500 ----------------------------------------------------
+# -- bad requests: 4xx with a message, never 500 ---------------------------------------------------
 
 JSON = {"content-type": "application/json"}
 
@@ -157,7 +163,7 @@ def test_wrong_method_and_unknown_route(url: str) -> None:
     assert httpx.post(f"{url}/nowhere", json={}).status_code == 404
 
 
-# -- auth, size limit, saturation -------------------------------------------------------------------
+# -- auth, size limit, saturation ------------------------------------------------------------------
 
 
 def test_token_required_on_scoring_routes(serve_app, rlsp_reward) -> None:
@@ -178,7 +184,9 @@ def test_token_from_environment(serve_app, rlsp_reward, monkeypatch) -> None:
     monkeypatch.setenv("RLSP_SERVER_TOKEN", "from-env")
     url = serve_app(create_app(rlsp_reward))
     assert httpx.post(f"{url}/v1/score", json={"samples": []}).status_code == 401
-    ok = httpx.post(f"{url}/v1/score", json={"samples": []}, headers={"Authorization": "Bearer from-env"})
+    ok = httpx.post(
+        f"{url}/v1/score", json={"samples": []}, headers={"Authorization": "Bearer from-env"}
+    )
     assert ok.status_code == 200
 
 
@@ -195,7 +203,9 @@ def test_body_size_limit_declared_and_streamed(serve_app, rlsp_reward) -> None:
 
     streamed = httpx.post(f"{url}/v1/score", content=chunks(), headers=JSON, timeout=30)
     assert streamed.status_code == 413 and "limit" in streamed.json()["detail"]
-    small = httpx.post(f"{url}/v1/score", json={"samples": [{"response": "\\boxed{1}", "gold": "1"}]})
+    small = httpx.post(
+        f"{url}/v1/score", json={"samples": [{"response": "\\boxed{1}", "gold": "1"}]}
+    )
     assert small.status_code == 200
 
 
@@ -204,8 +214,10 @@ def test_saturated_server_answers_503_with_retry_after(serve_app) -> None:
     url = serve_app(create_app(reward, max_in_flight=2, retry_after_s=3))
     body = {"samples": [{"response": "x"}]}
     with httpx.Client(timeout=60) as client:
-        threads = [threading.Thread(target=client.post, args=(f"{url}/v1/score",), kwargs={"json": body})
-                   for _ in range(2)]
+        threads = [
+            threading.Thread(target=client.post, args=(f"{url}/v1/score",), kwargs={"json": body})
+            for _ in range(2)
+        ]
         for thread in threads:
             thread.start()
         assert reward.entered.wait(30)
@@ -229,12 +241,15 @@ def test_create_app_rejects_bad_limits() -> None:
         create_app(HeldReward(), max_in_flight=0)
 
 
-# -- metrics ----------------------------------------------------------------------------------------
+# -- metrics ---------------------------------------------------------------------------------------
 
 
 def test_metrics_count_requests_statuses_and_pools(url: str) -> None:
-    body = {"query": [chatml_query("\\boxed{42}"), chatml_query("nothing")],
-            "prompts": [CHATML_PROMPT] * 2, "labels": ["42", "42"]}
+    body = {
+        "query": [chatml_query("\\boxed{42}"), chatml_query("nothing")],
+        "prompts": [CHATML_PROMPT] * 2,
+        "labels": ["42", "42"],
+    }
     httpx.post(f"{url}/get_reward", json=body, timeout=60)
     httpx.post(f"{url}/get_reward", content=b"{", headers=JSON)
     text = httpx.get(f"{url}/metrics").text
@@ -248,17 +263,24 @@ def test_metrics_count_requests_statuses_and_pools(url: str) -> None:
 def test_metrics_count_judge_failures(serve_app) -> None:
     from rlsp_rewards.combine import RlspReward
 
-    unreachable = RlspReward(exploration="judge", judge_url="http://127.0.0.1:9/v1",  # refused
-                             judge_retries=0, judge_budget_s=5)
+    unreachable = RlspReward(
+        exploration="judge",
+        judge_url="http://127.0.0.1:9/v1",  # refused
+        judge_retries=0,
+        judge_budget_s=5,
+    )
     url = serve_app(create_app(unreachable, token=""))
-    body = {"query": [chatml_query("\\boxed{42}")] * 2, "prompts": [CHATML_PROMPT] * 2,
-            "labels": ["42", "42"]}
+    body = {
+        "query": [chatml_query("\\boxed{42}")] * 2,
+        "prompts": [CHATML_PROMPT] * 2,
+        "labels": ["42", "42"],
+    }
     out = httpx.post(f"{url}/get_reward", json=body, timeout=60).json()
     assert out["extra_logs"]["judge_failed"] == [1.0, 1.0] and out["scores"] == [1.0, 1.0]
     assert "rlsp_judge_failures_total 2.0" in httpx.get(f"{url}/metrics").text
 
 
-# -- the CLI helpers around the OpenRLHF adapter ----------------------------------------------------
+# -- the CLI helpers around the OpenRLHF adapter ---------------------------------------------------
 
 
 def test_openrlhf_path_prints_the_installed_one_line_adapter() -> None:
@@ -278,10 +300,14 @@ def test_adapter_package_imports_no_torch_and_reads_no_settings() -> None:
     import subprocess
     import sys
 
-    code = ("import os, sys; os.environ['RLSP_REWARD_CONFIG'] = '{broken'; "
-            "import rlsp_rewards.integrations.openrlhf as a; "
-            "assert a.split_response('x', None) == 'x'; "
-            "print(sorted(m for m in ('torch', 'fastapi', 'sympy') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    code = (
+        "import os, sys; os.environ['RLSP_REWARD_CONFIG'] = '{broken'; "
+        "import rlsp_rewards.integrations.openrlhf as a; "
+        "assert a.split_response('x', None) == 'x'; "
+        "print(sorted(m for m in ('torch', 'fastapi', 'sympy') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

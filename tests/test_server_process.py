@@ -35,9 +35,22 @@ def start_server(*args: str) -> tuple[subprocess.Popen, str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "rlsp_rewards", "serve", "--port", str(port), "--workers", "2",
-         "--log-level", "warning", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "rlsp_rewards",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -75,16 +88,19 @@ def pool_workers(root: int) -> list[int]:
         except (OSError, IndexError):
             continue
         parents[int(stat.parent.name)] = int(fields[1])
-    fork_servers = [pid for pid, parent in parents.items()
-                    if parent == root and b"forkserver" in commands.get(pid, b"")]
+    fork_servers = [
+        pid
+        for pid, parent in parents.items()
+        if parent == root and b"forkserver" in commands.get(pid, b"")
+    ]
     return [pid for pid, parent in parents.items() if parent in fork_servers]
 
 
 def load_body(i: int) -> dict:
-    # Mostly repeated answers (the rollouts of one prompt agree), some new symbolic ones that
-    # only the worker processes can decide.
+    # Mostly repeated answers (the rollouts of one prompt agree), some new ones that only
+    # math-verify in the worker processes can decide (the in-process fast path cannot).
     if i % UNIQUE_EVERY == 0:
-        response, gold = f"\\boxed{{x({i}+x)}}", f"x^2+{i}x"
+        response, gold = f"\\boxed{{{i + 3}}}", f"\\log_2 8+{i}"
     else:
         response, gold = f"\\boxed{{{i % 7}}}", "3"
     return {"query": [PROMPT + response + "<|im_end|>"], "prompts": [PROMPT], "labels": [gold]}
@@ -114,33 +130,47 @@ def test_load_5000_requests_64_in_flight_with_a_worker_killed(served) -> None:
     async def main() -> None:
         gate = asyncio.Semaphore(LOAD_IN_FLIGHT)
         connector = aiohttp.TCPConnector(limit=LOAD_IN_FLIGHT)
-        async with aiohttp.ClientSession(connector=connector,
-                                         timeout=aiohttp.ClientTimeout(total=180)) as session:
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=180)
+        ) as session:
             await asyncio.gather(*(one(session, i, gate) for i in range(LOAD_REQUESTS)))
 
     started = time.perf_counter()
     asyncio.run(main())
     elapsed = time.perf_counter() - started
     assert len(answers) == LOAD_REQUESTS and killed
-    assert all(len(a["rewards"]) == 1 and set(a["extra_logs"]) == set(NUMERIC_KEYS)
-               for a in answers.values())
-    wrong = [i for i, a in answers.items() if a["extra_logs"]["error"] == [0.0]
-             and a["scores"] != [float(i % UNIQUE_EVERY == 0 or i % 7 == 3)]]
+    assert all(
+        len(a["rewards"]) == 1 and set(a["extra_logs"]) == set(NUMERIC_KEYS)
+        for a in answers.values()
+    )
+    wrong = [
+        i
+        for i, a in answers.items()
+        if a["extra_logs"]["error"] == [0.0]
+        and a["scores"] != [float(i % UNIQUE_EVERY == 0 or i % 7 == 3)]
+    ]
     assert not wrong, f"wrong verdicts for requests {wrong[:10]}"
     errors = sum(a["extra_logs"]["error"][0] for a in answers.values())
     metrics = httpx.get(f"{url}/metrics").text
-    restarts = next(line for line in metrics.splitlines() if line.startswith("rlsp_pool_restarts_total"))
+    restarts = next(
+        line for line in metrics.splitlines() if line.startswith("rlsp_pool_restarts_total")
+    )
     q = statistics.quantiles(latencies, n=100)
-    print(f"\nload: {LOAD_REQUESTS} requests, {LOAD_IN_FLIGHT} in flight, {elapsed:.1f} s, "
-          f"{LOAD_REQUESTS / elapsed:.0f} req/s, p50 {q[49] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms; "
-          f"worker {killed[0]} killed, {errors:.0f} samples flagged error, {restarts}")
+    print(
+        f"\nload: {LOAD_REQUESTS} requests, {LOAD_IN_FLIGHT} in flight, {elapsed:.1f} s, "
+        f"{LOAD_REQUESTS / elapsed:.0f} req/s, p50 {q[49] * 1000:.1f} ms, "
+        f"p99 {q[98] * 1000:.1f} ms; "
+        f"worker {killed[0]} killed, {errors:.0f} samples flagged error, {restarts}"
+    )
     assert float(restarts.split()[-1]) >= 1  # the killed worker was replaced
 
 
 def test_bad_settings_fail_before_binding() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "rlsp_rewards", "serve", "--config", '{"alpah": 0.8}'],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2 and "alpah" in result.stderr
 
@@ -148,11 +178,13 @@ def test_bad_settings_fail_before_binding() -> None:
 def test_sigterm_finishes_admitted_requests(served) -> None:
     server, url = served  # the last test of the module: it stops the shared server
     try:
-        samples = [{"response": f"\\boxed{{x(x+{i})}}", "gold": f"x^2+{i}x"} for i in range(40)]
+        samples = [{"response": f"\\boxed{{{i + 3}}}", "gold": f"\\log_2 8+{i}"} for i in range(40)]
         answer: dict = {}
 
         def post() -> None:
-            answer["response"] = httpx.post(f"{url}/v1/score", json={"samples": samples}, timeout=120)
+            answer["response"] = httpx.post(
+                f"{url}/v1/score", json={"samples": samples}, timeout=120
+            )
 
         client = threading.Thread(target=post)
         client.start()

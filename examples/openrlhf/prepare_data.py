@@ -84,10 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", type=Path, required=True, help="output JSONL")
     parser.add_argument("--input-key", default="input", help="OpenRLHF's --data.input_key")
     parser.add_argument("--label-key", default="label", help="OpenRLHF's --data.label_key")
-    parser.add_argument("--answer-key", default="answer",
-                        help="key of the gold inside the label (the adapter's label_key setting)")
-    parser.add_argument("--instruction", default=DEFAULT_INSTRUCTION,
-                        help="appended to every problem ('' for none)")
+    parser.add_argument(
+        "--answer-key",
+        default="answer",
+        help="key of the gold inside the label (the adapter's label_key setting)",
+    )
+    parser.add_argument(
+        "--instruction", default=DEFAULT_INSTRUCTION, help="appended to every problem ('' for none)"
+    )
     parser.add_argument("--eval", action="store_true", help='add "eval_mode": true to every label')
     parser.add_argument("--limit", type=int, default=None, help="keep at most this many rows")
     args = parser.parse_args(argv)
@@ -100,16 +104,22 @@ def main(argv: list[str] | None = None) -> int:
                 if args.limit is not None and written >= args.limit:
                     break
                 converted = convert_row(
-                    row, instruction=args.instruction, eval_mode=args.eval,
-                    input_key=args.input_key, label_key=args.label_key, answer_key=args.answer_key,
+                    row,
+                    instruction=args.instruction,
+                    eval_mode=args.eval,
+                    input_key=args.input_key,
+                    label_key=args.label_key,
+                    answer_key=args.answer_key,
                 )
                 if converted is None:
                     skipped += 1
                     continue
                 out.write(json.dumps(converted, ensure_ascii=False) + "\n")
                 written += 1
-    print(f"wrote {written} rows to {args.output} ({skipped} skipped: no problem or no gold)",
-          file=sys.stderr)
+    print(
+        f"wrote {written} rows to {args.output} ({skipped} skipped: no problem or no gold)",
+        file=sys.stderr,
+    )
     return 0
 
 

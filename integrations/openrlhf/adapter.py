@@ -49,7 +49,8 @@ class OpenRLHFReward:
 
     Example:
         >>> from rlsp_rewards.length import LengthExploration
-        >>> OpenRLHFReward(LengthExploration(), AdapterSettings(label_key="gold")).settings.label_key
+        >>> adapter = OpenRLHFReward(LengthExploration(), AdapterSettings(label_key="gold"))
+        >>> adapter.settings.label_key
         'gold'
     """
 
@@ -69,7 +70,8 @@ class OpenRLHFReward:
             ConfigError: naming the bad setting and the known ones.
 
         Example:
-            >>> OpenRLHFReward.from_settings({"preset": "guarded", "eval_mode": True}).settings.eval_mode
+            >>> adapter = OpenRLHFReward.from_settings({"preset": "guarded", "eval_mode": True})
+            >>> adapter.settings.eval_mode
             True
         """
         from rlsp_rewards.combine import RlspReward
@@ -92,9 +94,7 @@ class OpenRLHFReward:
 
     # -- turning OpenRLHF's lists into samples -------------------------------------------------
 
-    def samples(
-        self, queries: Any, prompts: Any, labels: Any
-    ) -> tuple[list[Sample], list[bool]]:
+    def samples(self, queries: Any, prompts: Any, labels: Any) -> tuple[list[Sample], list[bool]]:
         """One sample per query, plus whether each asks for evaluation mode.
 
         Missing or short ``prompts``/``labels`` are read as ``None``.
@@ -102,7 +102,8 @@ class OpenRLHFReward:
         Example:
             >>> from rlsp_rewards.length import LengthExploration
             >>> adapter = OpenRLHFReward(LengthExploration())
-            >>> samples, evals = adapter.samples(["P: x</s>"], ["P:"], [{"answer": "7", "eval_mode": True}])
+            >>> label = {"answer": "7", "eval_mode": True}
+            >>> samples, evals = adapter.samples(["P: x</s>"], ["P:"], [label])
             >>> samples[0].response, samples[0].gold, evals
             (' x', '7', [True])
         """
@@ -164,7 +165,8 @@ class OpenRLHFReward:
 
         Example:
             >>> from rlsp_rewards.length import LengthExploration
-            >>> out = OpenRLHFReward(LengthExploration()).payload([RewardResult(score=0.3, acc=1.0)], [True])
+            >>> adapter = OpenRLHFReward(LengthExploration())
+            >>> out = adapter.payload([RewardResult(score=0.3, acc=1.0)], [True])
             >>> out["rewards"], out["scores"], out["extra_logs"]["score"]
             ([1.0], [1.0], [0.3])
         """
@@ -177,7 +179,10 @@ class OpenRLHFReward:
 
     def _fallback(self, size: int, exc: BaseException) -> dict[str, Any]:
         logger.warning(
-            "OpenRLHF reward failed on a batch of %d: %s: %s", size, type(exc).__name__, str(exc)[:200]
+            "OpenRLHF reward failed on a batch of %d: %s: %s",
+            size,
+            type(exc).__name__,
+            str(exc)[:200],
         )
         failed = RewardResult(score=self.reward.error_score, error=1.0)
         return self.payload([failed] * size, [False] * size)

@@ -73,7 +73,9 @@ def load_settings(source: str) -> dict[str, Any]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{CONFIG_ENV} is not valid JSON ({exc}); got {text[:80]!r}") from None
+            raise ConfigError(
+                f"{CONFIG_ENV} is not valid JSON ({exc}); got {text[:80]!r}"
+            ) from None
         return _mapping(data, "the inline JSON")
     return _mapping(_read_file(Path(text).expanduser()), text)
 
@@ -88,7 +90,9 @@ def _read_file(path: Path) -> Any:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read settings file {str(path)!r}: {exc.strerror or exc}") from None
+        raise ConfigError(
+            f"cannot read settings file {str(path)!r}: {exc.strerror or exc}"
+        ) from None
     try:
         if suffix == ".json":
             return json.loads(raw)
@@ -132,8 +136,9 @@ def split_settings(settings: Mapping[str, Any]) -> tuple[AdapterSettings, dict[s
     try:
         return AdapterSettings(**own), rest
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}" for e in exc.errors()
+        )
         raise ConfigError(f"invalid OpenRLHF adapter setting: {problems}") from None
 
 

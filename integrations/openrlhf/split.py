@@ -62,12 +62,12 @@ def split_response(query: str, prompt: str | None) -> str:
 
 def _after_prompt(query: str, prompt: str) -> str:
     if prompt and query.startswith(prompt):
-        return query[len(prompt):]
+        return query[len(prompt) :]
     if len(prompt) > _TAIL_CHARS:  # only long prompts get left-truncated; their end remains
         tail = prompt[-_TAIL_CHARS:]
         at = query.find(tail)
         if at >= 0:
-            return query[at + len(tail):]
+            return query[at + len(tail) :]
     cut, marker_end = -1, 0
     for marker in ASSISTANT_MARKERS:
         at = query.rfind(marker)
