@@ -138,7 +138,7 @@ def demo(
 @app.command()
 def score(
     input_path: Path = typer.Argument(
-        ..., metavar="IN", help="Rollouts: a .jsonl or .parquet file."
+        ..., metavar="IN", help="Rollouts: a .jsonl, .jsonl.gz or .parquet file."
     ),
     out: Path = typer.Option(None, "--out", "-o", help="Scored JSONL: every input row, in order."),
     response_field: str = typer.Option("response", help="Field holding the model's response."),

@@ -1,9 +1,9 @@
 """Offline scoring of a rollouts file: stream rows, score them in chunks, write JSONL, summarise.
 
-A rollouts file is JSONL (one JSON object per line) or parquet. Rows are read lazily, scored
-``chunk_size`` at a time through the reward's batch path, and written out as they are done, so
-memory stays flat however large the file is: only one chunk and a fixed-size random sample of
-the results (for percentiles and plots) are ever held.
+A rollouts file is JSONL (one JSON object per line; ``.jsonl.gz`` is read compressed) or
+parquet. Rows are read lazily, scored ``chunk_size`` at a time through the reward's batch path,
+and written out as they are done, so memory stays flat however large the file is: only one
+chunk and a fixed-size random sample of the results (for percentiles and plots) are held.
 
 Every input row appears in the output, in input order, with the fields it came with plus:
 
@@ -37,7 +37,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from .core import NUMERIC_KEYS, LengthSource, RewardResult, Sample
 from .errors import ConfigError
@@ -171,7 +171,7 @@ def read_rows(path: str | os.PathLike[str]) -> Iterator[Row]:
     if _is_parquet(path):
         yield from _read_parquet(path)
         return
-    with path.open(encoding="utf-8", errors="replace") as lines:
+    with _open_text(path) as lines:
         for number, text in enumerate(lines, start=1):
             if not text.strip():
                 continue
@@ -186,10 +186,19 @@ def read_rows(path: str | os.PathLike[str]) -> Iterator[Row]:
                 yield Row(number, None, f"not a JSON object (a {type(data).__name__})", text[:200])
 
 
+def _open_text(path: Path) -> TextIO:
+    """A JSONL file as text (gzip-compressed when it ends in ``.gz``); bad UTF-8 is replaced."""
+    if path.suffix.lower() == ".gz":
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return path.open(encoding="utf-8", errors="replace")
+
+
 def _existing(path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"input file {str(path)!r} does not exist (give a .jsonl or .parquet)")
+        raise ConfigError(f"input file {str(path)!r} does not exist (.jsonl, .jsonl.gz, .parquet)")
     return path
 
 
@@ -224,7 +233,7 @@ def count_rows(path: str | os.PathLike[str]) -> int:
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows
-    with path.open(encoding="utf-8", errors="replace") as lines:
+    with _open_text(path) as lines:
         return sum(1 for text in lines if text.strip())
 
 

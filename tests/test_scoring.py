@@ -149,6 +149,17 @@ def test_large_files_stream_in_chunks(tmp_path: Path, monkeypatch: pytest.Monkey
     assert sum(1 for _ in (tmp_path / "out.jsonl").open()) == n
 
 
+def test_gzip_jsonl_input(tmp_path: Path) -> None:
+    import gzip
+
+    src = tmp_path / "in.jsonl.gz"
+    with gzip.open(src, "wt", encoding="utf-8") as f:
+        f.write(json.dumps({"response": "2", "gold": "2"}) + "\nnot json\n")
+    assert scoring.count_rows(src) == 2
+    summary = score_file(src, EchoReward())
+    assert (summary.scored, summary.skipped) == (1, 1)
+
+
 def test_parquet_input(tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
