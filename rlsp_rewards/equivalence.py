@@ -6,7 +6,7 @@ Two entry points, both taking answers already extracted (see :mod:`rlsp_rewards.
   process, with exact arithmetic on a small grammar of simple values: integers of any size,
   decimals, fractions (``\\frac``, ``a/b``, mixed numbers), percentages, scientific notation,
   rational multiples of ``\\pi`` and of square roots, infinity, tuples, intervals and sets of
-  those, and text answers. It also *screens* pathological predictions (see
+  those, polynomials and ratios of polynomials in one variable, and text answers. It also *screens* pathological predictions (see
   :func:`is_pathological`), and returns ``None`` when it is not sure.
 * :func:`compare` is the full check: :func:`fast_compare` first, then math-verify (gold first,
   its signal-based timeouts disabled). It can be slow, so it runs in a killable worker process
@@ -331,7 +331,16 @@ class _Based:
     base: str
 
 
-_Value = _Num | _Group | _Text | _Letter | _Based
+@dataclasses.dataclass(frozen=True)
+class _Ratio:
+    """A ratio of polynomials in one variable with rational coefficients, ``num / den``."""
+
+    variable: str
+    num: tuple[tuple[int, Fraction], ...]  #: (exponent, coefficient) pairs, sorted
+    den: tuple[tuple[int, Fraction], ...]
+
+
+_Value = _Num | _Group | _Text | _Letter | _Based | _Ratio
 _BASED = re.compile(r"([0-9A-Za-z]{1,64})(?:_\{?(\d{1,2})\}?)")
 
 _NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
@@ -358,10 +367,143 @@ def _value(text: str) -> _Value | None:
         return number
     if len(squeezed) == 1 and "A" <= squeezed <= "Z":
         return _Letter(squeezed)
+    if not squeezed.isalpha() or len(squeezed) == 1:  # words are text, not products of letters
+        ratio = _PolynomialReader(squeezed).read()
+        if ratio is not None:
+            return ratio
     based = _BASED.fullmatch(squeezed)
     if based and _is_numeral(based.group(1), int(based.group(2))):
         return _Based(based.group(1).upper().lstrip("0") or "0", based.group(2))
     return _text(text)
+
+
+_Poly = dict[int, Fraction]
+#: Highest degree the polynomial reader builds; more is left to math-verify.
+_MAX_DEGREE = 64
+_POLY_TOKEN = re.compile(r"\d+|[a-z]|\\(?:frac|cdot|times)(?![A-Za-z])|[-+*^{}()]")
+
+
+class _PolynomialReader:
+    """Reads ``x^2 + 2x + 1``, ``(x+1)(x-3)``, ``\\frac{x+1}{x-1}`` as a :class:`_Ratio`.
+
+    A recursive-descent reader over a tiny grammar (sums, products, implicit products, integer
+    powers up to 12, ``\\frac``) in one variable: exact arithmetic on coefficients, nothing
+    evaluated, anything else (a second variable, ``e``, ``i``, functions, decimals) gives None.
+    """
+
+    def __init__(self, text: str) -> None:
+        tokens = [m.group() for m in _POLY_TOKEN.finditer(text)]
+        self.tokens = tokens if sum(map(len, tokens)) == len(text) else []
+        self.at = 0
+        self.variable = ""
+
+    def read(self) -> _Ratio | None:
+        if not self.tokens or len(self.tokens) > 120:
+            return None
+        try:
+            num, den = self._sum()
+        except (ValueError, IndexError, ZeroDivisionError):
+            return None
+        if self.at != len(self.tokens) or not self.variable or not any(den.values()):
+            return None
+        return _Ratio(self.variable, tuple(sorted(num.items())), tuple(sorted(den.items())))
+
+    def _peek(self) -> str:
+        return self.tokens[self.at] if self.at < len(self.tokens) else ""
+
+    def _take(self, expected: str | None = None) -> str:
+        token = self.tokens[self.at]
+        if expected is not None and token != expected:
+            raise ValueError(token)
+        self.at += 1
+        return token
+
+    def _sum(self) -> tuple[_Poly, _Poly]:
+        sign = -1 if self._peek() == "-" else 1
+        if self._peek() in ("-", "+"):
+            self._take()
+        total = _ratio_scale(self._product(), sign)
+        while self._peek() in ("-", "+"):
+            sign = -1 if self._take() == "-" else 1
+            total = _ratio_add(total, _ratio_scale(self._product(), sign))
+        return total
+
+    def _product(self) -> tuple[_Poly, _Poly]:
+        total = self._power()
+        while True:
+            token = self._peek()
+            if token in ("*", "\\cdot", "\\times"):
+                self._take()
+            elif not token or not (token[0].isalnum() or token in ("(", "{", "\\frac")):
+                return total
+            right = self._power()
+            total = (_poly_mul(total[0], right[0]), _poly_mul(total[1], right[1]))
+
+    def _power(self) -> tuple[_Poly, _Poly]:
+        base = self._atom()
+        if self._peek() != "^":
+            return base
+        self._take()
+        if self._peek() == "{":
+            self._take()
+            exponent = self._take()
+            self._take("}")
+        else:
+            exponent = self._take()
+            if len(exponent) != 1:
+                raise ValueError(exponent)  # TeX reads x^12 as x^1 2: too odd to guess
+        if not exponent.isdigit() or int(exponent) > 12:
+            raise ValueError(exponent)
+        num, den = {0: Fraction(1)}, {0: Fraction(1)}
+        for _ in range(int(exponent)):
+            num, den = _poly_mul(num, base[0]), _poly_mul(den, base[1])
+        return num, den
+
+    def _atom(self) -> tuple[_Poly, _Poly]:
+        token = self._take()
+        if token.isdigit():
+            return {0: Fraction(int(token))}, {0: Fraction(1)}
+        if len(token) == 1 and token.isalpha():
+            if token in "ei" or self.variable not in ("", token):
+                raise ValueError(token)  # constants, or a second variable
+            self.variable = token
+            return {1: Fraction(1)}, {0: Fraction(1)}
+        if token in ("(", "{"):
+            inner = self._sum()
+            self._take(")" if token == "(" else "}")
+            return inner
+        if token == "\\frac":
+            top, bottom = self._frac_argument(), self._frac_argument()
+            return _poly_mul(top[0], bottom[1]), _poly_mul(top[1], bottom[0])
+        raise ValueError(token)
+
+    def _frac_argument(self) -> tuple[_Poly, _Poly]:
+        if self._peek() == "{":
+            return self._atom()
+        token = self._peek()
+        if len(token) != 1:
+            raise ValueError(token)  # \frac12 reads single characters
+        return self._atom()
+
+
+def _poly_mul(a: _Poly, b: _Poly) -> _Poly:
+    out: _Poly = {}
+    for i, x in a.items():
+        for j, y in b.items():
+            out[i + j] = out.get(i + j, 0) + x * y
+    if out and max(out) > _MAX_DEGREE:
+        raise ValueError("degree")
+    return {k: v for k, v in out.items() if v}
+
+
+def _ratio_add(a: tuple[_Poly, _Poly], b: tuple[_Poly, _Poly]) -> tuple[_Poly, _Poly]:
+    left, right = _poly_mul(a[0], b[1]), _poly_mul(b[0], a[1])
+    total = {k: left.get(k, 0) + right.get(k, 0) for k in left.keys() | right.keys()}
+    return {k: v for k, v in total.items() if v}, _poly_mul(a[1], b[1])
+
+
+def _ratio_scale(a: tuple[_Poly, _Poly], factor: int) -> tuple[_Poly, _Poly]:
+    return {k: v * factor for k, v in a[0].items()}, a[1]
 
 
 def _is_numeral(digits: str, base: int) -> bool:
@@ -600,11 +742,30 @@ def _compare_values(gold: _Value, pred: _Value) -> OutcomeStatus | None:
         return CORRECT if gold == pred else INCORRECT
     if isinstance(gold, _Based):
         return _compare_based(gold, pred)
+    if isinstance(gold, _Ratio) or isinstance(pred, _Ratio):
+        return _compare_ratios(gold, pred)
     if isinstance(gold, _Num) and isinstance(pred, _Group) and len(pred.items) > 1:
         return INCORRECT
     if isinstance(gold, _Group) and isinstance(pred, _Num) and len(gold.items) > 1:
         return INCORRECT
     return None
+
+
+def _compare_ratios(gold: _Value, pred: _Value) -> OutcomeStatus | None:
+    """Two rational functions are equal when ``n1 * d2 == n2 * d1`` as polynomials."""
+    if isinstance(gold, _Num):
+        gold, pred = pred, gold
+    if isinstance(pred, _Num):
+        if pred.atom or pred.decimal or pred.percent:
+            return None  # math-verify's float and constant rules decide
+        pred = _Ratio(gold.variable, ((0, pred.coef),), ((0, Fraction(1)),))
+    if not isinstance(gold, _Ratio) or not isinstance(pred, _Ratio):
+        return None
+    if gold.variable != pred.variable:
+        return None
+    left = _poly_mul(dict(gold.num), dict(pred.den))
+    right = _poly_mul(dict(pred.num), dict(gold.den))
+    return CORRECT if left == right else INCORRECT
 
 
 def _compare_based(gold: _Based, pred: _Value) -> OutcomeStatus | None:
@@ -675,7 +836,7 @@ def _compare_groups(gold: _Group, pred: _Group) -> OutcomeStatus | None:
         return None  # math-verify's own mixing rules decide these
     gold_shape, pred_shape = _shape(gold), _shape(pred)
     if gold_shape is None or pred_shape is None:
-        return None
+        return _compare_unread(gold, pred)
     if gold_shape == pred_shape == "interval" and gold.kind != pred.kind:
         return INCORRECT  # open and closed ends differ
     if gold_shape != pred_shape and "interval" not in (gold_shape, pred_shape):
@@ -686,6 +847,16 @@ def _compare_groups(gold: _Group, pred: _Group) -> OutcomeStatus | None:
     if INCORRECT in verdicts:
         return INCORRECT
     return CORRECT if all(v is CORRECT for v in verdicts) else None
+
+
+def _compare_unread(gold: _Group, pred: _Group) -> OutcomeStatus | None:
+    """Groups whose reading is unclear (equal ends): a differing element still decides."""
+    tuple_like = ("()", "[]")
+    if gold.kind in tuple_like and pred.kind in tuple_like and len(gold.items) == len(pred.items):
+        verdicts = [_compare_plain(g, p) for g, p in zip(gold.items, pred.items, strict=True)]
+        if INCORRECT in verdicts:
+            return INCORRECT
+    return None
 
 
 def _shape(group: _Group) -> str | None:

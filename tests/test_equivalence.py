@@ -122,7 +122,8 @@ FAST = [
     ("42", "41 = 42", N),  # math-verify's false positive
     ("5", "2x = 10", N),
     ("x=2", "y=2", U),  # different labels: math-verify decides
-    ("y = 2x + 3", "y = 3 + 2x", U),
+    ("y = 2x + 3", "y = 3 + 2x", C),  # the same label: compare the values
+    ("y = 2x + 3", "y = 3x + 2", N),
     # a box left inside the extracted answer
     ("7", r"\boxed{7}", C),
     # screening of pathological predictions when the gold is simple
@@ -134,10 +135,24 @@ FAST = [
     ("42", "4" * 50 + "+" + "2" * 2000, N),  # very long
     ("3", "junk \x00\x07", N),
     ("65536", "2^{2^{2^{2}}}", C),  # a small tower is fine
-    (r"x^2 + 1", "9^{9^{9^{9}}}", U),  # a gold that is not a simple value: the worker decides
-    # symbolic answers are left to math-verify
-    ("x^2 + 2x + 1", "(x+1)^2", U),
+    (r"x^2 + 1", "9^{9^{9^{9}}}", N),  # a polynomial gold is simple too
+    (r"\sin x", "9^{9^{9^{9}}}", U),  # a gold that is not a simple value: the worker decides
+    # polynomials and ratios of polynomials in one variable, exactly
+    ("x^2 + 2x + 1", "(x+1)^2", C),
+    ("x^2 + 14x + 45", "(x+5)(x+9)", C),
+    ("x^2 + 17x + 72", "72 + 17x + x^2", C),
+    ("x^2 + 17x + 72", "x^2 - 17x + 72", N),
+    (r"\frac{x+3}{x-3}", r"\frac{3+x}{x-3}", C),
+    (r"\frac{x+3}{x-3}", r"\frac{x-3}{x+3}", N),
+    (r"\frac{x^2-1}{x-1}", "x+1", C),
+    ("6x^2 - 4", "6x^2-4x", N),
+    ("2x", r"x \cdot 2", C),
+    ("x + 1", "5", N),
+    ("x + 1", "y + 1", U),  # another variable: math-verify decides
+    ("x^{13}", "x", U),  # powers above 12 are left to math-verify
+    # other symbolic answers are left to math-verify
     (r"1 - \frac{1}{e}", r"1-e^{-1}", U),
+    (r"2\ln 2", r"\ln 4", U),
 ]
 
 
