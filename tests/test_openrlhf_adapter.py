@@ -218,6 +218,23 @@ def test_config_files(tmp_path, fresh_reward_func, name, text) -> None:
     assert out["scores"].tolist() == [1.0]
 
 
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("broken.json", '{"preset": '),
+        ("broken.yaml", "preset: [guarded"),
+        ("broken.toml", "preset = "),
+        ("list.yaml", "- preset\n- guarded\n"),  # parses, but is not a mapping
+    ],
+)
+def test_unreadable_config_files(tmp_path, fresh_reward_func, name, text) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    fresh_reward_func(str(path))
+    with pytest.raises(ConfigError, match="cannot parse|mapping"):
+        SingleTurnAgentExecutor(str(adapter_file()))
+
+
 # -- reward_func directly: shapes, labels, threads, failures ---------------------------------------
 
 

@@ -97,20 +97,35 @@ def _read_file(path: Path) -> Any:
         if suffix == ".json":
             return json.loads(raw)
         if suffix == ".toml":
-            import tomllib
-
-            return tomllib.loads(raw.decode("utf-8"))
-        try:
-            import yaml
-        except ImportError:
-            raise DependencyError(
-                f"reading {str(path)!r} needs PyYAML; run: pip install pyyaml (or use JSON/TOML)"
-            ) from None
-        return yaml.safe_load(raw)
+            return _toml_module(path).loads(raw.decode("utf-8"))
+        return _yaml_module(path).safe_load(raw)
     except DependencyError:
         raise
     except Exception as exc:  # each parser has its own error type
         raise ConfigError(f"cannot parse settings file {str(path)!r}: {exc}") from None
+
+
+def _toml_module(path: Path) -> Any:
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise DependencyError(
+                f"reading {str(path)!r} on Python 3.10 needs tomli; run: pip install tomli"
+            ) from None
+    return tomllib
+
+
+def _yaml_module(path: Path) -> Any:
+    try:
+        import yaml
+    except ImportError:
+        raise DependencyError(
+            f"reading {str(path)!r} needs PyYAML; run: pip install pyyaml (or use JSON/TOML)"
+        ) from None
+    return yaml
 
 
 def _mapping(data: Any, where: str) -> dict[str, Any]:
