@@ -2,7 +2,8 @@
 
 Async callers run their requests on their own event loop (no thread hop), with one HTTP session
 per loop, so keep-alive connections are reused across calls; the session is closed when the
-loop shuts down its async generators (``asyncio.run`` does). Sync callers, from any thread,
+loop shuts down its async generators (``asyncio.run`` does; a loop closed without doing so keeps
+its session, and itself, until the process ends). Sync callers, from any thread,
 including one whose own event loop is running, hand their request to one private event loop per
 process, on a daemon thread started on first use, and block on the result. A forked child starts
 afresh: it never touches its parent's loop thread or connections.
