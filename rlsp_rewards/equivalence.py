@@ -402,7 +402,7 @@ class _PolynomialReader:
             return None
         try:
             num, den = self._sum()
-        except (ValueError, IndexError, ZeroDivisionError):
+        except (ValueError, IndexError, ZeroDivisionError, RecursionError):
             return None
         if self.at != len(self.tokens) or not self.variable or not any(den.values()):
             return None

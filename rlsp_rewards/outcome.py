@@ -116,6 +116,20 @@ class _Prepared:
         return (self.gold, self.pred)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Pending:
+    """A single-sample call waiting for its full check."""
+
+    prepared: _Prepared
+    future: Future
+    owner: bool  # this call submitted the check (others may share it)
+    deadline: float
+
+    def wait_s(self) -> float:
+        """How long the caller may still wait: until the deadline plus the pool's grace."""
+        return max(0.0, self.deadline + GRACE_S - time.monotonic())
+
+
 class _VerdictCache:
     """A bounded LRU map from ``(gold, pred)`` to a status, safe to share between threads."""
 
@@ -180,16 +194,14 @@ class OutcomeVerifier(Reward):
             >>> OutcomeVerifier().verify("(1, 2)", r"\\boxed{(1,2)}").correct
             True
         """
-        prepared = self._prepare(gold, response)
-        if prepared.status is not None:
-            return Verdict(prepared.status, prepared.pred)
-        deadline = time.monotonic() + self.config.timeout_s
-        future, owner = self._full_check(prepared.key, deadline)
+        started = self._start(gold, response)
+        if isinstance(started, Verdict):
+            return started
         try:
-            result = future.result(timeout=max(0.0, deadline + GRACE_S - time.monotonic()))
+            result = started.future.result(timeout=started.wait_s())
         except Exception:  # waited past the deadline (or the shared check was cancelled)
             result = None
-        return Verdict(self._settle(prepared.key, result, owner, future), prepared.pred)
+        return self._finish(started, result)
 
     async def averify(self, gold: Any, response: Any) -> Verdict:
         """Async :meth:`verify`: the full check is awaited, the event loop never blocks on it.
@@ -199,19 +211,15 @@ class OutcomeVerifier(Reward):
             >>> asyncio.run(OutcomeVerifier().averify(3, r"\\boxed{3}")).status.value
             'correct'
         """
-        prepared = self._prepare(gold, response)
-        if prepared.status is not None:
-            return Verdict(prepared.status, prepared.pred)
-        deadline = time.monotonic() + self.config.timeout_s
-        future, owner = self._full_check(prepared.key, deadline)
+        started = self._start(gold, response)
+        if isinstance(started, Verdict):
+            return started
         try:
-            result = await asyncio.wait_for(
-                asyncio.shield(asyncio.wrap_future(future)),
-                max(0.0, deadline + GRACE_S - time.monotonic()),
-            )
+            waiting = asyncio.shield(asyncio.wrap_future(started.future))
+            result = await asyncio.wait_for(waiting, started.wait_s())
         except Exception:
             result = None
-        return Verdict(self._settle(prepared.key, result, owner, future), prepared.pred)
+        return self._finish(started, result)
 
     def warm_up(self) -> bool:
         """Start the worker processes now, so the first checks do not pay for their start.
@@ -241,14 +249,14 @@ class OutcomeVerifier(Reward):
         decided: dict[tuple[str, str], OutcomeStatus] = {}
         checks: dict[tuple[str, str], Future] = {}
         prepared = []
-        pool = self._pool()
         for gold, response in pairs:  # the workers start on the first checks meanwhile
             item = self._prepare(gold, response, golds, decided)
             if item.status is None and item.key not in checks:
-                checks[item.key] = pool.submit(compare, *item.key, timeout_s=self.config.timeout_s)
+                checks[item.key] = self._pool().submit(compare, *item.key,
+                                                       timeout_s=self.config.timeout_s)
             prepared.append(item)
         if checks:
-            results = pool.wait_all(list(checks.values()), timeout_s=self.config.timeout_s)
+            results = self._pool().wait_all(list(checks.values()), timeout_s=self.config.timeout_s)
             for key, result in zip(checks, results):
                 decided[key] = self._remember(key, result)
         return [
@@ -339,33 +347,35 @@ class OutcomeVerifier(Reward):
         except Exception:  # the cheap steps are not supposed to fail; if they do, count it
             return _Prepared("", OutcomeStatus.ERROR)
 
-    def _full_check(self, key: tuple[str, str], deadline: float) -> tuple[Future, bool]:
-        """A future for the full check of ``key``: shared with a concurrent call, or new.
-
-        Returns the future and whether this call owns it (and so must cache its verdict).
-        """
+    def _start(self, gold: Any, response: Any) -> Verdict | _Pending:
+        """The cheap steps, then (if needed) a full check: shared with a concurrent call, or new."""
+        prepared = self._prepare(gold, response)
+        if prepared.status is not None:
+            return Verdict(prepared.status, prepared.pred)
+        deadline = time.monotonic() + self.config.timeout_s
         with self._inflight_lock:
-            future = self._inflight.get(key)
+            future = self._inflight.get(prepared.key)
             if future is not None:
-                return future, False
-            future = self._pool().submit(compare, *key, timeout_s=self.config.timeout_s,
+                return _Pending(prepared, future, False, deadline)
+            future = self._pool().submit(compare, *prepared.key, timeout_s=self.config.timeout_s,
                                          deadline=deadline)
-            self._inflight[key] = future
-        return future, True
+            self._inflight[prepared.key] = future
+        return _Pending(prepared, future, True, deadline)
 
-    def _settle(
-        self, key: tuple[str, str], result: TaskResult | None, owner: bool, future: Future
-    ) -> OutcomeStatus:
-        """The status of a full check (``None``: no result in time).
+    def _finish(self, pending: _Pending, result: TaskResult | None) -> Verdict:
+        """The verdict of a full check (``None``: no result in time).
 
         The call that owns the check clears it from the in-flight map and caches its verdict.
         """
-        if not owner:
-            return _status_of(result)
-        with self._inflight_lock:
-            if self._inflight.get(key) is future:
-                del self._inflight[key]
-        return self._remember(key, result)
+        key = pending.prepared.key
+        if pending.owner:
+            with self._inflight_lock:
+                if self._inflight.get(key) is pending.future:
+                    del self._inflight[key]
+            status = self._remember(key, result)
+        else:
+            status = _status_of(result)
+        return Verdict(status, pending.prepared.pred)
 
     def _remember(self, key: tuple[str, str], result: TaskResult | None) -> OutcomeStatus:
         """The status of a task result, cached when it is a verdict worth keeping."""

@@ -122,3 +122,24 @@ def fixed_grade_judge_url():
     yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     server.shutdown()
     server.server_close()
+
+
+# -- an answer that runs out of a short verification budget (outcome and Ray tests) -------------
+
+#: Answers math-verify needs many seconds for; the fast path's screening may learn some.
+_SLOW_ANSWERS = (
+    r"\det\begin{pmatrix}1&2&3&4&5&6\\7&8&9&10&11&12\\x&y&z&a&b&c\\"
+    r"d&e&f&g&h&i\\j&k&l&m&n&o\\p&q&r&s&t&u\end{pmatrix}",
+    r"(x+1)^{300}-(x^{2}+2x+1)^{150}",
+)
+
+
+@pytest.fixture(scope="session")
+def slow_answer() -> str:
+    """A boxed answer that reaches the worker processes and runs out of a 1 s budget there."""
+    from rlsp_rewards.equivalence import fast_compare
+
+    for answer in _SLOW_ANSWERS:
+        if fast_compare("2", answer) is None:
+            return r"\boxed{" + answer + "}"
+    pytest.skip("the fast path now decides every slow answer in tests/conftest.py; add one")

@@ -270,6 +270,17 @@ def test_labels(reward_func, label, expected) -> None:
         assert out["extra_logs"]["gold_unparseable"].item() == 1.0
 
 
+@pytest.mark.parametrize(
+    "flag, is_eval",
+    [(True, True), ("true", True), (1, True), (False, False), ("false", False), (0, False),
+     (None, False), ("maybe", False)],
+)
+def test_eval_flag_in_label(reward_func, flag, is_eval) -> None:
+    label = {"answer": "42", "eval_mode": flag}
+    out = reward_func(["<|im_start|>assistant\n\\boxed{42}<|im_end|>"], [None], [label])
+    assert (out["rewards"].item() == 1.0) == is_eval  # the paper total of a 1-token answer is not 1
+
+
 def test_short_or_missing_prompts_and_labels_never_raise(reward_func) -> None:
     out = reward_func(["a", "b", "c"], None, ["1"])
     assert out["rewards"].shape == (3,)

@@ -16,25 +16,6 @@ from rlsp_rewards.outcome import OutcomeVerifier, Verdict, outcome
 
 BUDGET_S = 1.0  # the budget of the timing tests
 SLACK_S = 1.0  # the issue's bound: no sample takes longer than its budget + 1 s
-#: Answers math-verify needs many seconds for; the fast path's screening may learn some.
-SLOW_CANDIDATES = (
-    r"\det\begin{pmatrix}1&2&3&4&5&6\\7&8&9&10&11&12\\x&y&z&a&b&c\\"
-    r"d&e&f&g&h&i\\j&k&l&m&n&o\\p&q&r&s&t&u\end{pmatrix}",
-    r"(x+1)^{300}-(x^{2}+2x+1)^{150}",
-)
-
-
-def _slow_answer() -> str:
-    """A boxed answer that reaches the workers and runs out of a 1 s budget there."""
-    from rlsp_rewards.equivalence import fast_compare
-
-    for answer in SLOW_CANDIDATES:
-        if fast_compare("2", answer) is None:
-            return r"\boxed{" + answer + "}"
-    pytest.skip("the fast path now decides every slow candidate; add one", allow_module_level=True)
-
-
-SLOW = _slow_answer()
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +95,6 @@ BAD_INPUTS = [
     ("1", r"\( x" * 5000),  # unterminated \( (quadratic in math-verify)
     ({"weird": object()}, r"\boxed{1}"),  # a gold of the wrong shape
     (float("nan"), r"\boxed{nan}"),  # a non-finite gold
-    ("1", SLOW),  # a check that runs out of its budget
 ]
 
 
@@ -132,11 +112,11 @@ def test_huge_integers_compare_by_digits(verifier):
     assert not verifier.verify("9" * 6000, r"\boxed{" + "9" * 5999 + "8}").correct
 
 
-def test_timeout_is_flagged_and_cached(strict):
-    first = strict(solution_str=SLOW, ground_truth="2")
+def test_timeout_is_flagged_and_cached(strict, slow_answer):
+    first = strict(solution_str=slow_answer, ground_truth="2")
     assert first["timeout"] == 1.0 and first["score"] == 0.0
     started = time.monotonic()
-    again = strict(solution_str=SLOW, ground_truth="2")
+    again = strict(solution_str=slow_answer, ground_truth="2")
     assert again["timeout"] == 1.0 and time.monotonic() - started < 0.5  # not re-run
 
 
@@ -171,10 +151,10 @@ def test_batch_matches_single_calls_and_deduplicates(verifier):
     assert [v.pred for v in batch][:3] == ["3", "3", "4"]
 
 
-def test_batch_bounds_each_check():
+def test_batch_bounds_each_check(slow_answer):
     fresh = OutcomeVerifier(timeout_s=BUDGET_S, cache_size=0)
     started = time.monotonic()
-    verdicts = fresh.verify_batch([(str(i), SLOW) for i in (2, 3)])
+    verdicts = fresh.verify_batch([(str(i), slow_answer) for i in (2, 3)])
     assert [v.status for v in verdicts] == [OutcomeStatus.TIMEOUT] * 2
     assert time.monotonic() - started < 2 * (BUDGET_S + SLACK_S)
 
@@ -201,18 +181,18 @@ def test_sixteen_threads_at_once(verifier):
     assert [results[i]["acc"] for i in range(16)] == [1.0] * 16
 
 
-def test_inside_a_running_event_loop(verifier, strict):
+def test_inside_a_running_event_loop(verifier, strict, slow_answer):
     async def main() -> list[dict]:
         direct = await verifier.acall(solution_str=r"\boxed{x+x}", ground_truth="2x")
         threaded = await asyncio.to_thread(verifier, solution_str=r"\boxed{6}", ground_truth="6")
-        timed_out = await strict.acall(solution_str=SLOW, ground_truth="7")
+        timed_out = await strict.acall(solution_str=slow_answer, ground_truth="7")
         return [direct, threaded, timed_out]
 
     direct, threaded, timed_out = asyncio.run(main())
     assert direct["acc"] == 1.0 and threaded["acc"] == 1.0 and timed_out["timeout"] == 1.0
 
 
-def test_averify_does_not_block_the_loop():
+def test_averify_does_not_block_the_loop(slow_answer):
     fresh = OutcomeVerifier(timeout_s=BUDGET_S, cache_size=0)
 
     async def main() -> tuple[Verdict, int]:
@@ -225,7 +205,7 @@ def test_averify_does_not_block_the_loop():
                 ticks += 1
 
         task = asyncio.create_task(ticker())
-        verdict = await fresh.averify("5", SLOW)
+        verdict = await fresh.averify("5", slow_answer)
         task.cancel()
         return verdict, ticks
 

@@ -478,6 +478,79 @@ def test_verifier_timeout_in_verls_threads_costs_its_budget_only(tokenizer: Any)
     assert again["acc"] == 1.0 and again["timeout"] == 0.0
 
 
+# -- the training path: each rollout scored as it finishes, from the dataset row onwards ------
+
+
+def load_prepare_data() -> Any:
+    """examples/verl/prepare_data.py as a module (it is a script, not part of the package)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "verl" / "prepare_data.py"
+    spec = importlib.util.spec_from_file_location("prepare_data", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("manager", ["naive", "rlsp"])
+def test_agent_loop_scores_each_finished_rollout(
+    tokenizer: Any, tokenizer_dir: str, tmp_path: Path, manager: str
+) -> None:
+    """prepare_data rows -> verl's RLHFDataset and collate_fn -> the agent loop's own
+    ``_compute_score`` (verl 0.9.1's training path) -> a RewardLoopWorker -> our reward."""
+    from types import SimpleNamespace
+
+    from omegaconf import OmegaConf
+    from verl.experimental.agent_loop.agent_loop import (
+        AgentLoopMetrics,
+        AgentLoopOutput,
+        AgentLoopWorker,
+    )
+    from verl.experimental.reward_loop import RewardLoopWorker
+    from verl.utils.dataset.rl_dataset import RLHFDataset, collate_fn
+
+    prepare_data = load_prepare_data()
+    rows, _ = prepare_data.convert(
+        [{"problem": "What is 2 + 2?", "answer": "4"}, {"problem": "Halve 1.", "answer": "0.5"}],
+        split="train", data_source=SOURCE,
+    )
+    parquet = tmp_path / "train.parquet"
+    prepare_data.write_parquet(rows, parquet)
+    data_config = OmegaConf.create({"max_prompt_length": 512, "filter_overlong_prompts": False})
+    dataset = RLHFDataset(str(parquet), tokenizer, data_config)
+    batch = DataProto.from_single_dict(collate_fn([dataset[0], dataset[1]]))
+
+    cfg = verl_config(*reward_overrides(manager), f"actor_rollout_ref.model.path={tokenizer_dir}")
+    reward_worker = RewardLoopWorker(cfg)  # in process; Ray would host it as an actor
+    agent_worker = object.__new__(AgentLoopWorker)  # only what _compute_score reads
+    agent_worker.processor, agent_worker.mm_processor_kwargs = None, {}
+    agent_worker.reward_loop_worker_handles = [
+        SimpleNamespace(compute_score=SimpleNamespace(remote=reward_worker.compute_score))
+    ]
+    responses = ["So 2 + 2 = \\boxed{4}.", "Half of one is \\boxed{\\frac{1}{2}}, I think."]
+    for i, response in enumerate(responses):
+        kwargs = {k: v[i] for k, v in batch.non_tensor_batch.items()}  # as the agent loop does
+        question = kwargs["raw_prompt"][0]["content"]
+        response_ids = tokenizer.encode(response, add_special_tokens=False)
+        response_ids.append(tokenizer.eos_token_id)
+        output = AgentLoopOutput(
+            prompt_ids=tokenizer.encode(question, add_special_tokens=False),
+            response_ids=response_ids,
+            response_mask=[1] * len(response_ids),
+            metrics=AgentLoopMetrics(),
+        )
+        # on the worker's loop: naive schedules on the loop it was built with (as in a Ray actor)
+        reward_worker.loop.run_until_complete(agent_worker._compute_score([output], kwargs=kwargs))
+        info = output.extra_fields["reward_extra_info"]
+        extra = {"response_tokens": len(response_ids), "prompt": question}
+        want = combined(
+            SOURCE, response, rows[i]["reward_model"]["ground_truth"], rows[i]["extra_info"],
+            **(extra if manager == "rlsp" else {}),
+        )
+        assert info == want and output.reward_score == want["score"]
+        assert info["acc"] == 1.0
+
+
 # -- the distributed path: RewardLoopManager with Ray reward workers --------------------------
 
 

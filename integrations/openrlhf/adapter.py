@@ -127,7 +127,7 @@ class OpenRLHFReward:
 
     def _read_label(self, label: Any) -> tuple[Any, bool]:
         if isinstance(label, Mapping):
-            return label.get(self.settings.label_key), bool(label.get("eval_mode", False))
+            return label.get(self.settings.label_key), _is_true(label.get("eval_mode"))
         return label, False
 
     # -- scoring --------------------------------------------------------------------------------
@@ -203,6 +203,13 @@ class OpenRLHFReward:
 
     def __repr__(self) -> str:
         return f"OpenRLHFReward({self.reward!r}, {self.settings!r})"
+
+
+def _is_true(value: Any) -> bool:
+    """A label's flag: JSON true, 1, or the strings "true"/"1"/"yes" (a "false" string is false)."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes"}
+    return value is True or (isinstance(value, int) and value == 1)
 
 
 def _as_list(value: Any) -> list[Any]:
