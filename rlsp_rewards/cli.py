@@ -60,7 +60,7 @@ def serve(
         None, envvar="RLSP_SERVER_TOKEN", help="Require this bearer token on the scoring routes."
     ),
     max_body_bytes: int = typer.Option(8 * 1024 * 1024, help="Larger request bodies get 413."),
-    max_in_flight: int = typer.Option(512, help="Scoring requests admitted at once; more get 503."),
+    max_in_flight: int = typer.Option(4096, help="Scoring requests admitted at once; more get 503."),
     batch_window_s: float = typer.Option(
         0.005, help="Score /get_reward samples arriving within this window together (0: off)."
     ),
