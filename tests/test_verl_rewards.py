@@ -237,6 +237,13 @@ def test_rlsp_manager_without_a_custom_function_uses_combined(
     check_rows(mixed, run_manager(reward_manager, mixed), direct(mixed, framework_facts=True))
 
 
+def test_rlsp_manager_runs_on_any_event_loop(tokenizer: Any, mixed: DataProto) -> None:
+    # naive schedules on the loop it was built with; ours on the loop that awaits it
+    reward_manager = load_reward_manager(verl_config(*reward_overrides("rlsp")), tokenizer)
+    out = asyncio.run(reward_manager.run_single(mixed[:1]))
+    assert out["reward_extra_info"] == direct(mixed, framework_facts=True)[0]
+
+
 def test_manager_importable_without_the_entry_point(tokenizer: Any) -> None:
     cfg = verl_config(
         "reward.reward_manager.source=importlib",
