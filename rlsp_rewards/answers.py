@@ -43,6 +43,10 @@ EXTRACTION_MODES: tuple[str, ...] = ("last_box", "first_box", "boxed_only")
 MAX_ANSWER_CHARS = 20_000
 
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
+#: What may stand between two boxes that form one answer.
+_CONNECTORS = ("\\text{", "\\quad", "\\(", "\\)", "\\[", "\\]", "$", "}", ",", ";", "and", "or")
+#: Most boxes joined into one answer (``\\boxed{2}, \\boxed{3}`` reads ``"2, 3"``).
+_MAX_JOINED_BOXES = 8
 #: How far from the end of a response the text fallbacks look for their markers.
 _FALLBACK_WINDOW = 4_000
 #: Text fallbacks, lower case; the rightmost marker in the response wins.
@@ -79,9 +83,11 @@ def extract_answer(text: str, mode: str = "last_box") -> str | None:
     """
     if not isinstance(text, str) or mode not in EXTRACTION_MODES:
         return None
-    start = _box_start(text, last=mode != "first_box")
-    if start is not None:
-        return _clean(_box_content(text, start))
+    box = _find_box(text, last=mode != "first_box")
+    if box is not None:
+        if mode == "first_box":
+            return _clean(_box_content(text, box[1]))
+        return _last_boxes(text, box)
     if mode != "last_box":
         return None
     return _clean(_marker_answer(text))
@@ -123,23 +129,67 @@ def gold_answer(gold: Any) -> str | None:
 # -- boxes ------------------------------------------------------------------------------------
 
 
-def _box_start(text: str, *, last: bool) -> int | None:
-    """Index just after the box command (``\\boxed`` / ``\\fbox``) chosen, or None."""
-    best: int | None = None
+def _find_box(text: str, *, last: bool, before: int | None = None) -> tuple[int, int] | None:
+    """Start and end of the chosen box command (``\\boxed`` / ``\\fbox``), or None.
+
+    ``last`` picks the last one (ending before ``before``, when given), else the first.
+    """
+    end_limit = len(text) if before is None else before
+    best: tuple[int, int] | None = None
     for command in _BOX_COMMANDS:
-        at = text.rfind(command) if last else text.find(command)
+        at = text.rfind(command, 0, end_limit) if last else text.find(command)
         while at >= 0 and _continues_name(text, at + len(command)):
             # "\boxedx" is another macro: look further (rare, so this loop is short)
             at = text.rfind(command, 0, at) if last else text.find(command, at + 1)
-        if at >= 0:
-            end = at + len(command)
-            if best is None or (end > best if last else end < best):
-                best = end
+        if at >= 0 and (best is None or (at > best[0] if last else at < best[0])):
+            best = (at, at + len(command))
     return best
+
+
+def _last_boxes(text: str, box: tuple[int, int]) -> str | None:
+    """The last box's answer; with the boxes just before it when only "and"/","/"or" part
+    them (``$\\boxed{2}$ and $\\boxed{3}$`` gives ``"2, 3"``)."""
+    answers = [_clean(_box_content(text, box[1]))]
+    if answers[0] is None:
+        return None
+    start = box[0]
+    for _ in range(_MAX_JOINED_BOXES - 1):
+        previous = _find_box(text, last=True, before=start)
+        if previous is None:
+            break
+        content = _box_content(text, previous[1])
+        close = _box_close(text, previous[1])
+        if content is None or close is None or not _only_connectors(text[close + 1 : start]):
+            break
+        answers.append(_clean(content))
+        start = previous[0]
+    unique = list(dict.fromkeys(reversed(answers)))
+    if None in unique:
+        return answers[0]
+    return ", ".join(unique)  # type: ignore[arg-type]
+
+
+def _only_connectors(gap: str) -> bool:
+    """Whether the text between two boxes joins them as one answer (", ", " and ", "$ or $")."""
+    if len(gap) > 40 or not any(word in gap for word in (",", ";", "and", "or")):
+        return False
+    for connector in _CONNECTORS:
+        gap = gap.replace(connector, " ")
+    return not gap.strip()
 
 
 def _continues_name(text: str, at: int) -> bool:
     return at < len(text) and text[at].isascii() and text[at].isalpha()
+
+
+def _box_close(text: str, start: int) -> int | None:
+    """Index of the last character of the box argument starting at ``start`` (see below)."""
+    at = start
+    while at < len(text) and text[at] in " \t":
+        at += 1
+    if at < len(text) and text[at] == "{":
+        return _matching_brace(text, at)
+    return None
 
 
 def _box_content(text: str, start: int) -> str | None:

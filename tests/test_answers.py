@@ -33,6 +33,14 @@ EXTRACTIONS = [
     (r"\( \boxed{ 9 } \)", "last_box", "9"),
     # escaped braces do not confuse the brace counter
     (r"\boxed{\left\{ 1, 2 \right\}}", "last_box", r"\left\{ 1, 2 \right\}"),
+    # boxes joined by "and", "or" or a comma are one answer (not in first_box mode)
+    (r"The roots are $\boxed{2}$ and $\boxed{3}$.", "last_box", "2, 3"),
+    (r"\boxed{-2} \text{ or } \boxed{3}", "boxed_only", "-2, 3"),
+    (r"$\boxed{2}$ and $\boxed{3}$", "first_box", "2"),
+    (r"\boxed{9}, \boxed{9}", "last_box", "9"),  # a repeated answer once
+    (r"First \boxed{1}. Then the answer is \boxed{2}", "last_box", "2"),  # words part them
+    ("\\boxed{8}\n\n\\boxed{9}", "last_box", "9"),  # no connector between them
+    (r"x = \boxed{2}, y = \boxed{3}", "last_box", "3"),
     # a whole-answer \text{} wrapper and trailing period are removed
     (r"\boxed{\text{Tuesday}.}", "last_box", "Tuesday"),
     # \boxedfoo is another macro, not a box
