@@ -134,3 +134,25 @@ def test_token_in_the_url(serve_app, rlsp_reward, agent_log) -> None:
     with_token = url.replace("http://", "http://openrlhf:s3cret@")
     assert execute(f"{with_token}/get_reward", "\\boxed{42}", "42")["scores"] == [1.0]
     assert not failed(agent_log)
+
+
+def test_a_burst_as_openrlhf_sends_it(serve_app, rlsp_reward, agent_log) -> None:
+    """Every sample of a rollout batch at once, one new connection each, no client limit."""
+    url = serve_app(create_app(rlsp_reward, token=""))
+    executor = SingleTurnAgentExecutor(f"{url}/get_reward")
+    params = SimpleNamespace(max_tokens=64, logprobs=None)
+    tokenizer = WordTokenizer()
+
+    async def burst() -> list[dict]:
+        return await asyncio.gather(*(
+            executor.execute(PROMPT, str(i % 4), params, 4096, tokenizer,
+                             TinyEngine(f"\\boxed{{{i % 3}}}"))
+            for i in range(BURST)
+        ))
+
+    outs = asyncio.run(burst())
+    assert not failed(agent_log), failed(agent_log)[:3]
+    assert [o["scores"] for o in outs] == [[float(i % 4 == i % 3)] for i in range(BURST)]
+
+
+BURST = 4096
