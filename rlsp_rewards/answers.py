@@ -11,11 +11,11 @@ Extraction modes (the ``mode`` argument of :func:`extract_answer`):
   response has no box at all, the last of the markers ``Answer:``, ``The answer is``,
   ``Final Answer`` (also as markdown, ``**Final Answer**``) and ``#### 42``.
 * ``"boxed_only"``: the last box, no fallbacks.
-
-In both modes, boxes right before the last one that only ``and``, ``or`` or a comma separate
-from it belong to the answer: ``$\\boxed{2}$ and $\\boxed{3}$`` reads ``"2, 3"``.
 * ``"first_box"``: the first box alone, no fallbacks (what the RLSP authors' reference code
   reads).
+
+In the two last-box modes, boxes right before the last one that only ``and``, ``or`` or a comma
+separate from it belong to the answer: ``$\\boxed{2}$ and $\\boxed{3}$`` reads ``"2, 3"``.
 
 A response whose last box is never closed (a generation cut off inside it) has no answer: we do
 not fall back to an earlier, intermediate box.
