@@ -155,4 +155,4 @@ def test_a_burst_as_openrlhf_sends_it(serve_app, rlsp_reward, agent_log) -> None
     assert [o["scores"] for o in outs] == [[float(i % 4 == i % 3)] for i in range(BURST)]
 
 
-BURST = 4096
+BURST = 512
