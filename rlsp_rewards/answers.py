@@ -58,6 +58,8 @@ _MARKERS = (
     "the final answer is", "final answer:", "final answer", "the answer is", "answer:", "####",
 )
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+#: A gold longer than this without a box is searched for "The answer is" style markers.
+_SHORT_GOLD_CHARS = 40
 #: Keys of a dict-shaped gold, in the order they are tried.
 _GOLD_KEYS = ("ground_truth", "answer", "solution", "target")
 _WRAPPERS = ("\\text{", "\\textbf{", "\\mathrm{", "\\mathbf{", "\\textrm{")
@@ -116,9 +118,10 @@ def gold_answer(gold: Any) -> str | None:
     """The reference answer as a string, from whatever a dataset stores.
 
     Accepted: a bare answer (``"\\\\frac{1}{2}"``, ``"(1,2)"``, ``"Tuesday"``, ``42``, ``0.5``); a
-    worked solution (its last ``\\boxed{}``, or a GSM8K-style ``#### 42`` line); a dict with
-    one of the keys ``ground_truth``, ``answer``, ``solution``, ``target`` (tried in that order);
-    a list or tuple, whose first usable entry is taken. ``None``, booleans, non-finite numbers,
+    worked solution (its last ``\\boxed{}``, a GSM8K-style ``#### 42`` line, or, in a solution
+    longer than 40 characters without either, the answer after a marker such as
+    ``The answer is``); a dict with one of the keys ``ground_truth``, ``answer``, ``solution``,
+    ``target`` (tried in that order); a list or tuple, whose first usable entry is taken. ``None``, booleans, non-finite numbers,
     empty strings and anything else unusable give ``None``.
 
     Example:
@@ -374,6 +377,10 @@ def _gold_text(text: str) -> str | None:
     marker = text.rfind("####")
     if marker >= 0:
         return _clean(_first_line(text[marker + 4 :]))
+    if len(text) > _SHORT_GOLD_CHARS:  # a solution in words: "... so the answer is 5."
+        found = _clean(_marker_answer(text))
+        if found is not None:
+            return found
     return _clean(text)
 
 

@@ -90,6 +90,8 @@ GOLDS = [
     (Fraction(3, 4), "3/4"),  # other number types through str()
     (r"Adding, we get $\boxed{7}$ apples.", "7"),  # a worked solution: its last box
     ("48/2 = 24 clips in May.\n#### 72", "72"),  # a GSM8K solution
+    ("Adding both parts we get 12 apples in total. The answer is 12.", "12"),  # words only
+    ("The answer is 5", "The answer is 5"),  # short golds are taken as they are
     ({"ground_truth": "5"}, "5"),  # dict keys, in order
     ({"answer": 6, "solution": r"so \boxed{6}"}, "6"),
     ({"solution": r"so \boxed{9}"}, "9"),
