@@ -121,8 +121,9 @@ def gold_answer(gold: Any) -> str | None:
     worked solution (its last ``\\boxed{}``, a GSM8K-style ``#### 42`` line, or, in a solution
     longer than 40 characters without either, the answer after a marker such as
     ``The answer is``); a dict with one of the keys ``ground_truth``, ``answer``, ``solution``,
-    ``target`` (tried in that order); a list or tuple, whose first usable entry is taken. ``None``, booleans, non-finite numbers,
-    empty strings and anything else unusable give ``None``.
+    ``target`` (tried in that order); a list or tuple, whose first usable entry is taken.
+    ``None``, booleans, non-finite numbers, empty strings and anything else unusable give
+    ``None``.
 
     Example:
         >>> gold_answer(r"Adding, we get $\\boxed{7}$ apples.")
