@@ -6,8 +6,9 @@ Two entry points, both taking answers already extracted (see :mod:`rlsp_rewards.
   process, with exact arithmetic on a small grammar of simple values: integers of any size,
   decimals, fractions (``\\frac``, ``a/b``, mixed numbers), percentages, scientific notation,
   rational multiples of ``\\pi`` and of square roots, infinity, tuples, intervals and sets of
-  those, polynomials and ratios of polynomials in one variable, and text answers. It also *screens* pathological predictions (see
-  :func:`is_pathological`), and returns ``None`` when it is not sure.
+  those, polynomials and ratios of polynomials in one variable, and text answers. It also
+  *screens* pathological predictions (see :func:`is_pathological`), and returns ``None`` when
+  it is not sure.
 * :func:`compare` is the full check: :func:`fast_compare` first, then math-verify (gold first,
   its signal-based timeouts disabled). It can be slow, so it runs in a killable worker process
   whose deadline the caller enforces; it never uses signals and never executes model output
