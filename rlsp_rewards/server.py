@@ -76,7 +76,12 @@ ASGIApp = Callable[
 
 
 class OpenRLHFRequest(BaseModel):
-    """OpenRLHF's request body: parallel lists, one entry per sample."""
+    """OpenRLHF's request body: parallel lists, one entry per sample.
+
+    Example:
+        >>> OpenRLHFRequest(query=["<|im_start|>assistant\\n4"], labels=["4"]).prompts is None
+        True
+    """
 
     query: list[str] = Field(description="prompt + response, decoded with special tokens kept")
     prompts: list[str | None] | None = Field(None, description="the templated prompts")
@@ -92,7 +97,12 @@ class OpenRLHFRequest(BaseModel):
 
 
 class OpenRLHFResponse(BaseModel):
-    """OpenRLHF's response body: ``rewards``, 0/1 ``scores``, and numeric ``extra_logs``."""
+    """OpenRLHF's response body: ``rewards``, 0/1 ``scores``, and numeric ``extra_logs``.
+
+    Example:
+        >>> OpenRLHFResponse(rewards=[0.6], scores=[1.0], extra_logs={"acc": [1.0]}).scores
+        [1.0]
+    """
 
     rewards: list[float]
     scores: list[float]
@@ -100,7 +110,12 @@ class OpenRLHFResponse(BaseModel):
 
 
 class ScoreSample(BaseModel):
-    """One sample for ``/v1/score``."""
+    """One sample for ``/v1/score``.
+
+    Example:
+        >>> ScoreSample(response="\\\\boxed{4}", gold="4", response_tokens=120).data_source
+        ''
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -112,7 +127,13 @@ class ScoreSample(BaseModel):
 
 
 class ScoreRequest(BaseModel):
-    """The ``/v1/score`` request: samples and optional per-request reward settings."""
+    """The ``/v1/score`` request: samples and optional per-request reward settings.
+
+    Example:
+        >>> request = ScoreRequest(samples=[{"response": "x"}], settings={"preset": "guarded"})
+        >>> request.samples[0].gold is None
+        True
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -133,7 +154,13 @@ SampleResult = create_model(  # built from the key list so the schema cannot dri
 
 
 class ScoreResponse(BaseModel):
-    """The ``/v1/score`` response: one :data:`SampleResult` per sample, in order."""
+    """The ``/v1/score`` response: one :data:`SampleResult` per sample, in order.
+
+    Example:
+        >>> from rlsp_rewards.core import RewardResult
+        >>> ScoreResponse(results=[RewardResult(acc=1.0).to_dict()]).results[0].acc
+        1.0
+    """
 
     results: list[SampleResult]  # type: ignore[valid-type]
 
@@ -492,6 +519,12 @@ def serve(
 
     Raises:
         ConfigError: for invalid settings, before the port is bound.
+
+    Example:
+        >>> serve(settings={"alpah": 0.8})  # a typo fails at once, naming the setting
+        Traceback (most recent call last):
+        ...
+        rlsp_rewards.errors.ConfigError: invalid RlspConfig: unknown setting 'alpah' ...
     """
     import uvicorn
 

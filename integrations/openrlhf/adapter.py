@@ -89,6 +89,13 @@ class OpenRLHFReward:
 
         Raises:
             ConfigError: when the variable or the file it names holds invalid settings.
+
+        Example:
+            >>> import os
+            >>> os.environ["RLSP_REWARD_CONFIG"] = '{"preset": "guarded", "label_key": "gold"}'
+            >>> OpenRLHFReward.from_env().settings.label_key
+            'gold'
+            >>> del os.environ["RLSP_REWARD_CONFIG"]
         """
         return cls.from_settings(settings_from_env())
 
@@ -150,7 +157,15 @@ class OpenRLHFReward:
         return self.payload(results, evals)
 
     async def ascore_lists(self, queries: Any, prompts: Any, labels: Any) -> dict[str, Any]:
-        """Async twin of :meth:`score_lists` on the reward's async path. Never raises."""
+        """Async twin of :meth:`score_lists` on the reward's async path. Never raises.
+
+        Example:
+            >>> import asyncio
+            >>> from rlsp_rewards.length import LengthExploration
+            >>> adapter = OpenRLHFReward(LengthExploration())
+            >>> asyncio.run(adapter.ascore_lists(["a"], None, None))["scores"]
+            [0.0]
+        """
         import asyncio
 
         try:
@@ -188,7 +203,14 @@ class OpenRLHFReward:
         return self.payload([failed] * size, [False] * size)
 
     def __call__(self, queries: Any, prompts: Any, labels: Any) -> dict[str, Any]:
-        """OpenRLHF's call: float32 1-D tensors of ``len(queries)``. Never raises."""
+        """OpenRLHF's call: float32 1-D tensors of ``len(queries)``. Never raises.
+
+        Example:
+            >>> from rlsp_rewards.length import LengthExploration
+            >>> out = OpenRLHFReward(LengthExploration())(["q1", "q2"], None, None)
+            >>> out["rewards"].dtype, tuple(out["rewards"].shape), len(out["extra_logs"]) > 10
+            (torch.float32, (2,), True)
+        """
         import torch
 
         out = self.score_lists(queries, prompts, labels)
