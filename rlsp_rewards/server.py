@@ -217,7 +217,7 @@ def create_app(
         raise ConfigError(f"batch_window_s must be in [0, 1] seconds, got {batch_window_s}")
     adapter = OpenRLHFReward(reward, adapter_settings)
     batcher = _MicroBatcher(adapter.reward, batch_window_s, max_batch) if batch_window_s else None
-    metrics = ServerMetrics()
+    metrics = ServerMetrics(getattr(adapter.reward, "cache_stats", None))
     if token is None:
         token = os.environ.get(TOKEN_ENV, "")
 

@@ -1,8 +1,9 @@
 """Prometheus metrics of the reward server, in a registry of their own per app.
 
 Request counts by route and status code, a latency histogram, requests in flight, the outcome
-status of every scored sample, judge failures, and the worker pools' counters (tasks, timeouts,
-crashes, restarts) read at scrape time.
+status of every scored sample, judge failures, the worker pools' counters (tasks, timeouts,
+crashes, restarts) and, when the reward has a ``cache_stats()`` method, its cache counters; the
+last two are read at scrape time.
 
 Example:
     >>> from rlsp_rewards.core import RewardResult
@@ -14,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -51,14 +52,18 @@ def sample_status(result: RewardResult) -> OutcomeStatus:
 class ServerMetrics:
     """The server's metrics; :meth:`render` gives the ``/metrics`` body and content type.
 
+    Args:
+        cache_stats: a reward's ``cache_stats()``, exported as ``rlsp_cache_<key>_total``.
+
     Example:
-        >>> m = ServerMetrics()
+        >>> m = ServerMetrics(cache_stats=lambda: {"hits": 3, "misses": 1})
         >>> m.observe_request("/health", 200, 0.001)
-        >>> b'route="/health"' in m.render()[0]
+        >>> body = m.render()[0]
+        >>> b'route="/health"' in body and b"rlsp_cache_hits_total 3.0" in body
         True
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cache_stats: Callable[[], Mapping[str, int]] | None = None) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "rlsp_requests",
@@ -89,6 +94,8 @@ class ServerMetrics:
             registry=self.registry,
         )
         self.registry.register(_PoolCollector())
+        if cache_stats is not None:
+            self.registry.register(_CacheCollector(cache_stats))
 
     def observe_request(self, route: str, code: int, seconds: float) -> None:
         """Count one answered request."""
@@ -105,6 +112,23 @@ class ServerMetrics:
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class _CacheCollector:
+    """Exports a reward's ``cache_stats()`` counters (e.g. ``hits``, ``misses``) at scrape time."""
+
+    def __init__(self, cache_stats: Callable[[], Mapping[str, int]]) -> None:
+        self.cache_stats = cache_stats
+
+    def collect(self) -> Iterator[Any]:
+        try:
+            stats = dict(self.cache_stats())
+        except Exception:  # a metrics scrape must not fail because of the reward
+            return
+        for key, value in sorted(stats.items()):
+            family = CounterMetricFamily(f"rlsp_cache_{key}", f"Verdict cache: {key}")
+            family.add_metric([], float(value))
+            yield family
 
 
 class _PoolCollector:

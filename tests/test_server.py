@@ -260,6 +260,19 @@ def test_metrics_count_requests_statuses_and_pools(url: str) -> None:
     assert "rlsp_request_seconds_bucket" in text and "rlsp_pool_restarts_total" in text
 
 
+class CachingReward(HeldReward):
+    """Test-only: a reward that reports cache counters, as the server's metrics read them."""
+
+    def cache_stats(self) -> dict[str, int]:
+        return {"hits": 41, "misses": 1}
+
+
+def test_metrics_export_a_rewards_cache_counters(serve_app) -> None:
+    url = serve_app(create_app(CachingReward(), token=""))
+    text = httpx.get(f"{url}/metrics").text
+    assert "rlsp_cache_hits_total 41.0" in text and "rlsp_cache_misses_total 1.0" in text
+
+
 def test_metrics_count_judge_failures(serve_app) -> None:
     from rlsp_rewards.combine import RlspReward
 
