@@ -324,6 +324,9 @@ async def takes_kwargs(data_source, solution_str, ground_truth, extra_info=None,
 
 def bare_number(data_source, solution_str, ground_truth, extra_info=None):
     return 0.25
+
+def echo_prompt(data_source, solution_str, ground_truth, extra_info, prompt):
+    return {"score": 0.0, "prompt": prompt}
 '''
 
 
@@ -356,6 +359,24 @@ def test_user_functions_through_the_rlsp_manager(
     assert reward_manager.reward is None
     out = run_manager(reward_manager, mixed[:1])[0]
     assert check(out["reward_extra_info"], token_counts(mixed)[0]), out
+
+
+@pytest.mark.parametrize("chat", [True, False])
+def test_prompt_is_the_user_message_else_the_decoded_prompt_tokens(
+    tokenizer: Any, tmp_path: Path, chat: bool
+) -> None:
+    path = tmp_path / "my_rewards.py"
+    path.write_text(USER_FUNCTIONS)
+    data = make_batch(tokenizer, MIXED[:1])
+    if not chat:  # a batch built without the dataset's chat messages
+        data.non_tensor_batch.pop("raw_prompt")
+    cfg = verl_config(
+        f"reward.custom_reward_function.path={path}",
+        "reward.custom_reward_function.name=echo_prompt",
+        "reward.reward_manager.name=rlsp",
+    )
+    out = run_manager(load_reward_manager(cfg, tokenizer), data)[0]
+    assert out["reward_extra_info"]["prompt"] == QUESTION  # left padding excluded
 
 
 # -- the judge: async, fed the prompt, against a real HTTP server ----------------------------

@@ -152,8 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--split", default="train", help="stored in extra_info (default: train)")
     parser.add_argument(
         "--data-source",
-        help="the data_source column, which names the val-core metrics "
-        "(default: the first input's name, e.g. math500)",
+        help="the data_source column, which names the val-core metrics (default: the first "
+        "input's file name, without a 'sample_' prefix: sample_math500.jsonl gives math500)",
     )
     parser.add_argument(
         "--instruction", default=DEFAULT_INSTRUCTION, help="appended to each question"
