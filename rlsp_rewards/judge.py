@@ -57,13 +57,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field, field_validator
 
 from .behaviours import count_behaviours
 from .core import Reward, RewardConfig, RewardResult, Sample
 from .errors import require
+from .judge_client import ChatClient, JudgeCallError, chat_url
 from .judge_prompt import (
     DEFAULT_TEMPLATE,
     TEMPLATES,
@@ -72,9 +73,6 @@ from .judge_prompt import (
     parse_reply,
     render_prompt,
 )
-
-if TYPE_CHECKING:
-    from .judge_client import ChatClient
 
 __all__ = ["JudgeConfig", "JudgeExploration", "JudgeGrade", "judge"]
 
@@ -268,8 +266,6 @@ class JudgeExploration(Reward):
         """The call to make, or the grade already known (cached, or a failure found early)."""
         if "aiohttp" not in sys.modules:
             require("aiohttp", "judge")  # a DependencyError becomes a failure with its pip line
-        from .judge_client import ChatClient, chat_url
-
         cfg = self.config
         base = sample.judge_url or cfg.judge_url or _first_env(URL_ENV_VARS)
         if not base:
@@ -317,8 +313,6 @@ class JudgeExploration(Reward):
         return judged
 
     def _failed(self, why: BaseException | str) -> JudgeGrade:
-        from .judge_client import JudgeCallError
-
         if isinstance(why, str):
             reason = why
         elif isinstance(why, (JudgeCallError, JudgeReplyError)):
