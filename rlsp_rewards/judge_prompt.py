@@ -82,6 +82,8 @@ class JudgeReply(BaseModel):
     @field_validator("rationale", mode="before")
     @classmethod
     def _text(cls, value: Any) -> str:
+        if value is None:
+            return ""
         return value if isinstance(value, str) else json.dumps(value)
 
     @field_validator("grade", mode="before")

@@ -217,6 +217,7 @@ def timed(reward: JudgeExploration, response: str, **kw: Any) -> tuple[JudgeGrad
         ('{"Grade": 0.9, "Rationale": "x"}', 0.9),  # keys in another case
         ('draft {"grade": 0.1} final {"rationale": "r", "grade": 0.6}', 0.6),  # the last one wins
         ('{"rationale": {"depth": "good"}, "grade": 0.5}', 0.5),  # a structured rationale
+        ('{"rationale": null, "grade": 0.5}', 0.5),  # no rationale
     ],
 )
 def test_replies_read(reply: str, grade: float) -> None:
