@@ -23,8 +23,9 @@ Pointing it at a judge (any OpenAI-compatible chat-completions server):
 Unset ``judge_url`` and ``judge_model`` come from the environment of the process that scores
 (``RLSP_JUDGE_URL``, then ``OPENAI_BASE_URL``; ``RLSP_JUDGE_MODEL``), read at each call, so a
 reward built without them (the ready instance :data:`judge`) works once they are set. A call
-with no endpoint at all is a judge failure (``judge_failed=1``, reason logged once per
-process), not an exception: scoring never raises.
+with no endpoint at all is a judge failure (``judge_failed=1``), not an exception: scoring
+never raises. Failures are logged at WARNING: the first one with its reason, then a count at
+most once a minute.
 
 The HTTP client needs the ``judge`` extra (``pip install "rlsp-rewards[judge]"``, which brings
 aiohttp). Building a judge never needs it, so importing the package stays light; without it,
