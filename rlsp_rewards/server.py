@@ -225,7 +225,10 @@ def create_app(
     async def lifespan(_: FastAPI) -> Any:
         warm_up = getattr(adapter.reward, "warm_up", None)
         if callable(warm_up):  # start the worker processes before the first request, not in it
-            await asyncio.to_thread(warm_up)
+            try:
+                await asyncio.to_thread(warm_up)
+            except Exception as exc:  # a cold first request is better than no server
+                logger.warning("warm-up failed: %s: %s", type(exc).__name__, exc)
         yield
 
     app = FastAPI(

@@ -260,6 +260,27 @@ def test_metrics_count_requests_statuses_and_pools(url: str) -> None:
     assert "rlsp_request_seconds_bucket" in text and "rlsp_pool_restarts_total" in text
 
 
+class WarmingReward(HeldReward):
+    """Test-only: records its warm-up, or fails it."""
+
+    def __init__(self, fail: bool) -> None:
+        super().__init__()
+        self.fail, self.warmed = fail, False
+
+    def warm_up(self) -> bool:
+        self.warmed = True
+        if self.fail:
+            raise RuntimeError("no workers today")
+        return True
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_reward_warmed_up_before_serving_and_a_failed_warm_up_is_not_fatal(serve_app, fail) -> None:
+    reward = WarmingReward(fail)
+    url = serve_app(create_app(reward, token=""))
+    assert reward.warmed and httpx.get(f"{url}/health").status_code == 200
+
+
 class CachingReward(HeldReward):
     """Test-only: a reward that reports cache counters, as the server's metrics read them."""
 
