@@ -539,7 +539,8 @@ def _number(text: str) -> _Num | None:
         return None
     if value.atom == "inf" and percent:
         return None
-    return dataclasses.replace(value, coef=sign * value.coef, percent=percent)
+    atom = "" if value.coef == 0 else value.atom  # zero times pi or a root is plain zero
+    return dataclasses.replace(value, coef=sign * value.coef, atom=atom, percent=percent)
 
 
 def _fraction(text: str) -> _Num | None:
@@ -745,11 +746,15 @@ def _compare_values(gold: _Value, pred: _Value) -> OutcomeStatus | None:
         return _compare_based(gold, pred)
     if isinstance(gold, _Ratio) or isinstance(pred, _Ratio):
         return _compare_ratios(gold, pred)
-    if isinstance(gold, _Num) and isinstance(pred, _Group) and len(pred.items) > 1:
+    if isinstance(gold, _Num) and isinstance(pred, _Group) and _distinct(pred) > 1:
         return INCORRECT
-    if isinstance(gold, _Group) and isinstance(pred, _Num) and len(gold.items) > 1:
+    if isinstance(gold, _Group) and isinstance(pred, _Num) and _distinct(gold) > 1:
         return INCORRECT
     return None
+
+
+def _distinct(group: _Group) -> int:
+    return len({(n.coef, n.atom) for n in group.items})
 
 
 def _compare_ratios(gold: _Value, pred: _Value) -> OutcomeStatus | None:

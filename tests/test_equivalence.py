@@ -324,3 +324,52 @@ def test_fast_compare_fractions_property(numerator: int, denominator: int) -> No
 @given(LATEXISH, LATEXISH)
 def test_compare_fuzz_never_raises(gold: str, pred: str) -> None:
     assert compare(gold, pred) in (C, N, OutcomeStatus.GOLD_UNPARSEABLE)
+
+
+def _math_verify_says(gold: str, pred: str) -> bool:
+    """Plain math-verify on two bare answers (boxed, LaTeX extraction, no signal timeouts)."""
+    from math_verify import LatexExtractionConfig, parse, verify
+
+    config = [LatexExtractionConfig(boxed_match_priority=0)]
+
+    def read(answer: str) -> list:
+        return parse("\\boxed{" + answer + "}", config, parsing_timeout=None)
+
+    return verify(read(gold), read(pred), timeout_seconds=None)
+
+
+def _spellings(numerator: int, denominator: int) -> list[str]:
+    value = numerator / denominator
+    spellings = [
+        rf"\frac{{{numerator}}}{{{denominator}}}",
+        f"{numerator}/{denominator}",
+        rf"\dfrac{{{2 * numerator}}}{{{2 * denominator}}}",
+        f"{value:.6f}",
+        f"{value:.2f}",
+        rf"{numerator}\sqrt{{{denominator}}}",
+        rf"\frac{{{numerator}\pi}}{{{denominator}}}",
+        f"({numerator}, {denominator})",
+        f"[{numerator}, {denominator})",
+        rf"\{{{numerator}, {denominator}\}}",
+        f"x^2 + {numerator}x + {denominator}",
+    ]
+    if numerator % denominator == 0:
+        whole = numerator // denominator
+        spellings += [str(whole), f"{whole}.0", rf"{abs(whole)}\%", rf"{whole}^\circ"]
+    return spellings
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)  # math-verify runs: keep CI stable
+@given(
+    st.integers(-12, 12), st.integers(1, 6), st.integers(-12, 12), st.integers(1, 6),
+    st.booleans(), st.integers(0, 20), st.integers(0, 20),
+)
+def test_fast_path_agrees_with_math_verify(
+    a: int, b: int, c: int, d: int, same_value: bool, i: int, j: int
+) -> None:
+    golds = _spellings(a, b)
+    preds = _spellings(a, b) if same_value else _spellings(c, d)
+    gold, pred = golds[i % len(golds)], preds[j % len(preds)]
+    verdict = fast_compare(gold, pred)
+    if verdict is not None:
+        assert (verdict is C) == _math_verify_says(gold, pred), (gold, pred)
