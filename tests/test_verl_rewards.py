@@ -288,6 +288,20 @@ def test_rlsp_manager_warms_the_reward_up_in_the_background(
     assert ("OSError: no processes left" in caplog.text) is fail
 
 
+def test_combined_is_warmed_through_a_verifier_with_its_settings() -> None:
+    from rlsp_rewards.integrations.verl.manager import _warm_up_of
+
+    from rlsp_rewards.outcome import OutcomeConfig, OutcomeVerifier
+
+    reward = combined.with_settings(workers=1, timeout_s=3, preset="guarded")
+    verifier = _warm_up_of(reward).__self__  # the pool is chosen by these settings
+    assert isinstance(verifier, OutcomeVerifier)
+    assert verifier.config == OutcomeConfig(
+        **{name: getattr(reward.config, name) for name in OutcomeConfig.model_fields}
+    )
+    assert _warm_up_of(rlsp_rewards.length) is None  # nothing to warm
+
+
 def test_clip_range_clips_the_training_reward_only(tokenizer: Any, mixed: DataProto) -> None:
     cfg = verl_config(*reward_overrides("rlsp"), "+reward.reward_kwargs.clip_range=[-1,0.5]")
     outputs = run_manager(load_reward_manager(cfg, tokenizer), mixed)

@@ -5,9 +5,10 @@ manager (``reward.reward_manager.name=rlsp``) also passes the exact response tok
 (``response_tokens``, also put in a copy of ``extra_info``) and the prompt (for the judge), and
 awaits our rewards' async path on the worker's event loop, so a judge request never holds a
 thread. Its ``reward_extra_info`` is always the fixed key set of
-:data:`rlsp_rewards.core.RESULT_KEYS`. When the reward has a ``warm_up()`` (the outcome
-verifier does), the manager starts it in the background when it is built, so the verifier's
-worker processes are up before the first rollout finishes.
+:data:`rlsp_rewards.core.RESULT_KEYS`. When it is built, the manager starts the verifier's
+worker processes in the background (the reward's ``warm_up()``, or for ``combined`` that of its
+verifier settings), so they are up before the first rollout finishes instead of eating into the
+first samples' time budget.
 
 Which reward it runs:
 
@@ -47,6 +48,7 @@ from verl.utils.reward_score import default_compute_score
 
 from rlsp_rewards.core import Reward
 from rlsp_rewards.errors import ConfigError
+from rlsp_rewards.outcome import OutcomeConfig
 
 __all__ = ["RlspRewardManager", "clip_range_from_config"]
 
@@ -101,8 +103,8 @@ class RlspRewardManager(RewardManagerBase):
         self.reward = _our_reward(compute_score)
         self._extra_names = _accepted_extras(compute_score)
         self._is_async = _is_async(compute_score)
-        warm_up = getattr(self.reward, "warm_up", None)
-        if callable(warm_up):  # start the verifier's worker processes while rollouts generate
+        warm_up = _warm_up_of(self.reward)
+        if warm_up is not None:  # start the verifier's worker processes while rollouts generate
             threading.Thread(target=_warm_up, args=(warm_up,), daemon=True).start()
 
     async def run_single(self, data: DataProto) -> dict[str, Any]:
@@ -174,6 +176,22 @@ class RlspRewardManager(RewardManagerBase):
         prompt_ids = item.batch["prompts"]
         mask = item.batch["attention_mask"][: prompt_ids.shape[-1]].bool()
         return self.tokenizer.decode(prompt_ids[mask], skip_special_tokens=True)
+
+
+def _warm_up_of(reward: Reward | None) -> Callable[[], Any] | None:
+    """The reward's own ``warm_up``; else, for a reward with verifier settings (``combined``),
+    the ``warm_up`` of the verifier with those settings, which shares the reward's process pool."""
+    warm_up = getattr(reward, "warm_up", None)
+    if callable(warm_up):
+        return warm_up
+    config = getattr(reward, "config", None)
+    if not isinstance(config, OutcomeConfig):
+        return None
+    from rlsp_rewards.outcome import outcome
+
+    return outcome.with_settings(
+        **{name: getattr(config, name) for name in OutcomeConfig.model_fields}
+    ).warm_up
 
 
 def _warm_up(warm_up: Callable[[], Any]) -> None:
