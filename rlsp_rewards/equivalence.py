@@ -822,7 +822,7 @@ def _compare_plain(gold: _Num, pred: _Num) -> OutcomeStatus | None:
 
 
 def _atom_size(atom: str) -> float:
-    return 1.0 if atom in ("", "inf") else 3.0 if atom == "pi" else math.sqrt(int(atom[4:]))
+    return 1.0 if atom in ("", "inf") else math.pi if atom == "pi" else math.sqrt(int(atom[4:]))
 
 
 def _approx(number: _Num) -> float:
@@ -894,6 +894,7 @@ def _compare_unordered(gold: tuple[_Num, ...], pred: tuple[_Num, ...]) -> Outcom
 
 #: Signs of several answers ("x = 2 or x = 3", "a = 1, b = 2"): not one equation chain.
 _SEVERAL = re.compile(r"[,;]|\\(?:text|mbox|textrm|quad|qquad)(?![A-Za-z])|\b(?:or|and)\b")
+_APPROX = re.compile(r"\\approx(?![A-Za-z])|\u2248")
 _RELATION = re.compile(
     r"[<>]|!=|\\(?:le|ge|ne|neq|leq|geq|lt|gt|approx|in|subset|pm|mp)(?![A-Za-z])"
 )
@@ -923,7 +924,14 @@ def _is_label(side: str) -> bool:
 
 
 def _value_sides(text: str) -> tuple[str, list[str]]:
-    """Split off leading label sides: ``"x = y = 3"`` gives ``("x=y", ["3"])``."""
+    """Split off leading label sides: ``"x = y = 3"`` gives ``("x=y", ["3"])``.
+
+    An approximation keeps its exact part: ``\\frac{1}{3} \\approx 0.333`` is ``\\frac{1}{3}``
+    (as math-verify reads it), and ``x \\approx 3.14`` is ``3.14``.
+    """
+    parts = _APPROX.split(text)
+    if len(parts) > 1 and all(part.strip() for part in parts):
+        text = parts[-1] if _is_label(parts[0]) and "=" not in parts[0] else parts[0]
     sides = _sides(text)
     labels = []
     while len(sides) > 1 and _is_label(sides[0]):

@@ -68,6 +68,8 @@ FAST = [
     (r"2\pi", r"\pi", N),
     (r"2\pi", "6", N),  # distinct exact atoms: pi is irrational
     (r"16\pi", "50.27", N),
+    (r"2\pi", "6.283185", U),  # 2pi rounded to 6 decimals: math-verify's rounding decides
+    (r"\frac{\sqrt{2}}{2}", "0.707107", U),
     (r"\frac{\pi}{4}", r"\left(\frac{\pi}{4}\right)", C),
     # degrees, units, currency
     ("90", r"90^\circ", C),
@@ -124,6 +126,11 @@ FAST = [
     ("x=2", "y=2", U),  # different labels: math-verify decides
     ("y = 2x + 3", "y = 3 + 2x", C),  # the same label: compare the values
     ("y = 2x + 3", "y = 3x + 2", N),
+    # an approximation keeps its exact part (as math-verify reads it)
+    (r"\frac{1}{3}", r"\frac{1}{3} \approx 0.333", C),
+    (r"\frac{1}{3}", r"x = \frac{1}{3} \approx 0.333", C),
+    (r"\pi", r"x \approx 3.14", N),
+    (r"\pi", "x \u2248 3.14159265", U),  # within 6-decimal rounding: math-verify decides
     # a box left inside the extracted answer
     ("7", r"\boxed{7}", C),
     # screening of pathological predictions when the gold is simple
