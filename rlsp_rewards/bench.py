@@ -24,11 +24,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
+import os
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -146,8 +149,6 @@ def _math_verify(rows: Sequence[dict], timeout_s: float, threads: int) -> Method
 def _verl(rows: Sequence[dict], timeout_s: float, threads: int) -> MethodRun:
     from verl.utils.reward_score.math_verify import compute_score
 
-    compute_score("$1$", "1")  # warm: starts verl's process pool
-
     def one(row: dict) -> tuple[bool, float]:
         started = time.perf_counter()
         try:
@@ -156,9 +157,25 @@ def _verl(rows: Sequence[dict], timeout_s: float, threads: int) -> MethodRun:
             ok = False
         return ok, time.perf_counter() - started
 
-    results, seconds = _threaded(one, rows, threads)
+    with _quiet_stderr():  # verl's workers log each math-verify timeout with the whole response
+        compute_score("$1$", "1")  # warm: starts verl's process pool (it inherits our stderr)
+        results, seconds = _threaded(one, rows, threads)
     return _baseline_run("verl", f"verl 0.9.1 math_verify.compute_score from {threads} threads",
                          results, seconds)
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null meanwhile (it reaches child processes started now)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _threaded(fn: Callable[[dict], Any], rows: Sequence[dict], threads: int) -> tuple[list, float]:
@@ -212,8 +229,6 @@ def run_bench(
     from .workload import generate
 
     if console == "default":
-        import sys
-
         from rich.console import Console
 
         console = Console(width=None if sys.stdout.isatty() else 120)  # keep the table whole

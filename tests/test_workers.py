@@ -71,6 +71,8 @@ def test_waiting_for_a_busy_pool_counts_against_the_budget():
     with WorkerPool(size=1) as p:
         p.warm_up()
         blocker = p.submit(time.sleep, 3600, timeout_s=30)
+        while p.stats()["running"] == 0:  # the only worker is now busy
+            time.sleep(0.01)
         started = time.monotonic()
         result = p.run(operator.add, 1, 1, timeout_s=0.5)
         assert result.status is TaskStatus.EXPIRED
