@@ -499,11 +499,12 @@ def test_verl_managed_judge_gets_the_router_address(
 SLOW = ("So the answer is \\boxed{\\sum_{k=1}^{2000} \\frac{\\sin(k x)}{k!}}.", "0")
 
 
-def test_verifier_timeout_in_verls_threads_costs_its_budget_only(tokenizer: Any) -> None:
+@pytest.mark.parametrize("manager", ["naive", "rlsp"])  # verl's threads; our async path
+def test_verifier_timeout_inside_verl_costs_its_budget_only(tokenizer: Any, manager: str) -> None:
     budget_s = 2.0
     rows = [SLOW, MIXED[0], MIXED[1], MIXED[4]]
     data = make_batch(tokenizer, rows)
-    cfg = verl_config(*reward_overrides("naive", name="outcome", timeout_s=budget_s))
+    cfg = verl_config(*reward_overrides(manager, name="outcome", timeout_s=budget_s))
     reward_manager = load_reward_manager(cfg, tokenizer)
     run_manager(reward_manager, data[1:2])  # warm the worker pool: its start is not the test
 
@@ -511,6 +512,7 @@ def test_verifier_timeout_in_verls_threads_costs_its_budget_only(tokenizer: Any)
     outputs = run_manager(reward_manager, data)  # all four at once, in verl's thread pool
     elapsed = time.monotonic() - started
     infos = [o["reward_extra_info"] for o in outputs]
+    # (should the verifier learn to decide SLOW cheaply, pick another answer it cannot)
     assert infos[0]["timeout"] == 1.0 and infos[0]["acc"] == 0.0 and infos[0]["error"] == 0.0
     assert [i["acc"] for i in infos[1:]] == [1.0, 1.0, 0.0]
     assert all(i["timeout"] == 0.0 for i in infos[1:])
