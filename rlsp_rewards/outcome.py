@@ -26,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import dataclasses
 import threading
@@ -211,6 +210,8 @@ class OutcomeVerifier(Reward):
             >>> asyncio.run(OutcomeVerifier().averify(3, r"\\boxed{3}")).status.value
             'correct'
         """
+        import asyncio  # here, not at the top: keeps ``import rlsp_rewards`` fast
+
         started = self._start(gold, response)
         if isinstance(started, Verdict):
             return started
