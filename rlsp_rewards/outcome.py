@@ -39,12 +39,14 @@ from pydantic import Field
 from .answers import extract_answer, gold_answer
 from .core import OutcomeStatus, Reward, RewardConfig, RewardResult, Sample
 from .equivalence import compare, fast_compare
-from .workers import GRACE_S, TaskResult, TaskStatus, WorkerPool, shared_pool
+from .workers import GRACE_S, TaskResult, TaskStatus, WorkerPool, available_cpus, shared_pool
 
 __all__ = ["OutcomeConfig", "OutcomeVerifier", "Verdict", "outcome"]
 
 #: Modules the worker processes import once, in the fork server.
 WORKER_PRELOAD: tuple[str, ...] = ("rlsp_rewards.outcome_worker",)
+#: The most worker processes a verifier starts unless ``workers`` says otherwise.
+DEFAULT_MAX_WORKERS = 16
 #: Pairs longer than this (gold + answer, characters) are checked but not cached.
 _MAX_CACHED_CHARS = 4_000
 
@@ -59,7 +61,9 @@ class OutcomeConfig(RewardConfig):
             ``"boxed_only"`` (the last box, no fallbacks).
         timeout_s: the budget of one full check, in seconds; a single-sample call returns
             within it (plus a small grace) even when every worker is busy.
-        workers: worker processes for full checks (default: the CPUs this process may use).
+        workers: worker processes for full checks (default: the CPUs this process may use, at
+            most :data:`DEFAULT_MAX_WORKERS`: most answers never reach a worker, and a Ray
+            actor may see every CPU of a large host).
         cache_size: verdicts remembered per verifier (0 turns the cache off).
         no_answer_score: the score of a response with no final answer.
         max_response_chars: longer responses are cut before extraction, keeping the end (or
@@ -389,7 +393,8 @@ class OutcomeVerifier(Reward):
         return status
 
     def _pool(self) -> WorkerPool:
-        return shared_pool(self.config.workers, preload=WORKER_PRELOAD,
+        size = self.config.workers or min(available_cpus(), DEFAULT_MAX_WORKERS)
+        return shared_pool(size, preload=WORKER_PRELOAD,
                            memory_mb=self.config.worker_memory_mb)
 
 
