@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -359,6 +360,10 @@ def _spellings(numerator: int, denominator: int) -> list[str]:
         f"[{numerator}, {denominator})",
         rf"\{{{numerator}, {denominator}\}}",
         f"x^2 + {numerator}x + {denominator}",
+        f"{numerator * math.pi / denominator:.6f}",
+        f"{numerator * math.pi / denominator:.3f}",
+        f"{numerator * math.sqrt(denominator):.6f}",
+        f"{numerator * math.sqrt(denominator):.2f}",
     ]
     if numerator % denominator == 0:
         whole = numerator // denominator
@@ -369,7 +374,7 @@ def _spellings(numerator: int, denominator: int) -> list[str]:
 @settings(max_examples=60, deadline=None, derandomize=True)  # math-verify runs: keep CI stable
 @given(
     st.integers(-12, 12), st.integers(1, 6), st.integers(-12, 12), st.integers(1, 6),
-    st.booleans(), st.integers(0, 20), st.integers(0, 20),
+    st.booleans(), st.integers(0, 30), st.integers(0, 30),
 )
 def test_fast_path_agrees_with_math_verify(
     a: int, b: int, c: int, d: int, same_value: bool, i: int, j: int
