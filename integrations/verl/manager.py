@@ -15,7 +15,7 @@ Which reward it runs:
 * ``reward.custom_reward_function.path=pkg://rlsp_rewards`` with ``name=combined`` (or
   ``outcome``, ``length``, ``judge``, or any :class:`~rlsp_rewards.core.Reward`): that reward,
   with ``reward_kwargs`` as its settings (validated when the manager is built).
-* no custom function: :data:`rlsp_rewards.combine.combined` (the ``paper`` preset).
+* no custom function: ``rlsp_rewards.combined`` (the ``paper`` preset).
 * any other function: called as ``naive`` calls it, plus ``prompt`` and ``response_tokens``
   when its signature accepts them (a named parameter or ``**kwargs``). Its errors are its own.
 
@@ -46,9 +46,10 @@ from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 from verl.trainer.ppo.reward import _call_with_kwargs, _call_with_kwargs_async
 from verl.utils.reward_score import default_compute_score
 
+from rlsp_rewards.combine import combined
 from rlsp_rewards.core import Reward
 from rlsp_rewards.errors import ConfigError
-from rlsp_rewards.outcome import OutcomeConfig
+from rlsp_rewards.outcome import OutcomeConfig, outcome
 
 __all__ = ["RlspRewardManager", "clip_range_from_config"]
 
@@ -187,8 +188,6 @@ def _warm_up_of(reward: Reward | None) -> Callable[[], Any] | None:
     config = getattr(reward, "config", None)
     if not isinstance(config, OutcomeConfig):
         return None
-    from rlsp_rewards.outcome import outcome
-
     return outcome.with_settings(
         **{name: getattr(config, name) for name in OutcomeConfig.model_fields}
     ).warm_up
@@ -238,8 +237,6 @@ def clip_range_from_config(config: Any) -> tuple[float, float] | None:
 def _our_reward(compute_score: Any) -> Reward | None:
     """Our reward behind what verl loaded, with its ``reward_kwargs`` applied; None if not ours."""
     if compute_score is None or compute_score is default_compute_score:
-        from rlsp_rewards.combine import combined
-
         return combined
     if isinstance(compute_score, Reward):
         return compute_score
