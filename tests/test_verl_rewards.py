@@ -326,6 +326,13 @@ def test_bad_settings_fail_when_the_manager_is_built(
         load_reward_manager(cfg, tokenizer)
 
 
+def test_bad_settings_with_naive_stop_at_the_first_sample(tokenizer: Any, mixed: DataProto) -> None:
+    cfg = verl_config(*reward_overrides("naive", preset="nonsense"))
+    reward_manager = load_reward_manager(cfg, tokenizer)  # naive cannot check them here
+    with pytest.raises(ConfigError, match="nonsense"):
+        run_manager(reward_manager, mixed[:1])
+
+
 USER_FUNCTIONS = '''
 def plain(data_source, solution_str, ground_truth, extra_info=None, bonus=0):
     return {"score": float(len(solution_str) > 0) + bonus, "tokens": extra_info["response_tokens"]}
