@@ -790,7 +790,7 @@ def _compare_numbers(gold: _Num, pred: _Num) -> OutcomeStatus | None:
     # percentage means its hundredth (25% = 0.25 = 1/4, and 25.0 is not 25%)
     marked, other = (gold, pred) if gold.percent else (pred, gold)
     plain = dataclasses.replace(marked, percent=False)
-    if plain.literal and other.literal:
+    if plain.literal and other.literal and plain.coef >= 0:
         return _compare_plain(plain, other)
     if _is_integer(plain) or _is_integer(other):
         return None  # an integer written another way: math-verify's types decide
@@ -1006,6 +1006,8 @@ def _fast_compare(gold: str, pred: str) -> OutcomeStatus | None:
         return CORRECT
     if not simple or (reference.label and answer.label and reference.label != answer.label):
         return None
+    if reference.label and len(answer.sides) > 1:
+        return None  # "x = 3" against a chain "3 = 3": math-verify's equation rules decide
     verdicts = []
     for side_digits, side_value in zip(answer.digits, answer.values, strict=True):
         if gold_digits is not None and side_digits is not None:
