@@ -385,3 +385,13 @@ def test_fast_path_agrees_with_math_verify(
     verdict = fast_compare(gold, pred)
     if verdict is not None:
         assert (verdict is C) == _math_verify_says(gold, pred), (gold, pred)
+
+
+def test_compare_works_off_the_main_thread() -> None:
+    # math-verify's own timeouts use signal.alarm, which fails outside the main thread; ours are off
+    from concurrent.futures import ThreadPoolExecutor
+
+    pairs = [("x^2 + 2x + 1", r"(x+1)^{2}"), (r"2\ln 2", r"\ln 4"), ("42", "40 + 1 = 42")]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        verdicts = list(pool.map(lambda pair: compare(*pair), pairs))
+    assert verdicts == [C, C, N]
