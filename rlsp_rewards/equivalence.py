@@ -668,9 +668,6 @@ def _split_square(n: int) -> tuple[int, int]:
     return outside, inside
 
 
-_OPENERS = {"(": ")", "[": "]"}
-
-
 def _group(text: str) -> _Group | None:
     """A bracketed or bare comma-separated list of simple numbers."""
     squeezed = _squeeze(text)

@@ -253,6 +253,7 @@ class WorkerPool:
         )
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)  # a full pipe already means a wake-up is pending
         self._closed = False
         self._thread = threading.Thread(target=self._dispatch, name="rlsp-workers", daemon=True)
         self._thread.start()

@@ -9,6 +9,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rlsp_rewards.core import RESULT_KEYS, OutcomeStatus, Sample
 from rlsp_rewards.errors import ConfigError
@@ -250,3 +252,21 @@ def test_import_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+LATEX_ISH = st.text(alphabet=st.sampled_from(list("\\{}$()[],.^_=+-*/ 0123456789xye") + [
+    r"\boxed{", r"\frac{", r"\sqrt{", r"\(", r"\[", r"\infty", r"\pi", "Answer: ", "####",
+]), max_size=120)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    gold=st.one_of(st.none(), st.integers(), LATEX_ISH, st.lists(LATEX_ISH, max_size=2)),
+    response=st.one_of(LATEX_ISH, st.binary(max_size=64), st.none()),
+)
+def test_fuzz_any_input_gets_the_fixed_keys_within_budget(strict, gold, response):
+    started = time.monotonic()
+    result = strict(data_source="fuzz", solution_str=response, ground_truth=gold)
+    assert time.monotonic() - started < BUDGET_S + SLACK_S
+    assert_contract(result)
+    assert result["error"] == 0.0
