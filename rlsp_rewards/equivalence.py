@@ -1075,7 +1075,9 @@ def compare(gold: str, pred: str) -> OutcomeStatus:
     quick = fast_compare(gold, pred)
     if quick is not None:
         return quick
-    if not isinstance(gold, str) or not isinstance(pred, str):
+    if not isinstance(gold, str):
+        return OutcomeStatus.GOLD_UNPARSEABLE
+    if not isinstance(pred, str):
         return INCORRECT
     if _big_int_inside(gold) or _big_int_inside(pred) or is_pathological(pred):
         return INCORRECT  # not decidable by digits above, and too big to parse

@@ -193,6 +193,9 @@ FULL = [
     ("10^{30} + 1", "10^{30}", N),
     # the gold cannot be read
     (r"\frac{", "1", OutcomeStatus.GOLD_UNPARSEABLE),
+    ("", "1", OutcomeStatus.GOLD_UNPARSEABLE),
+    (None, "1", OutcomeStatus.GOLD_UNPARSEABLE),  # not a string at all
+    ("1", None, N),
 ]
 
 
