@@ -55,6 +55,8 @@ class MethodRun:
         verdicts: per sample, whether the method judged the response correct.
         latencies: per-sample seconds (for a batch: the batch's time, for every sample).
         timeouts: samples that ran out of time (ours: flagged; baselines: ran >= 5 s).
+        worker_checks: for ours, the checks that needed a worker process (the rest were
+            decided in the caller: fast path, cache, de-duplication); ``None`` for baselines.
 
     Example:
         >>> run = MethodRun("x", "demo", 2.0, [True, False], [1.0, 1.0], 0)
@@ -68,6 +70,7 @@ class MethodRun:
     verdicts: list[bool]
     latencies: list[float]
     timeouts: int
+    worker_checks: int | None = None
 
     @property
     def samples_per_s(self) -> float:
@@ -93,6 +96,13 @@ def _fresh_verifier(timeout_s: float) -> Any:
     return verifier
 
 
+def _worker_checks() -> int:
+    """Tasks the shared pools ran since :func:`_fresh_verifier` (less its warm-up task)."""
+    from .workers import shared_pools
+
+    return sum(pool.stats()["tasks"] for pool in shared_pools()) - 1
+
+
 def _ours_batch(rows: Sequence[dict], timeout_s: float, threads: int) -> MethodRun:
     from .core import OutcomeStatus
 
@@ -103,7 +113,7 @@ def _ours_batch(rows: Sequence[dict], timeout_s: float, threads: int) -> MethodR
     return MethodRun(
         "ours-batch", "OutcomeVerifier.verify_batch, one call for the whole step", seconds,
         [v.correct for v in verdicts], [seconds] * len(rows),
-        sum(v.status is OutcomeStatus.TIMEOUT for v in verdicts),
+        sum(v.status is OutcomeStatus.TIMEOUT for v in verdicts), _worker_checks(),
     )
 
 
@@ -119,7 +129,7 @@ def _ours_threads(rows: Sequence[dict], timeout_s: float, threads: int) -> Metho
     return MethodRun(
         "ours-threads", f"the verl-style call from {threads} threads", seconds,
         [r["acc"] == 1.0 for r, _ in results], [t for _, t in results],
-        sum(r["timeout"] == 1.0 for r, _ in results),
+        sum(r["timeout"] == 1.0 for r, _ in results), _worker_checks(),
     )
 
 
@@ -272,6 +282,7 @@ def _report(rows: Sequence[dict], runs: list[MethodRun], timeout_s: float, seed:
             "p99_s": run.percentile(99),
             "max_s": max(run.latencies, default=0.0),
             "timeouts": run.timeouts,
+            "worker_checks": run.worker_checks,
             "over_budget": sum(t > budget for t in run.latencies) if run.method == "ours-threads" else None,
             "accuracy": _agreement(run.verdicts, labels),
             "correct_rate": sum(run.verdicts) / len(run.verdicts) if run.verdicts else 0.0,
@@ -331,11 +342,12 @@ def _print(console: Any, report: dict[str, Any]) -> None:
         title=(f"Outcome verifier: {work['samples']} responses ({work['problems']} prompts, "
                f"{work['kinds'].get('adversarial', 0)} adversarial), {settings['cpus']} CPUs, "
                f"budget {settings['timeout_s']:g} s"),
-        caption=("latency of ours-batch: the one batch call; baseline timeouts: samples that ran "
-                 f">= {BASELINE_TIMEOUT_S:g} s (math-verify's own timeout)"),
+        caption=("ours-batch's latency: its one call for all samples; in workers: checks that "
+                 "needed a worker process; baseline timeouts: samples that ran >= "
+                 f"{BASELINE_TIMEOUT_S:g} s (math-verify's own timeout)"),
     )
-    for column in ("method", "samples/s", "vs math-verify", "vs verl", "p50 s", "p99 s", "max s",
-                   "timeouts", "accuracy"):
+    for column in ("method", "samples/s", "vs math-verify", "vs verl", "p50 ms", "p99 ms",
+                   "max ms", "timeouts", "in workers", "accuracy"):
         table.add_column(column, justify="left" if column == "method" else "right")
     ratios = report["ratios"]
     for m in report["methods"]:
@@ -345,10 +357,11 @@ def _print(console: Any, report: dict[str, Any]) -> None:
             f"{m['samples_per_s']:,.0f}",
             _ratio(ratios.get(f"{m['method']}/math-verify")),
             _ratio(ratios.get(f"{m['method']}/verl")),
-            f"{m['p50_s']:.3f}" if per_sample else "-",
-            f"{m['p99_s']:.3f}" if per_sample else "-",
-            f"{m['max_s']:.3f}",
+            f"{m['p50_s'] * 1000:,.1f}" if per_sample else "-",
+            f"{m['p99_s'] * 1000:,.1f}" if per_sample else "-",
+            f"{m['max_s'] * 1000:,.1f}",
             str(m["timeouts"]),
+            "-" if m["worker_checks"] is None else f"{m['worker_checks']:,}",
             f"{m['accuracy']:.2%}",
         )
     console.print(table)
