@@ -270,3 +270,21 @@ def test_fuzz_any_input_gets_the_fixed_keys_within_budget(strict, gold, response
     assert time.monotonic() - started < BUDGET_S + SLACK_S
     assert_contract(result)
     assert result["error"] == 0.0
+
+
+def test_busy_workers_do_not_stretch_a_callers_budget(strict, slow_answer):
+    """Six slow checks at once on fewer workers: each call still returns within its budget."""
+    durations: dict[int, tuple[float, float]] = {}
+
+    def call(i: int) -> None:
+        started = time.monotonic()
+        result = strict(solution_str=slow_answer, ground_truth=str(100 + i))  # distinct checks
+        durations[i] = (time.monotonic() - started, result["timeout"])
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(seconds < BUDGET_S + SLACK_S for seconds, _ in durations.values()), durations
+    assert all(timeout == 1.0 for _, timeout in durations.values())
