@@ -360,7 +360,7 @@ class OutcomeVerifier(Reward):
         deadline = time.monotonic() + self.config.timeout_s
         with self._inflight_lock:
             future = self._inflight.get(prepared.key)
-            if future is not None:
+            if future is not None and not future.done():  # a done one may be a stale expiry
                 return _Pending(prepared, future, False, deadline)
             future = self._pool().submit(compare, *prepared.key, timeout_s=self.config.timeout_s,
                                          deadline=deadline)
