@@ -142,13 +142,22 @@ class _VerdictCache:
             collections.OrderedDict()
         )
         self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
 
     def get(self, key: tuple[str, str]) -> OutcomeStatus | None:
         with self._lock:
             status = self._items.get(key)
-            if status is not None:
+            if status is None:
+                self.misses += 1
+            else:
+                self.hits += 1
                 self._items.move_to_end(key)
             return status
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {"hits": self.hits, "misses": self.misses, "entries": len(self._items)}
 
     def put(self, key: tuple[str, str], status: OutcomeStatus) -> None:
         if self.size == 0 or len(key[0]) + len(key[1]) > _MAX_CACHED_CHARS:
@@ -216,7 +225,10 @@ class OutcomeVerifier(Reward):
         """
         import asyncio  # here, not at the top: keeps ``import rlsp_rewards`` fast
 
-        started = self._start(gold, response)
+        if self._pool().started:
+            started = self._start(gold, response)
+        else:  # the pool's first start may take seconds: wait for it off the event loop
+            started = await asyncio.to_thread(self._start, gold, response)
         if isinstance(started, Verdict):
             return started
         try:
@@ -236,7 +248,16 @@ class OutcomeVerifier(Reward):
             >>> OutcomeVerifier().warm_up()
             True
         """
-        return self._pool().warm_up()
+        return self._pool().ensure_started()
+
+    def cache_stats(self) -> dict[str, int]:
+        """Counters of the verdict cache: ``hits``, ``misses`` and current ``entries``.
+
+        Example:
+            >>> sorted(OutcomeVerifier().cache_stats())
+            ['entries', 'hits', 'misses']
+        """
+        return self._cache.stats()
 
     # -- many responses -------------------------------------------------------------------------
 
@@ -257,6 +278,8 @@ class OutcomeVerifier(Reward):
         for gold, response in pairs:  # the workers start on the first checks meanwhile
             item = self._prepare(gold, response, golds, decided)
             if item.status is None and item.key not in checks:
+                if not checks:
+                    self._pool().ensure_started()
                 checks[item.key] = self._pool().submit(compare, *item.key,
                                                        timeout_s=self.config.timeout_s)
             prepared.append(item)
@@ -357,6 +380,7 @@ class OutcomeVerifier(Reward):
         prepared = self._prepare(gold, response)
         if prepared.status is not None:
             return Verdict(prepared.status, prepared.pred)
+        self._pool().ensure_started()  # once per process: a pool's start is not a sample's cost
         deadline = time.monotonic() + self.config.timeout_s
         with self._inflight_lock:
             future = self._inflight.get(prepared.key)

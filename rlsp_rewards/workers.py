@@ -50,6 +50,8 @@ from typing import Any
 from .errors import ConfigError
 
 __all__ = [
+    "GRACE_S",
+    "STARTUP_TIMEOUT_S",
     "TaskResult",
     "TaskStatus",
     "WorkerPool",
@@ -63,6 +65,8 @@ logger = logging.getLogger("rlsp_rewards.workers")
 
 #: Extra time a waiting caller allows the dispatcher to deliver a timeout it enforces itself.
 GRACE_S = 0.5
+#: How long the first start of a pool may take before callers stop waiting for it.
+STARTUP_TIMEOUT_S = 120.0
 _MAX_CHUNK = 16
 #: A task killed after using this fraction of its budget counts as TIMEOUT, else EXPIRED.
 _FULL_BUDGET = 0.9
@@ -251,6 +255,9 @@ class WorkerPool:
         self._counters = collections.Counter(
             {k: 0 for k in ("tasks", "ok", "errors", "timeouts", "expired", "crashes", "restarts")}
         )
+        self._started = threading.Event()
+        self._start_lock = threading.Lock()
+        self._start_tried = False
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)  # a full pipe already means a wake-up is pending
@@ -367,6 +374,35 @@ class WorkerPool:
             True
         """
         return self.run(os.getpid, timeout_s=timeout_s).ok
+
+    @property
+    def started(self) -> bool:
+        """True once :meth:`ensure_started` has seen the workers answer (or given up trying)."""
+        return self._started.is_set()
+
+    def ensure_started(self, timeout_s: float = STARTUP_TIMEOUT_S) -> bool:
+        """Wait, once per pool, for the first start of the workers; later calls return at once.
+
+        The first start of a pool imports the ``preload`` modules (seconds on a busy host).
+        Callers with per-sample budgets call this first, so that one-time cost is never charged
+        to a sample's budget. Every thread waits on the same start; if the workers do not answer
+        within ``timeout_s`` the pool stops waiting for them (later tasks then time out as usual).
+
+        Example:
+            >>> with WorkerPool(size=1) as pool:
+            ...     pool.ensure_started(), pool.started
+            (True, True)
+        """
+        if not self._started.is_set():
+            with self._start_lock:
+                if not self._start_tried:
+                    self._start_tried = True
+                    ok = self.warm_up(timeout_s)
+                    if not ok:
+                        logger.warning("worker pool did not start within %.0f s", timeout_s)
+                    self._started.set()
+                    return ok
+        return self._started.is_set()
 
     def stats(self) -> dict[str, int]:
         """Counters since the pool started, for logs and metrics.

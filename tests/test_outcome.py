@@ -254,6 +254,22 @@ def test_import_stays_light():
     assert out.stdout.strip() == "[]"
 
 
+def test_first_check_in_a_fresh_process_is_not_charged_the_pool_start():
+    # A fresh Ray worker or trainer process: the first full check starts the worker pool (seconds
+    # on a busy host). That one-time start must not turn a correct answer into a timeout, even
+    # with a budget far below the start-up time.
+    import subprocess
+    import sys
+
+    code = (
+        "from rlsp_rewards.outcome import OutcomeVerifier\n"
+        "v = OutcomeVerifier(timeout_s=0.5, workers=1)\n"
+        "print(v.verify(r'\\log_2 8', r'\\boxed{3}').status.value)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert out.stdout.strip() == "correct", out.stderr[-2000:]
+
+
 LATEX_ISH = st.lists(st.sampled_from(list("\\{}$()[],.^_=+-*/ 0123456789xye") + [
     r"\boxed{", r"\frac{", r"\sqrt{", r"\(", r"\[", r"\infty", r"\pi", "Answer: ", "####",
 ]), max_size=60).map("".join)
