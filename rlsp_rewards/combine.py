@@ -267,6 +267,19 @@ class RlspReward(Reward):
         explicit = base.explicit_settings() if isinstance(base, RlspConfig) else {}
         return super().build_config(None, {**explicit, **settings})  # type: ignore[return-value]
 
+    def warm_up(self) -> bool:
+        """Start the verifier's worker processes now (see :meth:`OutcomeVerifier.warm_up`).
+
+        Example:
+            >>> combined.warm_up()
+            True
+        """
+        return self._verifier.warm_up()
+
+    def cache_stats(self) -> dict[str, int]:
+        """The verifier's cache counters (see :meth:`OutcomeVerifier.cache_stats`)."""
+        return self._verifier.cache_stats()
+
     # -- the work ---------------------------------------------------------------------------
 
     def score(self, sample: Sample) -> RewardResult:

@@ -6,9 +6,8 @@ manager (``reward.reward_manager.name=rlsp``) also passes the exact response tok
 awaits our rewards' async path on the worker's event loop, so a judge request never holds a
 thread. Its ``reward_extra_info`` is always the fixed key set of
 :data:`rlsp_rewards.core.RESULT_KEYS`. When it is built, the manager starts the verifier's
-worker processes in the background (the reward's ``warm_up()``, or for ``combined`` that of its
-verifier settings), so they are up before the first rollout finishes instead of eating into the
-first samples' time budget.
+worker processes in the background (the reward's ``warm_up()``), so they are up before the
+first rollout finishes.
 
 Which reward it runs:
 
@@ -49,7 +48,6 @@ from verl.utils.reward_score import default_compute_score
 from rlsp_rewards.combine import combined
 from rlsp_rewards.core import Reward
 from rlsp_rewards.errors import ConfigError
-from rlsp_rewards.outcome import OutcomeConfig, outcome
 
 __all__ = ["RlspRewardManager", "clip_range_from_config"]
 
@@ -180,17 +178,9 @@ class RlspRewardManager(RewardManagerBase):
 
 
 def _warm_up_of(reward: Reward | None) -> Callable[[], Any] | None:
-    """The reward's own ``warm_up``; else, for a reward with verifier settings (``combined``),
-    the ``warm_up`` of the verifier with those settings, which shares the reward's process pool."""
+    """The reward's ``warm_up`` (the verifier-backed rewards have one), else None."""
     warm_up = getattr(reward, "warm_up", None)
-    if callable(warm_up):
-        return warm_up
-    config = getattr(reward, "config", None)
-    if not isinstance(config, OutcomeConfig):
-        return None
-    return outcome.with_settings(
-        **{name: getattr(config, name) for name in OutcomeConfig.model_fields}
-    ).warm_up
+    return warm_up if callable(warm_up) else None
 
 
 def _warm_up(warm_up: Callable[[], Any]) -> None:
