@@ -47,10 +47,8 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
@@ -290,6 +288,8 @@ class RlspReward(Reward):
 
     async def ascore(self, sample: Sample) -> RewardResult:
         """Async :meth:`score`: the verification and the judge's call run concurrently."""
+        import asyncio  # here, not at the top: keeps ``import rlsp_rewards`` fast
+
         verifying = self._verifier.averify(sample.gold, sample.response)
         if self._judge is None:
             return self._combine(sample, await verifying, None)
@@ -323,6 +323,8 @@ class RlspReward(Reward):
         pairs = [(s.gold, s.response) for s in samples]
         if self._judge is None or not samples:
             return self._verifier.verify_batch(pairs), [None] * len(samples)
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(min(_JUDGE_BATCH_THREADS, len(samples))) as pool:
             grading = [pool.submit(self._judge.grade, s) for s in samples]
             verdicts = self._verifier.verify_batch(pairs)

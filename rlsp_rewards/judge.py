@@ -58,14 +58,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
 from .behaviours import count_behaviours
 from .core import Reward, RewardConfig, RewardResult, Sample
 from .errors import require
-from .judge_client import ChatClient, JudgeCallError, chat_url
 from .judge_prompt import (
     DEFAULT_TEMPLATE,
     TEMPLATES,
@@ -74,6 +73,9 @@ from .judge_prompt import (
     parse_reply,
     render_prompt,
 )
+
+if TYPE_CHECKING:  # the client (and asyncio) are imported on the first judgement
+    from .judge_client import ChatClient
 
 __all__ = ["JudgeConfig", "JudgeExploration", "JudgeGrade", "judge"]
 
@@ -265,6 +267,7 @@ class JudgeExploration(Reward):
 
     def _prepare(self, sample: Sample) -> _Call | JudgeGrade:
         """The call to make, or the grade already known (cached, or a failure found early)."""
+        from .judge_client import ChatClient, chat_url
         if "aiohttp" not in sys.modules:
             require("aiohttp", "judge")  # a DependencyError becomes a failure with its pip line
         cfg = self.config
@@ -314,6 +317,8 @@ class JudgeExploration(Reward):
         return judged
 
     def _failed(self, why: BaseException | str) -> JudgeGrade:
+        from .judge_client import JudgeCallError
+
         if isinstance(why, str):
             reason = why
         elif isinstance(why, (JudgeCallError, JudgeReplyError)):

@@ -32,13 +32,13 @@ import threading
 import time
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Future
+from types import ModuleType
 from typing import Any, Literal
 
 from pydantic import Field
 
 from .answers import extract_answer, gold_answer
 from .core import OutcomeStatus, Reward, RewardConfig, RewardResult, Sample
-from .equivalence import compare, fast_compare
 from .workers import GRACE_S, TaskResult, TaskStatus, WorkerPool, available_cpus, shared_pool
 
 __all__ = ["OutcomeConfig", "OutcomeVerifier", "Verdict", "outcome"]
@@ -280,7 +280,7 @@ class OutcomeVerifier(Reward):
             if item.status is None and item.key not in checks:
                 if not checks:
                     self._pool().ensure_started()
-                checks[item.key] = self._pool().submit(compare, *item.key,
+                checks[item.key] = self._pool().submit(_equivalence().compare, *item.key,
                                                        timeout_s=self.config.timeout_s)
             prepared.append(item)
         if checks:
@@ -366,7 +366,7 @@ class OutcomeVerifier(Reward):
             if status is None:
                 status = self._cache.get(key)
             if status is None:
-                status = fast_compare(gold_text, pred)
+                status = _equivalence().fast_compare(gold_text, pred)
                 if status is not None:
                     self._cache.put(key, status)
             if status is not None and decided is not None:
@@ -386,7 +386,7 @@ class OutcomeVerifier(Reward):
             future = self._inflight.get(prepared.key)
             if future is not None and not future.done():  # a done one may be a stale expiry
                 return _Pending(prepared, future, False, deadline)
-            future = self._pool().submit(compare, *prepared.key, timeout_s=self.config.timeout_s,
+            future = self._pool().submit(_equivalence().compare, *prepared.key, timeout_s=self.config.timeout_s,
                                          deadline=deadline)
             self._inflight[prepared.key] = future
         return _Pending(prepared, future, True, deadline)
@@ -420,6 +420,14 @@ class OutcomeVerifier(Reward):
         size = self.config.workers or min(available_cpus(), DEFAULT_MAX_WORKERS)
         return shared_pool(size, preload=WORKER_PRELOAD,
                            memory_mb=self.config.worker_memory_mb)
+
+
+def _equivalence() -> ModuleType:
+    """:mod:`rlsp_rewards.equivalence`, imported on first use (its patterns take tens of
+    milliseconds to compile, which ``import rlsp_rewards`` should not pay)."""
+    from . import equivalence
+
+    return equivalence
 
 
 def _status_of(result: TaskResult | None) -> OutcomeStatus:

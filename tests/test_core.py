@@ -150,3 +150,31 @@ def test_async_call_and_threads() -> None:
 def test_score_batch_never_raises() -> None:
     results = EchoReward().score_batch([Sample("a"), Sample("boom"), Sample("nan")])
     assert [r.error for r in results] == [0.0, 1.0, 1.0]
+
+
+def test_package_import_stays_light() -> None:
+    # `import rlsp_rewards` runs in every trainer process and Ray worker: nothing heavy at import.
+    import subprocess
+    import sys
+
+    heavy = ("sympy", "math_verify", "torch", "numpy", "transformers", "verl", "openrlhf",
+             "httpx", "aiohttp", "fastapi", "asyncio", "multiprocessing", "rlsp_rewards.equivalence")
+    code = (
+        "import sys, rlsp_rewards; rlsp_rewards.combined; "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_package_names_are_the_ready_instances() -> None:
+    # Importing the submodules must not replace the instances of the same names.
+    import rlsp_rewards
+    import rlsp_rewards.judge  # noqa: F401
+    import rlsp_rewards.outcome  # noqa: F401
+
+    assert isinstance(rlsp_rewards.outcome, rlsp_rewards.OutcomeVerifier)
+    assert isinstance(rlsp_rewards.judge, rlsp_rewards.JudgeExploration)
+    assert isinstance(rlsp_rewards.length, rlsp_rewards.LengthExploration)
+    assert isinstance(rlsp_rewards.combined, rlsp_rewards.RlspReward)
+    assert rlsp_rewards.combined.config.preset == "paper"
