@@ -20,6 +20,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from rlsp_rewards.errors import require
+
 from .adapter import OpenRLHFReward
 from .settings import CONFIG_ENV, AdapterSettings, load_settings
 from .split import split_response
@@ -53,6 +55,7 @@ def __getattr__(name: str) -> Any:
     with _lock:
         built = globals().get("reward_func")
         if built is None:
+            require("torch", "openrlhf")  # the file adapter returns tensors: fail at load, not per call
             built = OpenRLHFReward.from_env()
             globals()["reward_func"] = built
     return built
