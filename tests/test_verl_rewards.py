@@ -288,15 +288,14 @@ def test_rlsp_manager_warms_the_reward_up_in_the_background(
     assert ("OSError: no processes left" in caplog.text) is fail
 
 
-def test_combined_is_warmed_through_a_verifier_with_its_settings() -> None:
+def test_combined_is_warmed_through_its_own_verifier() -> None:
     from rlsp_rewards.integrations.verl.manager import _warm_up_of
 
-    from rlsp_rewards.outcome import OutcomeConfig, OutcomeVerifier
+    from rlsp_rewards.outcome import OutcomeConfig
 
     reward = combined.with_settings(workers=1, timeout_s=3, preset="guarded")
-    verifier = _warm_up_of(reward).__self__  # the pool is chosen by these settings
-    assert isinstance(verifier, OutcomeVerifier)
-    assert verifier.config == OutcomeConfig(
+    assert _warm_up_of(reward) == reward.warm_up
+    assert reward._verifier.config == OutcomeConfig(  # the pool is chosen by these settings
         **{name: getattr(reward.config, name) for name in OutcomeConfig.model_fields}
     )
     assert _warm_up_of(rlsp_rewards.length) is None  # nothing to warm
