@@ -11,6 +11,9 @@ The pipeline for one response, cheapest step first:
 4. The rest goes to the process-wide :func:`~rlsp_rewards.workers.shared_pool`, where
    :func:`~rlsp_rewards.equivalence.compare` (math-verify, gold first) runs under a hard,
    signal-free deadline: a check that overruns has its worker killed and gets ``timeout``.
+   The pool's first start in a process (about a second: math-verify is imported once) is
+   waited for once and never charged to a sample's budget; :meth:`OutcomeVerifier.warm_up`
+   does it ahead of time (the verl manager and the server call it when they start).
 
 :meth:`OutcomeVerifier.verify_batch` de-duplicates pairs first (the rollouts of one prompt
 repeat a few answers) and spreads the unique checks over all workers.
