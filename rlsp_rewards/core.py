@@ -36,6 +36,7 @@ __all__ = [
     "RewardConfig",
     "RewardResult",
     "Sample",
+    "as_text",
 ]
 
 logger = logging.getLogger("rlsp_rewards")
@@ -121,17 +122,23 @@ class Sample:
             tokens = info.get("response_tokens")
         prompt = kwargs.get("prompt")
         return cls(
-            response=_as_text(solution_str),
+            response=as_text(solution_str),
             gold=ground_truth,
-            data_source=_as_text(data_source),
+            data_source=as_text(data_source),
             extra_info=info,
-            prompt=None if prompt is None else _as_text(prompt),
+            prompt=None if prompt is None else as_text(prompt),
             response_tokens=_as_count(tokens),
             judge_url=kwargs.get("reward_router_address") or None,
         )
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """Any value as text, never raising: ``None`` is ``""``, bytes are decoded leniently.
+
+    Example:
+        >>> as_text(None), as_text(b"caf\\xc3\\xa9"), as_text(7)
+        ('', 'café', '7')
+    """
     if value is None:
         return ""
     if isinstance(value, str):
@@ -337,8 +344,7 @@ class Reward:
 
         Keywords other than the sample's own (:data:`SAMPLE_KWARGS`) are settings.
         """
-        reward = self.with_settings(**{k: v for k, v in kwargs.items() if k not in SAMPLE_KWARGS})
-        sample = Sample.from_call(data_source, solution_str, ground_truth, extra_info, **kwargs)
+        reward, sample = self._split_call(data_source, solution_str, ground_truth, extra_info, kwargs)
         return reward.safe_score(sample).to_dict()
 
     async def acall(
@@ -350,9 +356,16 @@ class Reward:
         **kwargs: Any,
     ) -> dict[str, float | str]:
         """Async twin of :meth:`__call__` (for event loops such as verl's reward workers)."""
-        reward = self.with_settings(**{k: v for k, v in kwargs.items() if k not in SAMPLE_KWARGS})
-        sample = Sample.from_call(data_source, solution_str, ground_truth, extra_info, **kwargs)
+        reward, sample = self._split_call(data_source, solution_str, ground_truth, extra_info, kwargs)
         return (await reward.asafe_score(sample)).to_dict()
+
+    def _split_call(
+        self, data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any,
+        kwargs: dict[str, Any],
+    ) -> tuple[Reward, Sample]:
+        """The reward with this call's settings, and the sample the call describes."""
+        reward = self.with_settings(**{k: v for k, v in kwargs.items() if k not in SAMPLE_KWARGS})
+        return reward, Sample.from_call(data_source, solution_str, ground_truth, extra_info, **kwargs)
 
     def with_settings(self: R, **settings: Any) -> R:
         """This reward with some settings changed; built once per distinct set, then cached.

@@ -25,7 +25,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rlsp_rewards.core import NUMERIC_KEYS, Reward, RewardResult, Sample
+from rlsp_rewards.core import NUMERIC_KEYS, Reward, RewardResult, Sample, as_text
 from rlsp_rewards.errors import ConfigError
 
 from .settings import AdapterSettings, settings_from_env, split_settings
@@ -118,12 +118,12 @@ class OpenRLHFReward:
         samples, evals = [], []
         for i, query in enumerate(queries):
             prompt = prompts[i] if i < len(prompts) else None
-            prompt = None if prompt is None else _text(prompt)
+            prompt = None if prompt is None else as_text(prompt)
             label = labels[i] if i < len(labels) else None
             gold, wants_eval = self._read_label(label)
             samples.append(
                 Sample(
-                    response=split_response(_text(query), prompt),
+                    response=split_response(as_text(query), prompt),
                     gold=gold,
                     data_source=DATA_SOURCE,
                     prompt=prompt,
@@ -243,13 +243,3 @@ def _as_list(value: Any) -> list[Any]:
         return list(value)
     except TypeError:
         return [value]
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", errors="replace")
-    return str(value)
