@@ -12,7 +12,9 @@ PYTEST_FLAGS ?=
 demo: $(CORE)/.installed
 	$(CORE)/bin/rlsp-rewards demo
 
-test: test-core test-verl test-openrlhf
+# -k: every environment's tests run even when an earlier one fails; the exit code still says so.
+test:
+	$(MAKE) -k test-core test-verl test-openrlhf
 
 test-core: $(CORE)/.installed
 	RLSP_TEST_FRAMEWORK=core $(CORE)/bin/python -m pytest $(PYTEST_FLAGS) --doctest-modules rlsp_rewards tests
