@@ -18,6 +18,7 @@ import dataclasses
 import enum
 import logging
 import math
+import operator
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
@@ -207,26 +208,39 @@ class RewardResult:
     pred: str = ""
 
     def to_dict(self) -> dict[str, float | str]:
-        """The plain dict with :data:`RESULT_KEYS`, numbers as finite ``float``."""
-        out: dict[str, float | str] = {}
-        for key in NUMERIC_KEYS:
-            value = float(getattr(self, key))
-            out[key] = value if math.isfinite(value) else 0.0
+        """The plain dict with :data:`RESULT_KEYS`, numbers as finite ``float`` (else 0.0)."""
+        try:
+            values = list(map(float, _numeric_values(self)))
+        except (TypeError, ValueError, OverflowError):
+            values = [_finite_or_zero(v) for v in _numeric_values(self)]
+        if not all(map(math.isfinite, values)):
+            values = [v if math.isfinite(v) else 0.0 for v in values]
+        out: dict[str, float | str] = dict(zip(NUMERIC_KEYS, values))
         out["pred"] = self.pred
         return out
 
     def is_finite(self) -> bool:
         """True when every numeric field is a finite number."""
         try:
-            return all(math.isfinite(float(getattr(self, key))) for key in NUMERIC_KEYS)
+            return all(map(math.isfinite, map(float, _numeric_values(self))))
         except (TypeError, ValueError, OverflowError):
             return False
+
+
+def _finite_or_zero(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
 
 
 #: Every key of every result dict, in order. ``pred`` is the only string.
 RESULT_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RewardResult))
 #: The keys whose values are numbers (all but ``pred``).
 NUMERIC_KEYS: tuple[str, ...] = tuple(k for k in RESULT_KEYS if k != "pred")
+#: A result's numeric values as a tuple, in :data:`NUMERIC_KEYS` order (one C call: hot path).
+_numeric_values = operator.attrgetter(*NUMERIC_KEYS)
 
 
 class RewardConfig(BaseModel):

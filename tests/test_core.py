@@ -178,3 +178,20 @@ def test_package_names_are_the_ready_instances() -> None:
     assert isinstance(rlsp_rewards.length, rlsp_rewards.LengthExploration)
     assert isinstance(rlsp_rewards.combined, rlsp_rewards.RlspReward)
     assert rlsp_rewards.combined.config.preset == "paper"
+
+
+@pytest.mark.parametrize(
+    "field_value, expected, finite",
+    [
+        (math.inf, 0.0, False),  # non-finite numbers never reach the trainer
+        (math.nan, 0.0, False),
+        ("2.5", 2.5, True),  # a numeric string is still a number
+        ("oops", 0.0, False),  # anything else becomes 0.0 rather than an exception
+    ],
+)
+def test_to_dict_is_always_finite_floats(field_value: object, expected: float, finite: bool) -> None:
+    result = RewardResult(score=1.0, judge_grade=field_value)  # type: ignore[arg-type]
+    d = result.to_dict()
+    assert d["judge_grade"] == expected and d["score"] == 1.0
+    assert all(type(d[k]) is float for k in NUMERIC_KEYS)
+    assert result.is_finite() is finite
