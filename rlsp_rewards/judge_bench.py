@@ -6,7 +6,8 @@ distinct responses through :meth:`~rlsp_rewards.judge.JudgeExploration.agrade`, 
 async reward workers use, with ``in_flight`` requests on the wire at once. With a latency ``L``
 the best possible rate is ``in_flight / L`` (64 / 20 ms = 3,200 requests/s); the report gives the
 achieved rate as a fraction of that, and the client process's CPU time per request (prompt
-building, HTTP, parsing, the hop to the judge loop thread).
+building, HTTP, parsing). :func:`run_aiohttp_floor` sends the same requests with bare aiohttp,
+in the same run, as the baseline: what the HTTP client alone achieves on this machine.
 
 Example:
     >>> result = run_judge_bench(count=8, in_flight=4, latency_s=0.005)
@@ -17,9 +18,11 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .core import Sample
@@ -27,7 +30,7 @@ from .core import Sample
 if TYPE_CHECKING:
     from .judge import JudgeExploration
 
-__all__ = ["JudgeBenchResult", "run_judge_bench"]
+__all__ = ["JudgeBenchResult", "run_aiohttp_floor", "run_judge_bench"]
 
 _REPLY = json.dumps(
     {
@@ -120,19 +123,9 @@ def run_judge_bench(
     Returns:
         The measurements; see :class:`JudgeBenchResult`.
     """
-    import subprocess
-    import sys
-
     from .judge import JudgeExploration
 
-    server = subprocess.Popen(
-        [sys.executable, "-c", f"from {__name__} import _serve; _serve({latency_s!r})"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())  # the server prints its port once it listens
+    with _stub_server(latency_s) as port:
         reward = JudgeExploration(
             judge_url=f"http://127.0.0.1:{port}/v1",
             judge_model="bench",
@@ -142,17 +135,85 @@ def run_judge_bench(
             judge_budget_s=120.0,
         )
         return asyncio.run(_drive(reward, count, in_flight, latency_s))
+
+
+def run_aiohttp_floor(
+    count: int = 2000, in_flight: int = 64, latency_s: float = 0.020
+) -> JudgeBenchResult:
+    """The same requests sent with bare aiohttp: the baseline :func:`run_judge_bench` is read
+    against.
+
+    One session, a semaphore for ``in_flight``, the same request body and reply; no prompt
+    building, budget, retries or reply validation. Its CPU per request is what the HTTP client
+    alone costs on this machine.
+
+    Example:
+        >>> run_aiohttp_floor(count=8, in_flight=4, latency_s=0.005).failures
+        0
+    """
+    with _stub_server(latency_s) as port:
+        return asyncio.run(_drive_bare(port, count, in_flight, latency_s))
+
+
+@contextlib.contextmanager
+def _stub_server(latency_s: float) -> Iterator[int]:
+    """The stub server in its own process (its CPU is not the client's); yields its port."""
+    import subprocess
+    import sys
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", f"from {__name__} import _serve; _serve({latency_s!r})"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        yield int(server.stdout.readline())  # the server prints its port once it listens
     finally:
         server.kill()
         server.wait(10.0)
+
+
+def _response(i: int) -> str:
+    return f"Attempt {i}: let me try factoring first. " + "Then check the result. " * 80
+
+
+async def _drive_bare(port: int, count: int, in_flight: int, latency_s: float) -> JudgeBenchResult:
+    import aiohttp
+
+    from .judge_prompt import DEFAULT_TEMPLATE, load_template, render_prompt
+
+    template = load_template(DEFAULT_TEMPLATE)
+    url = f"http://127.0.0.1:{port}/v1/chat/completions"
+    headers = {"Content-Type": "application/json"}
+    gate = asyncio.Semaphore(in_flight)
+
+    def body(i: int) -> bytes:
+        content = render_prompt(template, f"Problem {i}: find x.", _response(i), 32000)
+        return json.dumps({"model": "bench", "messages": [{"role": "user", "content": content}],
+                           "temperature": 0.0, "max_tokens": 512}).encode()
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+        async def one(payload: bytes) -> bool:
+            async with gate, session.post(url, data=payload, headers=headers) as reply:
+                data = await reply.read()
+                return reply.status != 200 or not json.loads(data)["choices"]
+
+        await asyncio.gather(*(one(body(-1 - i)) for i in range(in_flight)))
+        payloads = [body(i) for i in range(count)]
+        wall, cpu = time.perf_counter(), time.process_time()
+        failed = await asyncio.gather(*(one(p) for p in payloads))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return JudgeBenchResult(count=count, in_flight=in_flight, latency_s=latency_s, wall_s=wall,
+                            cpu_s=cpu, failures=sum(failed))
 
 
 async def _drive(
     reward: JudgeExploration, count: int, in_flight: int, latency_s: float
 ) -> JudgeBenchResult:
     def sample(i: int) -> Sample:
-        text = f"Attempt {i}: let me try factoring first. " + "Then check the result. " * 80
-        return Sample(response=text, extra_info={"question": f"Problem {i}: find x."})
+        return Sample(response=_response(i), extra_info={"question": f"Problem {i}: find x."})
 
     await asyncio.gather(*(reward.agrade(sample(-1 - i)) for i in range(in_flight)))
     samples = [sample(i) for i in range(count)]

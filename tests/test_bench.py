@@ -42,3 +42,19 @@ def test_workload_is_deterministic_labelled_and_sized():
     adversarial = [r for r in rows if r["kind"] == "adversarial"]
     assert 1 <= len(adversarial) <= 0.02 * len(rows)
     assert all(r["gold"] in {g for g, _, _ in ADVERSARIAL} for r in adversarial)
+
+
+def test_judge_bench_command_reports_ours_and_the_aiohttp_floor(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from rlsp_rewards.cli import app
+
+    out = tmp_path / "judge.json"
+    result = CliRunner().invoke(app, ["bench", "--judge", "--quick", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "ours:" in result.output and "bare aiohttp:" in result.output
+    report = json.loads(out.read_text())
+    assert {report["ours"]["failures"], report["bare_aiohttp"]["failures"]} == {0}
+    assert report["ours"]["count"] == report["bare_aiohttp"]["count"] == 200
