@@ -8,7 +8,7 @@ unparseable gold, binary junk), the way the framework would, and reports every b
 words; :func:`assert_reward_contract` is the pytest helper.
 
 Every call runs in a worker thread, as in both frameworks (so a reward that relies on
-``signal.alarm`` fails here too), and a call that never returns is abandoned after
+a SIGALRM timer fails here too), and a call that never returns is abandoned after
 ``3 * budget_s + 2`` seconds: the checker itself never hangs.
 
 Example:

@@ -3,7 +3,7 @@
 A :class:`WorkerPool` runs module-level functions in worker processes. A task that overruns its
 time budget has its worker killed (``Process.kill``) and replaced; a worker that dies (segfault,
 out of memory, ``os._exit``) fails only the task it was running. Nothing here uses
-``signal.alarm``: the budget is enforced from the outside, so it holds in any thread, in an
+SIGALRM timers: the budget is enforced from the outside, so it holds in any thread, in an
 asyncio loop and inside a Ray actor.
 
 Design:
