@@ -143,3 +143,31 @@ def slow_answer() -> str:
         if fast_compare("2", answer) is None:
             return r"\boxed{" + answer + "}"
     pytest.skip("the fast path now decides every slow answer in tests/conftest.py; add one")
+
+
+async def _run_counting_ticks(awaitable):
+    """Await ``awaitable`` while a ticker runs every 10 ms; (result, ticks seen meanwhile).
+
+    Few ticks mean the awaited call blocked the event loop.
+    """
+    import asyncio
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    try:
+        return await awaitable, ticks
+    finally:
+        task.cancel()
+
+
+@pytest.fixture
+def run_counting_ticks():
+    """``asyncio.run(run_counting_ticks(coro))`` gives ``(result, ticks)``: checks a loop stays free."""
+    return _run_counting_ticks

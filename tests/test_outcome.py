@@ -194,24 +194,9 @@ def test_inside_a_running_event_loop(verifier, strict, slow_answer):
     assert direct["acc"] == 1.0 and threaded["acc"] == 1.0 and timed_out["timeout"] == 1.0
 
 
-def test_averify_does_not_block_the_loop(slow_answer):
+def test_averify_does_not_block_the_loop(slow_answer, run_counting_ticks):
     fresh = OutcomeVerifier(timeout_s=BUDGET_S, cache_size=0)
-
-    async def main() -> tuple[Verdict, int]:
-        ticks = 0
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
-        task = asyncio.create_task(ticker())
-        verdict = await fresh.averify("5", slow_answer)
-        task.cancel()
-        return verdict, ticks
-
-    verdict, ticks = asyncio.run(main())
+    verdict, ticks = asyncio.run(run_counting_ticks(fresh.averify("5", slow_answer)))
     assert verdict.status is OutcomeStatus.TIMEOUT and ticks >= 20
 
 
