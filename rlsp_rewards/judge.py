@@ -85,6 +85,8 @@ logger = logging.getLogger("rlsp_rewards")
 URL_ENV_VARS = ("RLSP_JUDGE_URL", "OPENAI_BASE_URL")
 #: Environment variable read when ``judge_model`` is unset.
 MODEL_ENV_VAR = "RLSP_JUDGE_MODEL"
+#: Endpoint clients one reward keeps (one per URL, model and key; normally just one).
+_MAX_CLIENTS = 16
 
 
 class JudgeConfig(RewardConfig):
@@ -104,9 +106,9 @@ class JudgeConfig(RewardConfig):
         judge_timeout_s: the limit of one HTTP attempt.
         judge_budget_s: the limit of one sample's judgement, retries and queueing included.
         judge_retries: retries after the first attempt (timeouts, connection errors, 429, 5xx).
-        judge_max_in_flight: judge requests on the wire at once, per event loop that makes
-            them (``agrade`` runs on the caller's loop; every sync ``grade`` of a process
-            shares one private loop, hence one bound).
+        judge_max_in_flight: judge requests to one endpoint on the wire at once, per process
+            (every thread and event loop of the process shares the bound; a call waiting for a
+            slot spends its budget).
         judge_fallback: the grade given when the judge fails, in [0, 1] (0.5: neutral).
         judge_cache_size: identical (problem, response) judgements remembered; 0 turns it off.
         judge_max_chars: characters of problem plus response put in the prompt; longer texts
@@ -208,6 +210,7 @@ class JudgeExploration(Reward):
         self._template = load_template(self.config.judge_prompt)
         self._cache: collections.OrderedDict[bytes, JudgeGrade] = collections.OrderedDict()
         self._cache_lock = threading.Lock()
+        self._clients: dict[tuple[str, str | None, str | None], ChatClient] = {}
 
     # -- the judgement --------------------------------------------------------------------------
 
@@ -267,7 +270,8 @@ class JudgeExploration(Reward):
 
     def _prepare(self, sample: Sample) -> _Call | JudgeGrade:
         """The call to make, or the grade already known (cached, or a failure found early)."""
-        from .judge_client import ChatClient, chat_url
+        from .judge_client import chat_url
+
         if "aiohttp" not in sys.modules:
             require("aiohttp", "judge")  # a DependencyError becomes a failure with its pip line
         cfg = self.config
@@ -286,19 +290,31 @@ class JudgeExploration(Reward):
             cached = self._cached(key)
             if cached is not None:
                 return cached
-        client = ChatClient(
-            url=url,
-            model=model,
-            api_key=os.environ.get(cfg.judge_api_key_env) or None,
-            temperature=cfg.judge_temperature,
-            max_tokens=cfg.judge_max_tokens,
-            timeout_s=cfg.judge_timeout_s,
-            budget_s=cfg.judge_budget_s,
-            retries=cfg.judge_retries,
-            max_in_flight=cfg.judge_max_in_flight,
-        )
         content = render_prompt(self._template, problem, sample.response, cfg.judge_max_chars)
+        client = self._client(url, model, os.environ.get(cfg.judge_api_key_env) or None)
         return _Call(client=client, messages=[{"role": "user", "content": content}], key=key)
+
+    def _client(self, url: str, model: str | None, api_key: str | None) -> ChatClient:
+        """The client for one endpoint, built once (it keeps its headers and parsed URL)."""
+        client = self._clients.get((url, model, api_key))
+        if client is None:
+            from .judge_client import ChatClient
+
+            cfg = self.config
+            if len(self._clients) >= _MAX_CLIENTS:  # endpoints churn only when misconfigured
+                self._clients.clear()
+            client = self._clients[(url, model, api_key)] = ChatClient(
+                url=url,
+                model=model,
+                api_key=api_key,
+                temperature=cfg.judge_temperature,
+                max_tokens=cfg.judge_max_tokens,
+                timeout_s=cfg.judge_timeout_s,
+                budget_s=cfg.judge_budget_s,
+                retries=cfg.judge_retries,
+                max_in_flight=cfg.judge_max_in_flight,
+            )
+        return client
 
     def _problem(self, sample: Sample) -> str | None:
         if sample.prompt:

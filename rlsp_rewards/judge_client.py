@@ -10,10 +10,10 @@ afresh: it never touches its parent's loop thread or connections.
 
 Bounds, per call:
 
-* at most ``max_in_flight`` requests of one event loop are on the wire at once (all sync callers
-  of a process share the private loop, hence one bound); waiting for a slot counts toward the
-  budget;
-* each attempt has ``timeout_s``; the whole call (waiting, attempts, back-off) has ``budget_s``;
+* at most ``max_in_flight`` requests to one URL are on the wire at once in the whole process,
+  whichever threads and event loops make them; waiting for a slot counts toward the budget;
+* each attempt has ``timeout_s`` once it has a slot; the whole call (waiting, attempts,
+  back-off) has ``budget_s``;
 * timeouts, connection errors (refused, reset, a body cut short), HTTP 429 and 5xx are retried
   up to ``retries`` times, after exponential back-off with jitter (0.25 s doubling, capped at
   8 s, each wait drawn in its upper half) or after the server's ``Retry-After`` on a 429; a
@@ -35,9 +35,11 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import dataclasses
 import email.utils
+import functools
 import json
 import os
 import random
@@ -49,6 +51,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import aiohttp
+    import yarl
 
 __all__ = ["ChatClient", "JudgeCallError", "chat_url"]
 
@@ -59,7 +62,7 @@ _GRACE_S = 1.0
 #: Reply bodies larger than this are refused (a chat completion is a few kB).
 _MAX_BODY_BYTES = 4 * 1024 * 1024
 _CHAT_PATH = "/chat/completions"
-_timeout = getattr(asyncio, "timeout", None)  # Python 3.11+
+_timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+
 
 
 class JudgeCallError(RuntimeError):
@@ -86,7 +89,8 @@ def chat_url(base: str) -> str:
 class ChatClient:
     """Settings of judge calls to one endpoint; the calls share the process's loop and session.
 
-    Cheap to build (no I/O until a call). A ``model`` of ``None`` asks the server: the first
+    Cheap to build (no I/O until a call); build one per endpoint and reuse it, since it keeps
+    its request headers and parsed URL. A ``model`` of ``None`` asks the server: the first
     model its ``/models`` lists, looked up once per URL and process.
 
     Attributes:
@@ -95,10 +99,11 @@ class ChatClient:
         api_key: sent as a bearer token when set.
         temperature: sampling temperature.
         max_tokens: the reply's token limit.
-        timeout_s: the limit of one attempt.
+        timeout_s: the limit of one attempt, from the moment it goes on the wire.
         budget_s: the limit of a whole call, retries and waiting included.
         retries: retries after the first attempt.
-        max_in_flight: requests of one event loop on the wire at once.
+        max_in_flight: requests to ``url`` on the wire at once, per process (every event loop
+            and thread of the process shares the bound).
 
     Example:
         >>> client = ChatClient(chat_url("127.0.0.1:9"), model="m", retries=0, budget_s=2.0)
@@ -130,7 +135,7 @@ class ChatClient:
         runtime = _runtime()
         if threading.current_thread() is runtime.thread:
             raise JudgeCallError("complete() was called on the judge loop itself; use acomplete()")
-        future = asyncio.run_coroutine_threadsafe(self._complete_here(messages), runtime.loop)
+        future = asyncio.run_coroutine_threadsafe(self.acomplete(messages), runtime.loop)
         try:
             return future.result(timeout=self.budget_s + _GRACE_S)
         except concurrent.futures.TimeoutError:
@@ -145,34 +150,13 @@ class ChatClient:
         Raises:
             JudgeCallError: when no usable reply arrived within the bounds.
         """
-        return await self._complete_here(messages)
-
-    # -- on the loop that makes the call ----------------------------------------------------
-
-    async def _complete_here(self, messages: Sequence[dict[str, str]]) -> str:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.budget_s
         problems: list[str] = []
-        try:
-            if _timeout is None:  # Python 3.10
-                return await asyncio.wait_for(self._complete(messages, problems), self.budget_s)
-            async with _timeout(self.budget_s):  # cheaper: no extra task per call
-                return await self._complete(messages, problems)
-        except asyncio.TimeoutError:
-            last = f"; last problem: {problems[-1]}" if problems else ""
-            raise JudgeCallError(
-                f"no usable reply within the budget of {self.budget_s:g}s{last}"
-            ) from None
-
-    async def _complete(self, messages: Sequence[dict[str, str]], problems: list[str]) -> str:
-        deadline = asyncio.get_running_loop().time() + self.budget_s
-        state = await _loop_state()
-        body = {
-            "model": await self._model(state, deadline, problems),
-            "messages": list(messages),
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-        }
-        payload = json.dumps(body, ensure_ascii=False).encode()
-        data = await self._send(state, self.url, payload, deadline, problems)
+        state = _states.get(loop) or await _open_loop_state(loop)
+        model = self.model or await self._discover_model(state, deadline, problems)
+        body = self._body_head(model) + json.dumps(list(messages)).encode() + b"}"
+        data = await self._send(state, self._chat_target, body, deadline, problems)
         try:
             content = json.loads(data)["choices"][0]["message"]["content"]
         except (ValueError, LookupError, TypeError):
@@ -183,13 +167,37 @@ class ChatClient:
             raise JudgeCallError("the chat completion has no text content")
         return content
 
-    async def _model(self, state: _LoopState, deadline: float, problems: list[str]) -> str:
-        if self.model:
-            return self.model
-        known = state.models.get(self.url)
+    # -- built once per client ----------------------------------------------------------------
+
+    @functools.cached_property
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    @functools.cached_property
+    def _chat_target(self) -> yarl.URL:
+        import yarl  # comes with aiohttp; a parsed URL saves aiohttp parsing it on every call
+
+        return yarl.URL(self.url)
+
+    def _body_head(self, model: str) -> bytes:
+        """The request body up to its messages (the settings are fixed per client)."""
+        head = json.dumps(
+            {"model": model, "temperature": self.temperature, "max_tokens": self.max_tokens}
+        )
+        return head[:-1].encode() + b', "messages": '
+
+    # -- on the loop that makes the call ------------------------------------------------------
+
+    async def _discover_model(self, state: _LoopState, deadline: float, problems: list[str]) -> str:
+        known = _models.get(self.url)
         if known is None:
+            import yarl
+
             models_url = self.url[: -len(_CHAT_PATH)] + "/models"
-            data = await self._send(state, models_url, None, deadline, problems)
+            data = await self._send(state, yarl.URL(models_url), None, deadline, problems)
             try:
                 known = str(json.loads(data)["data"][0]["id"])
             except (ValueError, LookupError, TypeError):
@@ -197,31 +205,30 @@ class ChatClient:
                     f"no judge model set and {models_url} lists none; set judge_model or "
                     "RLSP_JUDGE_MODEL"
                 ) from None
-            state.models[self.url] = known
+            _models[self.url] = known
         return known
 
     async def _send(
-        self, state: _LoopState, url: str, body: bytes | None, deadline: float, problems: list[str]
+        self, state: _LoopState, target: yarl.URL, body: bytes | None, deadline: float,
+        problems: list[str],
     ) -> bytes:
         """POST ``body`` (GET when ``None``) with retries; the reply body of a 2xx status."""
         import aiohttp
 
         loop = asyncio.get_running_loop()
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
         attempt = 0
         while True:
             attempt += 1
             wait: float | None = None
-            timeout = max(min(self.timeout_s, deadline - loop.time()), 0.001)
             try:
-                async with state.gate(self.max_in_flight):
-                    status, data, retry_after = await _exchange(
-                        state.session(), url, body, headers, timeout
-                    )
+                status, data, retry_after = await self._attempt(state, target, body, deadline)
             except asyncio.TimeoutError:
-                problems.append(f"no reply within {timeout:.3g}s")
+                if loop.time() >= deadline:
+                    last = f"; last problem: {problems[-1]}" if problems else ""
+                    raise JudgeCallError(
+                        f"no usable reply within the budget of {self.budget_s:g}s{last}"
+                    ) from None
+                problems.append(f"no reply within {self.timeout_s:g}s")
             except aiohttp.ClientError as exc:
                 problems.append(f"connection failed ({type(exc).__name__}: {str(exc)[:120]})")
             else:
@@ -231,7 +238,7 @@ class ChatClient:
                 if status == 429:
                     wait = _retry_after_s(retry_after)
                 elif status < 500:  # the request itself is wrong: retrying cannot help
-                    raise JudgeCallError(f"{problems[-1]} from {url}")
+                    raise JudgeCallError(f"{problems[-1]} from {target}")
             if attempt > self.retries:
                 raise JudgeCallError(f"{problems[-1]} (gave up after {attempt} attempts)")
             delay = wait if wait is not None else _backoff_s(attempt)
@@ -242,20 +249,33 @@ class ChatClient:
                 )
             await asyncio.sleep(delay)
 
+    async def _attempt(
+        self, state: _LoopState, target: yarl.URL, body: bytes | None, deadline: float
+    ) -> tuple[int, bytes, str | None]:
+        """One exchange: waits for a slot until ``deadline``, then has ``timeout_s`` on the
+        wire (never past ``deadline``). One timer per attempt: it is moved, not replaced."""
+        loop = asyncio.get_running_loop()
+        session = state.session()
+        gate = _gates.get((self.url, self.max_in_flight)) or _new_gate(self.url, self.max_in_flight)
+        if _timeout_at is not None:
+            async with _timeout_at(deadline) as bound, gate:
+                bound.reschedule(min(loop.time() + self.timeout_s, deadline))
+                return await _exchange(session, target, body, self._headers)
+        # Python 3.10: no movable timeout.
+        await asyncio.wait_for(gate.acquire(), max(deadline - loop.time(), 0.0))
+        try:
+            exchange = _exchange(session, target, body, self._headers)
+            limit = max(min(self.timeout_s, deadline - loop.time()), 0.0)
+            return await asyncio.wait_for(exchange, limit)
+        finally:
+            gate.release()
+
 
 async def _exchange(
-    session: aiohttp.ClientSession,
-    url: str,
-    body: bytes | None,
-    headers: dict[str, str],
-    timeout_s: float,
+    session: aiohttp.ClientSession, target: yarl.URL, body: bytes | None, headers: dict[str, str]
 ) -> tuple[int, bytes, str | None]:
-    import aiohttp
-
     method = "GET" if body is None else "POST"
-    async with session.request(
-        method, url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout_s)
-    ) as resp:
+    async with session.request(method, target, data=body, headers=headers) as resp:
         length = resp.content_length
         if length is not None and length <= _MAX_BODY_BYTES:
             data = await resp.read()
@@ -297,13 +317,11 @@ def _preview(data: bytes) -> str:
 
 
 class _LoopState:
-    """What one event loop keeps for judge calls: its HTTP session, gates and model names."""
+    """What one event loop keeps for judge calls: its HTTP session."""
 
     def __init__(self) -> None:
-        self.models: dict[str, str] = {}  # discovered model names, by chat URL
-        self.closer: AsyncIterator[None] | None = None  # see _loop_state
+        self.closer: AsyncIterator[None] | None = None  # see _open_loop_state
         self._session: aiohttp.ClientSession | None = None
-        self._gates: dict[int, asyncio.Semaphore] = {}
 
     def session(self) -> aiohttp.ClientSession:
         """The loop's session, opened on first use."""
@@ -312,16 +330,9 @@ class _LoopState:
 
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0),  # the gates bound what is in flight
-                timeout=aiohttp.ClientTimeout(total=None),
+                timeout=aiohttp.ClientTimeout(total=None),  # each attempt has its own bound
             )
         return self._session
-
-    def gate(self, limit: int) -> asyncio.Semaphore:
-        """The in-flight bound for ``limit``."""
-        gate = self._gates.get(limit)
-        if gate is None:
-            gate = self._gates[limit] = asyncio.Semaphore(limit)
-        return gate
 
     async def close(self) -> None:
         if self._session is not None:
@@ -343,13 +354,12 @@ _states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
 )
 
 
-async def _loop_state() -> _LoopState:
+async def _open_loop_state(loop: asyncio.AbstractEventLoop) -> _LoopState:
     """The running loop's state, made on its first judge call.
 
     A new state starts an async generator on the loop, whose ``finally`` closes the session:
     the loop closes it when it shuts down its async generators (``asyncio.run`` does).
     """
-    loop = asyncio.get_running_loop()
     state = _states.get(loop)
     if state is None:  # only a loop's own thread adds its state: no race for the same loop
         state = _LoopState()
@@ -358,6 +368,91 @@ async def _loop_state() -> _LoopState:
         state.closer = _closing_with(loop, state)
         await state.closer.__anext__()
     return state
+
+
+class _ProcessGate:
+    """A semaphore shared by every event loop and thread of the process, first come first served.
+
+    A released slot goes straight to the oldest waiter, on that waiter's own loop; a waiter
+    cancelled while its slot is on the way passes the slot on.
+
+    Example:
+        >>> gate = _ProcessGate(1)
+        >>> async def once():
+        ...     async with gate:
+        ...         inside = gate.free
+        ...     return inside, gate.free
+        >>> asyncio.run(once())
+        (0, 1)
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.free = limit
+        self._lock = threading.Lock()
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self) -> None:
+        with self._lock:
+            if self.free > 0 and not self._waiters:
+                self.free -= 1
+                return
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            with self._lock:
+                queued = waiter in self._waiters
+                if queued:
+                    self._waiters.remove(waiter)
+            if not queued and waiter.done() and not waiter.cancelled():
+                self.release()  # the slot arrived just as this waiter was cancelled
+            # (A slot still on its way finds the waiter cancelled and passes itself on.)
+            raise
+
+    def release(self) -> None:
+        with self._lock:
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                loop = waiter.get_loop()
+                if loop is asyncio._get_running_loop():  # this thread's loop: hand over now
+                    if waiter.done():  # cancelled
+                        continue
+                    waiter.set_result(None)
+                    return
+                try:
+                    loop.call_soon_threadsafe(self._hand_over, waiter)
+                except RuntimeError:  # the waiter's loop is closed: try the next one
+                    continue
+                return
+            self.free += 1
+
+    def _hand_over(self, waiter: asyncio.Future[None]) -> None:
+        if waiter.done():  # cancelled meanwhile
+            self.release()
+        else:
+            waiter.set_result(None)
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+_gates_lock = threading.Lock()
+_gates: dict[tuple[str, int], _ProcessGate] = {}
+#: Model names discovered from servers' ``/models``, by chat URL.
+_models: dict[str, str] = {}
+
+
+def _new_gate(url: str, limit: int) -> _ProcessGate:
+    """The process's in-flight bound of ``limit`` requests to ``url``, made on first use."""
+    with _gates_lock:
+        gate = _gates.get((url, limit))
+        if gate is None:
+            gate = _gates[(url, limit)] = _ProcessGate(limit)
+        return gate
 
 
 class _Runtime:
@@ -392,11 +487,13 @@ def _runtime() -> _Runtime:
 def _forget_after_fork() -> None:
     """In a forked child: the parent's loop thread is gone, its locks may be held, and its
     connections are shared with the parent, so none of it is used."""
-    global _current, _runtime_lock, _states, _states_lock
+    global _current, _runtime_lock, _states, _states_lock, _gates, _gates_lock
     _current = None
     _runtime_lock = threading.Lock()
     _states = weakref.WeakKeyDictionary()
     _states_lock = threading.Lock()
+    _gates = {}
+    _gates_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):

@@ -577,6 +577,28 @@ def test_async_calls_are_bounded_per_loop(stub: StubJudge) -> None:
     assert 1 <= stub.peak["async12"] <= 3
 
 
+def test_the_bound_holds_across_event_loops_and_threads(stub: StubJudge) -> None:
+    # Four threads, each with its own event loop, plus sync callers: one bound per process.
+    reward = make_judge(stub, judge_max_in_flight=3, judge_budget_s=30.0)
+
+    def own_loop(_: int) -> list[JudgeGrade]:
+        async def main() -> list[JudgeGrade]:
+            samples = [Sample(response=text("slowish", "GROUP:loops")) for _ in range(5)]
+            return await asyncio.gather(*(reward.agrade(s) for s in samples))
+
+        return asyncio.run(main())
+
+    def sync_call(_: int) -> list[JudgeGrade]:
+        return [reward.grade(Sample(response=text("slowish", "GROUP:loops")))]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        runs = [pool.submit(own_loop, i) for i in range(4)]
+        runs += [pool.submit(sync_call, i) for i in range(4)]
+        grades = [g for run in runs for g in run.result(timeout=60)]
+    assert len(grades) == 24 and not any(g.failed for g in grades)
+    assert stub.peak["loops"] == 3
+
+
 def test_event_loops_close_their_sessions(stub: StubJudge) -> None:
     # asyncio.run shuts the loop's async generators down, which closes the judge's session:
     # no "Unclosed client session" complaint, and nothing kept alive per finished loop.
