@@ -28,8 +28,9 @@ never raises. Failures are logged at WARNING: the first one with its reason, the
 most once a minute.
 
 The HTTP client needs the ``judge`` extra (``pip install "rlsp-rewards[judge]"``, which brings
-aiohttp). Building a judge never needs it, so importing the package stays light; without it,
-every judgement fails (``judge_failed=1``) with that ``pip`` line as the logged reason.
+httptools, a small C HTTP parser). Building a judge never needs it, so importing the package
+stays light; without it, every judgement fails (``judge_failed=1``) with that ``pip`` line as
+the logged reason.
 
 Failure: no reply within the budget, an HTTP error, a reply without a valid grade. The grade
 is then ``judge_fallback`` (default 0.5, the middle of the scale, so a failed call neither
@@ -272,8 +273,8 @@ class JudgeExploration(Reward):
         """The call to make, or the grade already known (cached, or a failure found early)."""
         from .judge_client import chat_url
 
-        if "aiohttp" not in sys.modules:
-            require("aiohttp", "judge")  # a DependencyError becomes a failure with its pip line
+        if "httptools" not in sys.modules:
+            require("httptools", "judge")  # a DependencyError becomes a failure with its pip line
         cfg = self.config
         base = sample.judge_url or cfg.judge_url or _first_env(URL_ENV_VARS)
         if not base:

@@ -3,11 +3,16 @@
 A stub OpenAI-compatible server that answers every chat completion after a fixed latency runs in
 a separate process (so its CPU is not counted). The client side sends ``count`` judgements of
 distinct responses through :meth:`~rlsp_rewards.judge.JudgeExploration.agrade`, the path verl's
-async reward workers use, with ``in_flight`` requests on the wire at once. With a latency ``L``
-the best possible rate is ``in_flight / L`` (64 / 20 ms = 3,200 requests/s); the report gives the
-achieved rate as a fraction of that, and the client process's CPU time per request (prompt
-building, HTTP, parsing). :func:`run_aiohttp_floor` sends the same requests with bare aiohttp,
-in the same run, as the baseline: what the HTTP client alone achieves on this machine.
+async reward workers use, as a stream: ``in_flight`` callers each start their next judgement
+when the previous one returns, as rollouts reach a reward worker during training. With a
+latency ``L`` the best possible rate is ``in_flight / L`` (64 / 20 ms = 3,200 requests/s); the
+report gives the achieved rate as a fraction of that, and the client process's CPU time per
+request (prompt building, HTTP, parsing).
+
+The baseline, in the same run against the same server: the same requests sent with bare
+aiohttp (one session, prompts rendered before the clock starts, no budget, retries or
+validation), the async HTTP client both frameworks already ship. :func:`compare_judge_clients`
+alternates the two for several rounds, since a shared machine's speed drifts between runs.
 
 Example:
     >>> result = run_judge_bench(count=8, in_flight=4, latency_s=0.005)
@@ -22,15 +27,20 @@ import contextlib
 import dataclasses
 import json
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
 
 from .core import Sample
 
-if TYPE_CHECKING:
-    from .judge import JudgeExploration
+__all__ = [
+    "JudgeBenchComparison",
+    "JudgeBenchResult",
+    "compare_judge_clients",
+    "run_aiohttp_floor",
+    "run_judge_bench",
+]
 
-__all__ = ["JudgeBenchResult", "run_aiohttp_floor", "run_judge_bench"]
+T = TypeVar("T")
 
 _REPLY = json.dumps(
     {
@@ -110,6 +120,31 @@ class JudgeBenchResult:
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class JudgeBenchComparison:
+    """Rounds of ours and the baseline, alternated against one stub server.
+
+    Attributes:
+        ours: our client's rounds.
+        baseline: bare aiohttp's rounds.
+    """
+
+    ours: list[JudgeBenchResult]
+    baseline: list[JudgeBenchResult]
+
+    @staticmethod
+    def median(results: list[JudgeBenchResult]) -> JudgeBenchResult:
+        """The round with the median rate (the middle one; the slower middle for an even count).
+
+        Example:
+            >>> rounds = [JudgeBenchResult(100, 4, 0.01, w, 0.05, 0) for w in (0.5, 0.4, 0.6)]
+            >>> JudgeBenchComparison.median(rounds).wall_s
+            0.5
+        """
+        ranked = sorted(results, key=lambda r: r.requests_per_s)
+        return ranked[(len(ranked) - 1) // 2]
+
+
 def run_judge_bench(
     count: int = 2000, in_flight: int = 64, latency_s: float = 0.020
 ) -> JudgeBenchResult:
@@ -117,24 +152,14 @@ def run_judge_bench(
 
     Args:
         count: judgements to time (after a warm-up of ``in_flight`` that opens the connections).
-        in_flight: requests on the wire at once (the judge's ``judge_max_in_flight``).
+        in_flight: callers, hence requests on the wire at once (``judge_max_in_flight``).
         latency_s: the stub server's delay before each reply.
 
     Returns:
         The measurements; see :class:`JudgeBenchResult`.
     """
-    from .judge import JudgeExploration
-
     with _stub_server(latency_s) as port:
-        reward = JudgeExploration(
-            judge_url=f"http://127.0.0.1:{port}/v1",
-            judge_model="bench",
-            judge_max_in_flight=in_flight,
-            judge_cache_size=0,
-            judge_timeout_s=30.0,
-            judge_budget_s=120.0,
-        )
-        return asyncio.run(_drive(reward, count, in_flight, latency_s))
+        return asyncio.run(_drive(port, count, in_flight, latency_s))
 
 
 def run_aiohttp_floor(
@@ -143,9 +168,8 @@ def run_aiohttp_floor(
     """The same requests sent with bare aiohttp: the baseline :func:`run_judge_bench` is read
     against.
 
-    One session, a semaphore for ``in_flight``, the same request body and reply; no prompt
-    building, budget, retries or reply validation. Its CPU per request is what the HTTP client
-    alone costs on this machine.
+    One session, the same request bodies (rendered before the clock starts) and replies; no
+    budget, retries or reply validation.
 
     Example:
         >>> run_aiohttp_floor(count=8, in_flight=4, latency_s=0.005).failures
@@ -153,6 +177,40 @@ def run_aiohttp_floor(
     """
     with _stub_server(latency_s) as port:
         return asyncio.run(_drive_bare(port, count, in_flight, latency_s))
+
+
+def compare_judge_clients(
+    count: int = 2000,
+    in_flight: int = 64,
+    latency_s: float = 0.020,
+    rounds: int = 3,
+    on_round: Callable[[str, JudgeBenchResult], None] | None = None,
+) -> JudgeBenchComparison:
+    """``rounds`` of ours then the baseline, alternated, against one stub server.
+
+    Args:
+        count: judgements per round.
+        in_flight: callers, hence requests on the wire at once.
+        latency_s: the stub server's delay before each reply.
+        rounds: rounds of each client.
+        on_round: called with ``"ours"`` or ``"baseline"`` and each round's result.
+
+    Example:
+        >>> both = compare_judge_clients(count=8, in_flight=4, latency_s=0.005, rounds=1)
+        >>> [r.failures for r in both.ours + both.baseline]
+        [0, 0]
+    """
+    ours: list[JudgeBenchResult] = []
+    baseline: list[JudgeBenchResult] = []
+    with _stub_server(latency_s) as port:
+        for _ in range(rounds):
+            for name, drive, results in (("ours", _drive, ours),
+                                         ("baseline", _drive_bare, baseline)):
+                result = asyncio.run(drive(port, count, in_flight, latency_s))
+                results.append(result)
+                if on_round is not None:
+                    on_round(name, result)
+    return JudgeBenchComparison(ours=ours, baseline=baseline)
 
 
 @contextlib.contextmanager
@@ -178,7 +236,54 @@ def _response(i: int) -> str:
     return f"Attempt {i}: let me try factoring first. " + "Then check the result. " * 80
 
 
-async def _drive_bare(port: int, count: int, in_flight: int, latency_s: float) -> JudgeBenchResult:
+def _question(i: int) -> str:
+    return f"Problem {i}: find x."
+
+
+async def _stream(
+    jobs: list[T], one: Callable[[T], Awaitable[bool]], in_flight: int
+) -> tuple[float, float, int]:
+    """Run ``one`` over ``jobs`` from ``in_flight`` callers, each taking the next job when its
+    last one returns; the wall and CPU seconds taken, and the failures."""
+    pending = iter(jobs)
+    failures = 0
+
+    async def caller() -> None:
+        nonlocal failures
+        for job in pending:
+            failures += await one(job)
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(caller() for _ in range(in_flight)))
+    return time.perf_counter() - wall, time.process_time() - cpu, failures
+
+
+async def _drive(port: int, count: int, in_flight: int, latency_s: float) -> JudgeBenchResult:
+    from .judge import JudgeExploration
+
+    reward = JudgeExploration(
+        judge_url=f"http://127.0.0.1:{port}/v1",
+        judge_model="bench",
+        judge_max_in_flight=in_flight,
+        judge_cache_size=0,
+        judge_timeout_s=30.0,
+        judge_budget_s=120.0,
+    )
+
+    def sample(i: int) -> Sample:
+        return Sample(response=_response(i), extra_info={"question": _question(i)})
+
+    async def one(job: Sample) -> bool:
+        return (await reward.agrade(job)).failed
+
+    await asyncio.gather(*(one(sample(-1 - i)) for i in range(in_flight)))  # connections open
+    wall, cpu, failures = await _stream([sample(i) for i in range(count)], one, in_flight)
+    return JudgeBenchResult(count, in_flight, latency_s, wall, cpu, failures)
+
+
+async def _drive_bare(
+    port: int, count: int, in_flight: int, latency_s: float
+) -> JudgeBenchResult:
     import aiohttp
 
     from .judge_prompt import DEFAULT_TEMPLATE, load_template, render_prompt
@@ -186,48 +291,22 @@ async def _drive_bare(port: int, count: int, in_flight: int, latency_s: float) -
     template = load_template(DEFAULT_TEMPLATE)
     url = f"http://127.0.0.1:{port}/v1/chat/completions"
     headers = {"Content-Type": "application/json"}
-    gate = asyncio.Semaphore(in_flight)
 
     def body(i: int) -> bytes:
-        content = render_prompt(template, f"Problem {i}: find x.", _response(i), 32000)
+        content = render_prompt(template, _question(i), _response(i), 32000)
         return json.dumps({"model": "bench", "messages": [{"role": "user", "content": content}],
                            "temperature": 0.0, "max_tokens": 512}).encode()
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
 
         async def one(payload: bytes) -> bool:
-            async with gate, session.post(url, data=payload, headers=headers) as reply:
+            async with session.post(url, data=payload, headers=headers) as reply:
                 data = await reply.read()
                 return reply.status != 200 or not json.loads(data)["choices"]
 
         await asyncio.gather(*(one(body(-1 - i)) for i in range(in_flight)))
-        payloads = [body(i) for i in range(count)]
-        wall, cpu = time.perf_counter(), time.process_time()
-        failed = await asyncio.gather(*(one(p) for p in payloads))
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return JudgeBenchResult(count=count, in_flight=in_flight, latency_s=latency_s, wall_s=wall,
-                            cpu_s=cpu, failures=sum(failed))
-
-
-async def _drive(
-    reward: JudgeExploration, count: int, in_flight: int, latency_s: float
-) -> JudgeBenchResult:
-    def sample(i: int) -> Sample:
-        return Sample(response=_response(i), extra_info={"question": f"Problem {i}: find x."})
-
-    await asyncio.gather(*(reward.agrade(sample(-1 - i)) for i in range(in_flight)))
-    samples = [sample(i) for i in range(count)]
-    wall, cpu = time.perf_counter(), time.process_time()
-    grades = await asyncio.gather(*(reward.agrade(s) for s in samples))
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return JudgeBenchResult(
-        count=count,
-        in_flight=in_flight,
-        latency_s=latency_s,
-        wall_s=wall,
-        cpu_s=cpu,
-        failures=sum(g.failed for g in grades),
-    )
+        wall, cpu, failures = await _stream([body(i) for i in range(count)], one, in_flight)
+    return JudgeBenchResult(count, in_flight, latency_s, wall, cpu, failures)
 
 
 def _serve(latency_s: float) -> None:

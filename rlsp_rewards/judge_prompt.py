@@ -60,6 +60,7 @@ _MAX_DECODE_ATTEMPTS = 64
 _PLACEHOLDER = re.compile(r"\{(problem|response)\}")
 _FENCE = re.compile(r"```(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_DECODER = json.JSONDecoder()
 
 
 class JudgeReplyError(ValueError):
@@ -216,6 +217,17 @@ def parse_reply(content: str) -> JudgeReply:
 
 
 def _last_graded_object(text: str) -> dict[str, Any] | None:
+    bare = text.strip()
+    if bare[:1] == "{" and bare[-1:] == "}":  # the usual reply: one bare object, read at once
+        try:
+            obj = json.loads(bare)
+        except ValueError:
+            pass
+        else:
+            if isinstance(obj, dict):
+                lowered = {str(k).lower(): v for k, v in obj.items()}
+                if "grade" in lowered:
+                    return lowered
     for candidate in [*_FENCE.findall(text), text]:
         for variant in (candidate, _TRAILING_COMMA.sub(r"\1", candidate)):
             graded = [obj for obj in _json_objects(variant) if "grade" in obj]
@@ -226,7 +238,7 @@ def _last_graded_object(text: str) -> dict[str, Any] | None:
 
 def _json_objects(text: str) -> Iterator[dict[str, Any]]:
     """The top-level JSON objects in ``text`` (keys lower-cased), left to right."""
-    decoder = json.JSONDecoder()
+    decoder = _DECODER
     start = text.find("{")
     attempts = 0
     while start != -1 and attempts < _MAX_DECODE_ATTEMPTS:

@@ -158,7 +158,7 @@ def test_package_import_stays_light() -> None:
     import sys
 
     heavy = ("sympy", "math_verify", "torch", "numpy", "transformers", "verl", "openrlhf",
-             "httpx", "aiohttp", "fastapi", "asyncio", "multiprocessing", "rlsp_rewards.equivalence")
+             "httpx", "aiohttp", "httptools", "fastapi", "asyncio", "multiprocessing", "rlsp_rewards.equivalence")
     code = (
         "import sys, rlsp_rewards; rlsp_rewards.combined; "
         f"print([m for m in {heavy!r} if m in sys.modules])"

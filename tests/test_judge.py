@@ -324,9 +324,10 @@ def test_ready_instance_builds_without_environment() -> None:
 
 
 def test_import_stays_light() -> None:
-    code = "import sys, rlsp_rewards.judge; print('aiohttp' in sys.modules)"
+    code = ("import sys, rlsp_rewards.judge; "
+            "print([m for m in ('httptools', 'asyncio', 'aiohttp') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip() == "False", out.stderr
+    assert out.stdout.strip() == "[]", out.stderr
 
 
 # -- scripted replies over HTTP -------------------------------------------------------------
@@ -683,7 +684,7 @@ def test_missing_http_client_is_a_counted_failure(monkeypatch: pytest.MonkeyPatc
         require(f"{module}_not_installed_here", extra)
 
     monkeypatch.setattr(judge_module, "require", missing)
-    monkeypatch.delitem(sys.modules, "aiohttp")  # as if never imported (restored afterwards)
+    monkeypatch.delitem(sys.modules, "httptools")  # as if never imported (restored afterwards)
     reward = JudgeExploration(judge_url="http://127.0.0.1:9/v1")  # building never needs it
     judged = reward.grade(Sample(response="x"))
     assert judged.failed and 'pip install "rlsp-rewards[judge]"' in judged.reason
