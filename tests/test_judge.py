@@ -118,7 +118,9 @@ class StubJudge:
         group = found_group.group(1) if found_group else None
         with self._lock:
             self.requests.append({"body": body, "headers": dict(request.headers),
-                                  "path": request.path, "content": content})
+                                  "path": request.path, "content": content,
+                                  "peer": request.transport and request.transport.get_extra_info(
+                                      "peername")})
             self.hits[content] += 1
             attempt = self.hits[content]
             if group:
@@ -576,6 +578,43 @@ def test_async_calls_are_bounded_per_loop(stub: StubJudge) -> None:
 
     assert all(not g.failed for g in asyncio.run(main()))
     assert 1 <= stub.peak["async12"] <= 3
+
+
+@pytest.mark.parametrize(
+    ("scenario", "settings", "failed"),
+    [
+        ("clean", {}, False),
+        ("error500once", {}, False),  # the retry path
+        ("slow", {"judge_timeout_s": 0.3, "judge_budget_s": 1.0, "judge_retries": 10}, True),
+    ],
+)
+def test_python_310_timeouts(
+    stub: StubJudge, monkeypatch: pytest.MonkeyPatch, scenario: str, settings: dict[str, Any],
+    failed: bool,
+) -> None:
+    # Python 3.10 has no asyncio.timeout_at: the client falls back to wait_for; same bounds.
+    monkeypatch.setattr(sys.modules["rlsp_rewards.judge_client"], "_timeout_at", None)
+    judged, elapsed = timed(make_judge(stub, **settings), text(scenario))
+    assert judged.failed is failed and elapsed < 5.0 + SLACK_S
+
+
+def test_connections_are_kept_alive(stub: StubJudge) -> None:
+    # Sequential judgements, sync and async, each reuse one connection instead of reconnecting.
+    reward = make_judge(stub)
+    sync_texts = [text("GROUP:keepsync") for _ in range(8)]
+    for response in sync_texts:
+        assert not reward.grade(Sample(response=response)).failed
+
+    async def sequential() -> list[str]:
+        texts = [text("GROUP:keepasync") for _ in range(8)]
+        for response in texts:
+            assert not (await reward.agrade(Sample(response=response))).failed
+        return texts
+
+    async_texts = asyncio.run(sequential())
+    for texts in (sync_texts, async_texts):
+        peers = {r["peer"] for t in texts for r in stub.requests_for(t)}
+        assert len(peers) == 1, peers
 
 
 def test_the_bound_holds_across_event_loops_and_threads(stub: StubJudge) -> None:
