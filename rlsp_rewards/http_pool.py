@@ -234,8 +234,10 @@ class _Connection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except self._httptools.HttpParserError as exc:
-            self._fail(ConnectionFailed(f"malformed HTTP reply ({type(exc).__name__}: {exc})"))
-            return
+            if not self._complete:
+                self._fail(ConnectionFailed(f"malformed HTTP reply ({type(exc).__name__}: {exc})"))
+                return
+            self._unsolicited = True  # bytes after a whole reply: take it, drop the connection
         if self._size > self._max_body:
             self._fail(ReplyTooLarge(f"the reply is larger than {self._max_body} bytes"))
         elif self._complete:
@@ -330,6 +332,8 @@ def _decoded(body: bytes, encoding: bytes, limit: int) -> bytes:
         raise ConnectionFailed(f"a corrupt {encoding.decode()} body: {exc}") from None
     if len(data) > limit:
         raise ReplyTooLarge(f"the reply is larger than {limit} bytes")
+    if body and not decompressor.eof:
+        raise ConnectionFailed(f"a truncated {encoding.decode()} body")
     return data
 
 
