@@ -46,7 +46,8 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from typing import TypeVar
 
 from . import __version__
 from .http_pool import ConnectionFailed, ConnectionPool, Endpoint, Reply, ReplyTooLarge
@@ -61,6 +62,7 @@ _GRACE_S = 1.0
 _MAX_BODY_BYTES = 4 * 1024 * 1024
 _CHAT_PATH = "/chat/completions"
 _timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+
+T = TypeVar("T")
 
 
 class JudgeCallError(RuntimeError):
@@ -183,12 +185,18 @@ class ChatClient:
             headers["Authorization"] = f"Bearer {self.api_key}"
         return headers
 
+    @functools.cached_property
+    def _body_heads(self) -> dict[str, bytes]:
+        return {}
+
     def _body_head(self, model: str) -> bytes:
         """The request body up to its messages (the settings are fixed per client)."""
-        head = json.dumps(
-            {"model": model, "temperature": self.temperature, "max_tokens": self.max_tokens}
-        )
-        return head[:-1].encode() + b', "messages": '
+        head = self._body_heads.get(model)
+        if head is None:
+            settings = {"model": model, "temperature": self.temperature,
+                        "max_tokens": self.max_tokens}
+            head = self._body_heads[model] = json.dumps(settings)[:-1].encode() + b', "messages": '
+        return head
 
     # -- on the loop that makes the call ------------------------------------------------------
 
@@ -254,20 +262,24 @@ class ChatClient:
         self, pool: ConnectionPool, head: bytes, body: bytes, deadline: float
     ) -> Reply:
         """One exchange: waits for a slot until ``deadline``, then has ``timeout_s`` on the
-        wire (never past ``deadline``). One timer per attempt: it is moved, not replaced."""
-        loop = asyncio.get_running_loop()
+        wire (never past ``deadline``)."""
         gate = _gates.get((self.url, self.max_in_flight)) or _new_gate(self.url, self.max_in_flight)
-        if _timeout_at is not None:
-            async with _timeout_at(deadline) as bound, gate:
-                bound.reschedule(min(loop.time() + self.timeout_s, deadline))
-                return await pool.request(head, body)
-        # Python 3.10: no movable timeout.
-        await asyncio.wait_for(gate.acquire(), max(deadline - loop.time(), 0.0))
+        if not gate.try_acquire():
+            await _before(gate.acquire(), deadline)
         try:
-            limit = max(min(self.timeout_s, deadline - loop.time()), 0.0)
-            return await asyncio.wait_for(pool.request(head, body), limit)
+            limit = min(asyncio.get_running_loop().time() + self.timeout_s, deadline)
+            return await _before(pool.request(head, body), limit)
         finally:
             gate.release()
+
+
+async def _before(awaitable: Awaitable[T], when: float) -> T:
+    """``await awaitable``, cancelled at the loop time ``when`` (``asyncio.TimeoutError``)."""
+    if _timeout_at is not None:
+        async with _timeout_at(when):
+            return await awaitable
+    # Python 3.10
+    return await asyncio.wait_for(awaitable, max(when - asyncio.get_running_loop().time(), 0.0))
 
 
 def _backoff_s(attempt: int) -> float:
@@ -366,6 +378,14 @@ class _ProcessGate:
         self.free = limit
         self._lock = threading.Lock()
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free now (and nobody waits for one)."""
+        with self._lock:
+            if self.free > 0 and not self._waiters:
+                self.free -= 1
+                return True
+            return False
 
     async def acquire(self) -> None:
         with self._lock:
