@@ -20,6 +20,9 @@ Pointing it at a judge (any OpenAI-compatible chat-completions server):
   as ``reward_router_address`` and the reward calls ``http://{address}/v1/chat/completions``;
   set ``judge_model`` to the ``reward.reward_model.model_path``, or leave it unset.
 
+The client connects directly: ``HTTP_PROXY``/``HTTPS_PROXY`` are not used, and redirects are
+not followed, so ``judge_url`` must be an address the scoring process reaches itself.
+
 Unset ``judge_url`` and ``judge_model`` come from the environment of the process that scores
 (``RLSP_JUDGE_URL``, then ``OPENAI_BASE_URL``; ``RLSP_JUDGE_MODEL``), read at each call, so a
 reward built without them (the ready instance :data:`judge`) works once they are set. A call

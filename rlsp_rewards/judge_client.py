@@ -17,7 +17,8 @@ Bounds, per call:
 * timeouts, connection errors (refused, reset, a body cut short), HTTP 429 and 5xx are retried
   up to ``retries`` times, after exponential back-off with jitter (0.25 s doubling, capped at
   8 s, each wait drawn in its upper half) or after the server's ``Retry-After`` on a 429; a
-  retry that cannot start within the budget is not made. Other 4xx are not retried.
+  retry that cannot start within the budget is not made. Other 4xx and 3xx (redirects are not
+  followed) are not retried.
 
 Every failure is a :class:`JudgeCallError` whose message says what went wrong; the judge reward
 turns it into its fallback grade.
@@ -246,6 +247,11 @@ class ChatClient:
                 problems.append(f"HTTP {reply.status}: {_preview(reply.body)!r}")
                 if reply.status == 429:
                     wait = _retry_after_s(reply.retry_after)
+                elif 300 <= reply.status < 400:
+                    raise JudgeCallError(
+                        f"{problems[-1]} from {endpoint.target}: redirects are not followed; "
+                        "set judge_url to the address the server redirects to"
+                    )
                 elif reply.status < 500:  # the request itself is wrong: retrying cannot help
                     raise JudgeCallError(f"{problems[-1]} from {endpoint.target}")
             if attempt > self.retries:

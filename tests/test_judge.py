@@ -148,6 +148,8 @@ class StubJudge:
             return web.json_response(
                 {"error": "later"}, status=429, headers={"Retry-After": "120"}
             )
+        if scenario == "redirected":
+            return web.Response(status=307, headers={"Location": "https://elsewhere/v1"})
         if scenario == "badrequest":
             return web.json_response({"error": "bad model"}, status=400)
         if scenario == "huge":  # a hostile server: 5 MB of body
@@ -350,6 +352,7 @@ def test_import_stays_light() -> None:
         ("notchat", 0.5, True, 1),  # 200 but not a chat completion
         ("error500once", 0.7, False, 2),  # 5xx retried
         ("badrequest", 0.5, True, 1),  # other 4xx not retried
+        ("redirected", 0.5, True, 1),  # 3xx: not followed, not retried
         ("huge", 0.5, True, 1),  # a body over the 4 MiB cap is refused, not retried
         ("dropped", 0.7, False, 2),  # connection lost mid-body, then fine
         ("alwaysdropped", 0.5, True, 3),  # 1 attempt + 2 retries, then the fallback
@@ -416,6 +419,11 @@ def test_retry_after_header(header: str | None, seconds: float | None) -> None:
     from rlsp_rewards.judge_client import _retry_after_s
 
     assert _retry_after_s(header) == seconds
+
+
+def test_redirect_names_the_fix(stub: StubJudge) -> None:
+    judged, _ = timed(make_judge(stub), text("redirected"))
+    assert "HTTP 307" in judged.reason and "set judge_url" in judged.reason
 
 
 def test_connection_refused(stub: StubJudge) -> None:
