@@ -10,8 +10,8 @@ certificates, or ``SSL_CERT_FILE``), one request at a time per connection, idle 
 reused newest first, a reused connection that the server closed before replying replaced once
 at no cost to the caller, replies framed by ``Content-Length``, chunked or ended by the close of
 the connection, 1xx replies skipped, a cap on reply bodies, ``gzip``/``deflate`` bodies
-decompressed (none are asked for). No proxies, no redirects (a 3xx is returned as it is), no
-cookies. Time limits belong to the caller: a cancelled exchange aborts its connection, which is
+decompressed (none are asked for), ``https://`` through an HTTP proxy's ``CONNECT`` tunnel
+(:class:`Proxy`). No redirects (a 3xx is returned as it is), no cookies. Time limits belong to the caller: a cancelled exchange aborts its connection, which is
 never reused.
 
 Example:
@@ -23,13 +23,15 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import ssl
 import urllib.parse
+import urllib.request
 import zlib
 from typing import Any, NamedTuple
 
-__all__ = ["ConnectionFailed", "ConnectionPool", "Endpoint", "Reply", "ReplyTooLarge"]
+__all__ = ["ConnectionFailed", "ConnectionPool", "Endpoint", "Proxy", "Reply", "ReplyTooLarge"]
 
 #: Idle connections kept per pool beyond those in use (more are closed when they come back).
 _MAX_IDLE = 256
@@ -116,9 +118,15 @@ class ConnectionPool:
         'cannot connect to 127.0.0.1:9'
     """
 
-    def __init__(self, endpoint: Endpoint, max_body_bytes: int = 4 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        max_body_bytes: int = 4 * 1024 * 1024,
+        proxy: Proxy | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.max_body_bytes = max_body_bytes
+        self.proxy = proxy
         self._idle: list[_Connection] = []
 
     async def request(self, head: bytes, body: bytes) -> Reply:
@@ -154,6 +162,8 @@ class ConnectionPool:
         return reply
 
     async def _connect(self) -> _Connection:
+        if self.proxy is not None and self.endpoint.tls:
+            return await self._tunnel(self.proxy)
         loop = asyncio.get_running_loop()
         where = self.endpoint
         try:
@@ -168,6 +178,121 @@ class ConnectionPool:
                 f"cannot connect to {where.host}:{where.port}: {type(exc).__name__}: {exc}"
             ) from None
         return conn
+
+    async def _tunnel(self, proxy: Proxy) -> _Connection:
+        """A TLS connection to the endpoint through ``proxy``'s ``CONNECT`` tunnel."""
+        loop = asyncio.get_running_loop()
+        where = self.endpoint
+        try:
+            transport, handshake = await loop.create_connection(
+                _TunnelHandshake, proxy.host, proxy.port
+            )
+        except OSError as exc:
+            raise ConnectionFailed(
+                f"cannot connect to the proxy {proxy.host}:{proxy.port}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        try:
+            authority = f"[{where.host}]" if ":" in where.host else where.host
+            authority = f"{authority}:{where.port}"
+            request = f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
+            if proxy.authorization:
+                request += f"Proxy-Authorization: {proxy.authorization}\r\n"
+            transport.write((request + "\r\n").encode("latin-1"))
+            status = await handshake.status
+            if status != 200:
+                raise ConnectionFailed(
+                    f"the proxy {proxy.host}:{proxy.port} refused a tunnel to {authority} "
+                    f"(HTTP {status})"
+                )
+            conn = _Connection(self.max_body_bytes)
+            tls = await loop.start_tls(
+                transport, conn, _tls_context(), server_hostname=where.host
+            )
+        except OSError as exc:  # the TLS handshake through the tunnel failed
+            transport.abort()
+            raise ConnectionFailed(
+                f"cannot connect to {where.host}:{where.port} through the proxy "
+                f"{proxy.host}:{proxy.port}: {type(exc).__name__}: {exc}"
+            ) from None
+        except BaseException:
+            transport.abort()
+            raise
+        conn.connection_made(tls)  # start_tls does not call it
+        return conn
+
+
+@dataclasses.dataclass(frozen=True)
+class Proxy:
+    """An HTTP proxy that tunnels ``https://`` connections (``CONNECT``).
+
+    Attributes:
+        host: the proxy's host.
+        port: the proxy's port.
+        authorization: the ``Proxy-Authorization`` value, from credentials in the proxy URL.
+
+    Example:
+        >>> Proxy.parse("http://user:p%40ss@proxy.local:3128").authorization
+        'Basic dXNlcjpwQHNz'
+    """
+
+    host: str
+    port: int
+    authorization: str | None = dataclasses.field(default=None, repr=False)
+
+    @classmethod
+    def parse(cls, url: str) -> Proxy:
+        """A proxy from its URL (``http://[user:password@]host[:port]``; port 80 by default).
+
+        Raises:
+            ValueError: for another scheme or no host.
+        """
+        parts = urllib.parse.urlsplit(url if "://" in url else f"http://{url}")
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"a proxy must be an http:// URL with a host, got {url!r}")
+        authorization = None
+        if parts.username is not None:
+            user = urllib.parse.unquote(parts.username)
+            password = urllib.parse.unquote(parts.password or "")
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            authorization = f"Basic {token}"
+        return cls(parts.hostname, parts.port or 80, authorization)
+
+    @classmethod
+    def from_environment(cls, endpoint: Endpoint) -> Proxy | None:
+        """The proxy ``HTTPS_PROXY`` names for an ``https://`` endpoint, unless ``NO_PROXY``
+        exempts its host; ``None`` for ``http://`` endpoints, which are always reached directly.
+
+        Raises:
+            ValueError: when ``HTTPS_PROXY`` is not an ``http://`` URL.
+        """
+        if not endpoint.tls:
+            return None
+        url = urllib.request.getproxies().get("https")
+        if not url or urllib.request.proxy_bypass(endpoint.host):
+            return None
+        return cls.parse(url)
+
+
+class _TunnelHandshake(asyncio.Protocol):
+    """Reads the proxy's answer to ``CONNECT`` (its status line and headers, nothing more)."""
+
+    def __init__(self) -> None:
+        self.status: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._head = b""
+
+    def data_received(self, data: bytes) -> None:
+        self._head += data
+        if b"\r\n\r\n" in self._head and not self.status.done():
+            line = self._head.split(b"\r\n", 1)[0].split()
+            code = int(line[1]) if len(line) > 1 and line[1].isdigit() else 0
+            self.status.set_result(code)
+        elif len(self._head) > 65536 and not self.status.done():
+            self.status.set_exception(ConnectionFailed("the proxy's answer has no end"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.status.done():
+            self.status.set_exception(ConnectionFailed("the proxy closed the connection"))
 
 
 class _ClosedBeforeReply(ConnectionFailed):

@@ -20,8 +20,10 @@ Pointing it at a judge (any OpenAI-compatible chat-completions server):
   as ``reward_router_address`` and the reward calls ``http://{address}/v1/chat/completions``;
   set ``judge_model`` to the ``reward.reward_model.model_path``, or leave it unset.
 
-The client connects directly: ``HTTP_PROXY``/``HTTPS_PROXY`` are not used, and redirects are
-not followed, so ``judge_url`` must be an address the scoring process reaches itself.
+An ``https://`` judge is reached through the proxy in ``HTTPS_PROXY`` (a ``CONNECT`` tunnel;
+credentials in its URL are sent as Basic auth) unless ``NO_PROXY`` exempts its host; an
+``http://`` judge, normally inside the cluster, is always reached directly. Redirects are not
+followed: ``judge_url`` must be the final address.
 
 Unset ``judge_url`` and ``judge_model`` come from the environment of the process that scores
 (``RLSP_JUDGE_URL``, then ``OPENAI_BASE_URL``; ``RLSP_JUDGE_MODEL``), read at each call, so a

@@ -51,7 +51,7 @@ from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import TypeVar
 
 from . import __version__
-from .http_pool import ConnectionFailed, ConnectionPool, Endpoint, Reply, ReplyTooLarge
+from .http_pool import ConnectionFailed, ConnectionPool, Endpoint, Proxy, Reply, ReplyTooLarge
 
 __all__ = ["ChatClient", "JudgeCallError", "chat_url"]
 
@@ -325,7 +325,8 @@ class _LoopState:
         key = (endpoint.host, endpoint.port, endpoint.tls)
         pool = self._pools.get(key)
         if pool is None:
-            pool = self._pools[key] = ConnectionPool(endpoint, _MAX_BODY_BYTES)
+            proxy = Proxy.from_environment(endpoint)
+            pool = self._pools[key] = ConnectionPool(endpoint, _MAX_BODY_BYTES, proxy)
         return pool
 
     def close(self) -> None:

@@ -33,7 +33,14 @@ import pytest
 import trustme
 
 from rlsp_rewards import http_pool
-from rlsp_rewards.http_pool import ConnectionFailed, ConnectionPool, Endpoint, Reply, ReplyTooLarge
+from rlsp_rewards.http_pool import (
+    ConnectionFailed,
+    ConnectionPool,
+    Endpoint,
+    Proxy,
+    Reply,
+    ReplyTooLarge,
+)
 
 #: The body cap of the pools in these tests (small, so the over-cap replies stay small).
 CAP = 1000
@@ -1057,6 +1064,141 @@ def test_https_certificate_rejected(
             assert pool._idle == []
 
     run(scenario())
+
+
+# -- HTTPS through a proxy's CONNECT tunnel --------------------------------------------------------
+
+
+class TunnelProxy:
+    """A CONNECT proxy on 127.0.0.1: answers ``answer`` and, on 200, relays bytes both ways."""
+
+    def __init__(self, answer: bytes = b"HTTP/1.1 200 Connection established\r\n\r\n") -> None:
+        self.answer = answer
+        self.requests: list[bytes] = []
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        self.requests.append(head)
+        writer.write(self.answer)
+        if not self.answer.startswith(b"HTTP/1.1 200"):
+            writer.close()
+            return
+        host, port = head.split()[1].decode().rsplit(":", 1)
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+            except ConnectionError:
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@pytest.mark.parametrize(
+    ("proxy_url", "authorization"),
+    [
+        pytest.param("http://127.0.0.1:{port}", None, id="plain"),
+        pytest.param(  # credentials in the URL, percent-encoded, become Basic auth
+            "http://judge%40team:s3cr%3At@127.0.0.1:{port}", "Basic anVkZ2VAdGVhbTpzM2NyOnQ=",
+            id="credentials",
+        ),
+    ],
+)
+def test_https_through_a_proxy_tunnel(
+    ca: trustme.CA, monkeypatch: pytest.MonkeyPatch, proxy_url: str, authorization: str | None
+) -> None:
+    monkeypatch.setattr(http_pool, "_tls", client_context(ca))
+    proxy = TunnelProxy()
+
+    async def scenario() -> None:
+        await proxy.start()
+        try:
+            async with serving(echo, tls=server_context(ca, "127.0.0.1")) as (server, direct):
+                monkeypatch.setenv("HTTPS_PROXY", proxy_url.format(port=proxy.port))
+                monkeypatch.delenv("NO_PROXY", raising=False)
+                monkeypatch.delenv("no_proxy", raising=False)
+                via = Proxy.from_environment(direct.endpoint)
+                assert via is not None and (via.host, via.port) == ("127.0.0.1", proxy.port)
+                pool = ConnectionPool(direct.endpoint, CAP, via)
+                for i in range(3):
+                    assert await ask(pool, b"%d" % i) == Reply(200, b"%d" % i, None)
+                pool.close()
+                assert server.connections == 1 and len(proxy.requests) == 1
+                (head,) = proxy.requests
+                assert head.startswith(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n" % server.port)
+                sent = f"Proxy-Authorization: {authorization}\r\n".encode()
+                assert (sent in head) is (authorization is not None)
+        finally:
+            await proxy.stop()
+
+    run(scenario())
+
+
+def test_proxy_refusing_the_tunnel_fails_with_its_status(
+    ca: trustme.CA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_pool, "_tls", client_context(ca))
+    proxy = TunnelProxy(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+
+    async def scenario() -> None:
+        await proxy.start()
+        try:
+            endpoint = Endpoint.parse("https://127.0.0.1:9/v1")
+            pool = ConnectionPool(endpoint, CAP, Proxy("127.0.0.1", proxy.port))
+            with pytest.raises(ConnectionFailed, match=r"refused a tunnel .*\(HTTP 407\)"):
+                await ask(pool)
+        finally:
+            await proxy.stop()
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("url", "env", "expected"),
+    [
+        # only https:// goes through the proxy; http:// judges are reached directly
+        ("https://api.example.com/v1", {"HTTPS_PROXY": "http://p:3128"}, ("p", 3128)),
+        ("http://10.0.0.5:8000/v1", {"HTTPS_PROXY": "http://p:3128"}, None),
+        ("https://api.example.com/v1", {}, None),
+        # NO_PROXY exempts hosts and domains
+        ("https://api.example.com/v1", {"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "example.com"},
+         None),
+        ("https://api.other.com/v1", {"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "example.com"},
+         ("p", 3128)),
+        # lower-case names work too; a proxy without a port uses 80
+        ("https://api.example.com/v1", {"https_proxy": "http://p"}, ("p", 80)),
+    ],
+)
+def test_proxy_from_environment(
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    env: dict[str, str],
+    expected: tuple[str, int] | None,
+) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    proxy = Proxy.from_environment(Endpoint.parse(url))
+    assert (proxy and (proxy.host, proxy.port)) == expected
+
+
+def test_proxy_must_be_http() -> None:
+    with pytest.raises(ValueError, match="http:// URL"):
+        Proxy.parse("socks5://127.0.0.1:1080")
 
 
 # -- many at once ---------------------------------------------------------------------------------
