@@ -11,8 +11,8 @@ reused newest first, a reused connection that the server closed before replying 
 at no cost to the caller, replies framed by ``Content-Length``, chunked or ended by the close of
 the connection, 1xx replies skipped, a cap on reply bodies, ``gzip``/``deflate`` bodies
 decompressed (none are asked for), ``https://`` through an HTTP proxy's ``CONNECT`` tunnel
-(:class:`Proxy`). No redirects (a 3xx is returned as it is), no cookies. Time limits belong to the caller: a cancelled exchange aborts its connection, which is
-never reused.
+(:class:`Proxy`). No redirects (a 3xx is returned as it is), no cookies. Time limits belong to
+the caller: a cancelled exchange aborts its connection, which is never reused.
 
 Example:
     >>> endpoint = Endpoint.parse("https://api.example.com/v1/chat/completions?v=2")
