@@ -426,6 +426,35 @@ def test_redirect_names_the_fix(stub: StubJudge) -> None:
     assert "HTTP 307" in judged.reason and "set judge_url" in judged.reason
 
 
+def free_port() -> int:
+    """A port that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "via_proxy"),
+    [
+        ("", True),  # an https:// judge goes through HTTPS_PROXY
+        ("127.0.0.1", False),  # unless NO_PROXY exempts its host
+    ],
+)
+def test_https_judges_use_the_environment_proxy(
+    monkeypatch: pytest.MonkeyPatch, no_proxy: str, via_proxy: bool
+) -> None:
+    proxy_port, judge_port = free_port(), free_port()  # nothing listens: the reason says where
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy_port}")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    monkeypatch.delenv("no_proxy", raising=False)
+    reward = JudgeExploration(judge_url=f"https://127.0.0.1:{judge_port}/v1", judge_model="m",
+                              judge_retries=0, judge_budget_s=2.0)
+    judged = asyncio.run(reward.agrade(Sample(response="any")))  # a fresh loop: fresh pools
+    assert judged.failed
+    assert (f"the proxy 127.0.0.1:{proxy_port}" in judged.reason) is via_proxy, judged.reason
+    assert (f"cannot connect to 127.0.0.1:{judge_port}" in judged.reason) is not via_proxy
+
+
 def test_connection_refused(stub: StubJudge) -> None:
     with socket.socket() as sock:  # a port that nothing listens on
         sock.bind(("127.0.0.1", 0))
