@@ -269,8 +269,14 @@ def _bench_judge(rounds: int, count: int, json_file: Path | None) -> None:
     import dataclasses
     import json
 
+    from .errors import RlspRewardsError, require
     from .judge_bench import JudgeBenchComparison, compare_judge_clients
 
+    try:
+        require("httptools", "bench")
+        require("aiohttp", "bench")  # the baseline
+    except RlspRewardsError as exc:
+        raise _fail(exc) from None
     names = {"ours": "ours:         ", "baseline": "bare aiohttp: "}
     both = compare_judge_clients(
         count=count, rounds=rounds, on_round=lambda name, r: typer.echo(names[name] + r.summary())

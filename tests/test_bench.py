@@ -58,3 +58,19 @@ def test_judge_bench_command_reports_ours_and_the_aiohttp_floor(tmp_path) -> Non
     report = json.loads(out.read_text())
     assert {report["ours"]["failures"], report["bare_aiohttp"]["failures"]} == {0}
     assert report["ours"]["count"] == report["bare_aiohttp"]["count"] == 200
+
+
+def test_judge_bench_without_its_baseline_names_the_extra(monkeypatch) -> None:
+    # A user with only the `judge` extra gets the pip line, not a traceback.
+    import importlib.util
+
+    from typer.testing import CliRunner
+
+    from rlsp_rewards.cli import app
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "aiohttp" else real(name, *a))
+    result = CliRunner().invoke(app, ["bench", "--judge", "--quick"])
+    assert result.exit_code == 2
+    assert 'pip install "rlsp-rewards[bench]"' in result.output
