@@ -187,12 +187,17 @@ def read_rows(path: str | os.PathLike[str]) -> Iterator[Row]:
 
 
 def _open_text(path: Path) -> TextIO:
-    """A JSONL file as text (gzip-compressed when it ends in ``.gz``); bad UTF-8 is replaced."""
+    """A JSONL file as text (gzip-compressed when it ends in ``.gz``); bad UTF-8 is replaced.
+
+    Lines end at ``\n`` only (JSONL's separator; a bare ``\r`` is JSON whitespace inside a
+    row), and a UTF-8 byte order mark at the start is dropped.
+    """
+    options: dict[str, Any] = {"encoding": "utf-8-sig", "errors": "replace", "newline": "\n"}
     if path.suffix.lower() == ".gz":
         import gzip
 
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return path.open(encoding="utf-8", errors="replace")
+        return gzip.open(path, "rt", **options)  # type: ignore[return-value]
+    return path.open(**options)
 
 
 def _existing(path: str | os.PathLike[str]) -> Path:

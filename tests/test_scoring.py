@@ -238,3 +238,21 @@ def test_any_file_gives_one_output_row_per_input_row_in_order(tmp_path_factory) 
         assert summary.rows == len(out) == summary.scored + summary.skipped
 
     check()
+
+
+def test_rows_split_on_newline_only_and_a_bom_is_not_a_bad_row(tmp_path: Path) -> None:
+    # Bug: the file was read with universal newlines, so a bare "\r" (JSON whitespace, legal
+    # inside a row) split one row into two unreadable ones and shifted every later line
+    # number; and a UTF-8 BOM (Windows editors, PowerShell) made row 1 "invalid JSON".
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(
+        b'\xef\xbb\xbf{"response": "a", "gold": "1"}\n'
+        b'{"response": "b",\r"gold": "1"}\r\n'
+        b'{"response": "c", "gold": "1"}\n'
+    )
+    assert scoring.count_rows(src) == 3
+    summary = score_file(src, EchoReward(), out=tmp_path / "out.jsonl")
+    out = read_out(tmp_path / "out.jsonl")
+    assert [(r["line"], r["response"]) for r in out] == [(1, "a"), (2, "b"), (3, "c")]
+    assert (summary.rows, summary.scored, summary.skipped) == (3, 3, 0)
+
