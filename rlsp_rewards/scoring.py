@@ -517,8 +517,17 @@ def _score_chunk(
         on_progress(len(chunk))
 
 
-#: Characters that str.splitlines() and some JSONL readers break lines on, legal in JSON strings.
-_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+#: Characters that str.splitlines() and some JSONL readers break lines on, legal in JSON strings,
+#: and lone surrogates (from escapes such as "\\ud800" in the input), which UTF-8 cannot encode:
+#: all written as JSON escapes, which read back as the same string.
+_LINE_BREAKS = str.maketrans(
+    {
+        **{code: f"\\u{code:04x}" for code in range(0xD800, 0xE000)},
+        "\x85": "\\u0085",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
 
 
 def _json_line(record: Mapping[str, Any]) -> str:

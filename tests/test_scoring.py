@@ -256,3 +256,20 @@ def test_rows_split_on_newline_only_and_a_bom_is_not_a_bad_row(tmp_path: Path) -
     assert [(r["line"], r["response"]) for r in out] == [(1, "a"), (2, "b"), (3, "c")]
     assert (summary.rows, summary.scored, summary.skipped) == (3, 3, 0)
 
+
+def test_lone_surrogates_in_a_row_are_written_not_a_crash(tmp_path: Path) -> None:
+    # Bug: a JSON escape like "\ud800" (a lone surrogate, which JavaScript writers emit) made
+    # the UTF-8 writer raise UnicodeEncodeError: the run crashed and the chunk was lost. It is
+    # now written back as the same JSON escape, so the row round-trips unchanged.
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        ['{"response": "x \\ud800", "gold": "1", "note": "\\udfff \\ud83d\\ude00"}',
+         {"response": "y", "gold": "1"}],
+    )
+    summary = score_file(src, EchoReward(), out=tmp_path / "out.jsonl")
+    out = read_out(tmp_path / "out.jsonl")
+    assert summary.scored == 2 and [r["line"] for r in out] == [1, 2]
+    assert out[0]["response"] == "x \ud800" and out[0]["note"] == "\udfff \U0001f600"
+    assert out[0]["reward"]["pred"] == "x \ud800"[:8]
+    again = score_file(src, EchoReward(), out=tmp_path / "out.jsonl", resume=True)
+    assert (again.rows, again.scored_now) == (2, 0)
