@@ -33,6 +33,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -262,7 +263,7 @@ def create_app(
         samples = [Sample(**item.model_dump()) for item in body.samples]
         results = await asyncio.to_thread(scorer.score_batch, samples)
         metrics.observe_results(results)
-        return {"results": [r.to_dict() for r in results]}
+        return {"results": [_encodable(r.to_dict()) for r in results]}
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
@@ -461,6 +462,18 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
             message = "the body must be a JSON object sent with 'Content-Type: application/json'"
         problems.append(f"{where}: {message}")
     return JSONResponse(status_code=422, content={"detail": problems or ["invalid request"]})
+
+
+#: Lone surrogates (a JSON escape such as "\\ud800" in a request) cannot be encoded as UTF-8.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(row: dict[str, Any]) -> dict[str, Any]:
+    """A result dict whose ``pred`` can be sent as UTF-8 (lone surrogates become U+FFFD)."""
+    pred = row.get("pred")
+    if isinstance(pred, str) and not pred.isascii():
+        row["pred"] = _SURROGATES.sub("\ufffd", pred)
+    return row
 
 
 def _replay(body: bytes, receive: Any) -> Callable[[], Awaitable[dict]]:

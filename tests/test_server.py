@@ -114,6 +114,20 @@ def test_v1_score_per_request_settings(url: str) -> None:
     assert bigger_c["length_term"] == pytest.approx(2 * paper["length_term"])
 
 
+def test_v1_score_lone_surrogate_in_the_answer_is_not_a_500(url: str) -> None:
+    # Bug: "\\ud800" in a response (JSON escapes of lone surrogates, as JavaScript clients
+    # send them) came back in `pred`, which cannot be encoded as UTF-8: the server answered
+    # 500 for the whole batch. The answer is now encoded with the surrogate replaced.
+    content = (
+        b'{"samples": [{"response": "\\\\boxed{\\ud800}", "gold": "1"},'
+        b' {"response": "\\\\boxed{1}", "gold": "1"}]}'
+    )
+    response = httpx.post(f"{url}/v1/score", content=content, headers=JSON, timeout=60)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["acc"] for r in results] == [0.0, 1.0] and "\ud800" not in results[0]["pred"]
+
+
 def test_openapi_documents_both_apis(url: str) -> None:
     spec = httpx.get(f"{url}/openapi.json").json()
     assert {"/get_reward", "/v1/score", "/health", "/metrics"} <= set(spec["paths"])
