@@ -388,9 +388,14 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__)
 
 
+def _templated_prompt(case: Case) -> str:
+    """The prompt as OpenRLHF passes it: chat-templated, so the query starts with it."""
+    return f"<|im_start|>user\n{case.prompt}<|im_end|>\n<|im_start|>assistant\n"
+
+
 def _query(case: Case) -> str:
     response = case.response if case.response is not None else ""
-    return f"<|im_start|>user\n{case.prompt}<|im_end|>\n<|im_start|>assistant\n{response}<|im_end|>"
+    return f"{_templated_prompt(case)}{response}<|im_end|>"
 
 
 def _plain(value: Any) -> Any:
@@ -504,7 +509,7 @@ class _Checker:
                 extra_info={"split": "test", "index": 0},
             )
         queries = [_query(c) for c in batch]
-        prompts = [c.prompt for c in batch]
+        prompts = [_templated_prompt(c) for c in batch]
         labels = [c.gold for c in batch]
         return lambda: fn(queries, prompts, labels)
 

@@ -129,6 +129,13 @@ def no_kwargs(data_source, solution_str, ground_truth, extra_info):
     return 1.0
 
 
+def openrlhf_slices_the_prompt_off(queries, prompts, labels):
+    # The usual OpenRLHF reward: the response is the query after the templated prompt.
+    if not queries[0].startswith(prompts[0]):
+        raise ValueError("the query does not start with the prompt")
+    return good_openrlhf([q[len(p) :] for q, p in zip(queries, prompts)], prompts, labels)
+
+
 # -- tests -----------------------------------------------------------------------------------
 
 
@@ -139,6 +146,9 @@ def no_kwargs(data_source, solution_str, ground_truth, extra_info):
         (good_verl_async, "verl"),  # verl awaits `async def` functions
         (good_openrlhf, "openrlhf"),  # lists
         (good_openrlhf_tensors, "openrlhf"),  # anything with tolist(), e.g. torch tensors
+        # Bug: prompts were the bare question while queries held the chat-templated prompt,
+        # so query.startswith(prompt), true in OpenRLHF, was false here: a false failure.
+        (openrlhf_slices_the_prompt_off, "openrlhf"),
     ],
 )
 def test_good_rewards_pass(fn: Any, framework: Any) -> None:
