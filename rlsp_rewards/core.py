@@ -249,6 +249,47 @@ class RewardConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_TEXT = (str, bytes, bytearray)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, Mapping):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(map(_plain, value))
+    if isinstance(value, Sequence) and not isinstance(value, _TEXT):
+        return list(map(_plain, value))
+    return value
+
+
+def _plain_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings with every Mapping as a ``dict`` and every non-text Sequence as a ``list``.
+
+    verl passes ``reward_kwargs`` lists and dicts as OmegaConf ``ListConfig`` / ``DictConfig``
+    objects; they are read here by duck type (the core never imports omegaconf), recursively.
+
+    Raises:
+        ConfigError: when a container cannot be read (e.g. an OmegaConf ``???`` value).
+
+    Example:
+        >>> from types import MappingProxyType
+        >>> _plain_settings({"C": 5, "x": MappingProxyType({"a": range(2)})})
+        {'C': 5, 'x': {'a': [0, 1]}}
+    """
+    out = {}
+    for name, value in settings.items():
+        try:
+            out[name] = _plain(value)
+        except Exception as exc:  # a missing or broken value in a config container
+            raise ConfigError(
+                f"the setting {name!r} could not be read: {type(exc).__name__}: {exc}"
+            ) from None
+    return out
+
+
 def _settings_error(config_class: type[BaseModel], exc: ValidationError) -> ConfigError:
     problems = []
     for err in exc.errors():
@@ -292,7 +333,7 @@ class Reward:
     def build_config(cls, base: RewardConfig | None, settings: Mapping[str, Any]) -> RewardConfig:
         """Validate ``settings`` on top of ``base`` (or the defaults); raise ConfigError."""
         values = base.model_dump() if base is not None else {}
-        values.update(settings)
+        values.update(_plain_settings(settings))
         try:
             return cls.config_class.model_validate(values)
         except ValidationError as exc:
@@ -394,7 +435,11 @@ class Reward:
         """
         if not settings:
             return self
-        key = tuple(sorted((k, repr(v)) for k, v in settings.items()))
+        settings = _plain_settings(settings)
+        try:
+            key = tuple(sorted((k, repr(v)) for k, v in settings.items()))
+        except Exception as exc:  # a hostile __repr__: still only ever a ConfigError
+            raise ConfigError(f"a setting's value cannot be shown: {type(exc).__name__}") from None
         variant = self._variants.get(key)
         if variant is None:
             with self._variants_lock:

@@ -6,6 +6,8 @@ import asyncio
 import math
 import pickle
 import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 
@@ -195,3 +197,89 @@ def test_to_dict_is_always_finite_floats(field_value: object, expected: float, f
     assert d["judge_grade"] == expected and d["score"] == 1.0
     assert all(type(d[k]) is float for k in NUMERIC_KEYS)
     assert result.is_finite() is finite
+
+
+class FakeListConfig(Sequence):
+    """Stands in for OmegaConf's ListConfig: a Sequence, but not a list (no omegaconf here)."""
+
+    def __init__(self, items: list) -> None:
+        self._items = items
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        return self._items[i]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"FakeListConfig at {id(self):#x}"  # like a live object: differs per instance
+
+
+class FakeDictConfig(Mapping):
+    """Stands in for OmegaConf's DictConfig: a Mapping, but not a dict."""
+
+    def __init__(self, items: dict) -> None:
+        self._items = items
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        return self._items[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"FakeDictConfig at {id(self):#x}"
+
+
+class ContainerConfig(EchoConfig):
+    tags: list[str] = []
+    weights: dict[str, float] = {}
+    anything: Any = None
+
+
+class ContainerReward(EchoReward):
+    config_class = ContainerConfig  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        # verl's naive manager passes reward_kwargs lists/dicts as OmegaConf containers; settings
+        # must hold plain containers (picklable without omegaconf, equal to the plain spelling)
+        ("tags", FakeListConfig(["a", "b"]), ["a", "b"]),
+        ("weights", FakeDictConfig({"x": 1.5}), {"x": 1.5}),
+        ("anything", FakeDictConfig({"k": FakeListConfig([1, FakeDictConfig({"n": 2})])}),
+         {"k": [1, {"n": 2}]}),  # recursively, even where the field's type would keep them
+        ("anything", FakeListConfig(["s", b"b", ("t", 1)]), ["s", b"b", ("t", 1)]),  # text stays
+    ],
+)
+def test_container_settings_become_plain_python(name: str, value: object, expected: object) -> None:
+    def plain_types(v: object) -> bool:
+        if isinstance(v, dict):
+            return all(plain_types(x) for x in v.values())
+        if isinstance(v, (list, tuple)):
+            return all(plain_types(x) for x in v)
+        return not isinstance(v, (FakeListConfig, FakeDictConfig))
+
+    reward = ContainerReward()
+    for built in (reward.with_settings(**{name: value}), ContainerReward(**{name: value})):
+        got = getattr(built.config, name)
+        assert got == expected and plain_types(got)
+    # the same settings given as an OmegaConf-like container or plainly share one cached variant
+    again = type(value)(value._items)  # type: ignore[attr-defined]
+    assert reward.with_settings(**{name: value}) is reward.with_settings(**{name: again})
+    assert reward.with_settings(**{name: value}) is reward.with_settings(**{name: expected})
+    out = reward(solution_str="ab", **{name: value})  # per call, as verl passes reward_kwargs
+    assert out["score"] == 2.0
+
+
+def test_unreadable_container_setting_is_a_config_error() -> None:
+    class Broken(FakeDictConfig):
+        def __getitem__(self, key):  # type: ignore[no-untyped-def]
+            raise KeyError("missing mandatory value")  # like OmegaConf's '???'
+
+    with pytest.raises(ConfigError, match="anything"):
+        ContainerReward()(solution_str="ab", anything=Broken({"k": 1}))
