@@ -531,9 +531,10 @@ class WorkerPool:
 
     def _assign_work(self) -> None:
         now = time.monotonic()
-        for worker in self._workers:
-            if worker.inflight:
-                continue
+        while True:  # a replaced worker is idle again, so look for idle ones afresh each time
+            worker = next((w for w in self._workers if not w.inflight), None)
+            if worker is None:
+                return
             chunk = self._take_chunk(now)
             if not chunk:
                 return
@@ -542,7 +543,13 @@ class WorkerPool:
             try:
                 worker.conn.send([(t.task_id, t.fn, t.args) for t in chunk])
             except Exception as exc:  # unpicklable task, or the worker is gone
-                self._fail_worker(worker, f"could not send task: {type(exc).__name__}: {exc}")
+                if isinstance(exc, OSError) and _has_exited(worker):
+                    # it died while idle: nothing was sent, its replacement takes the chunk
+                    with self._lock:
+                        self._counters["crashes"] += 1
+                    self._replace(worker)  # puts the chunk back at the front of its queue
+                else:
+                    self._fail_worker(worker, f"could not send task: {type(exc).__name__}: {exc}")
 
     def _take_chunk(self, now: float) -> list[_Task]:
         with self._lock:
@@ -640,6 +647,12 @@ class WorkerPool:
         self._workers.clear()
         os.close(self._wake_r)
         os.close(self._wake_w)
+
+
+def _has_exited(worker: _Worker) -> bool:
+    """Whether a worker's process has ended (waiting a moment for one that is exiting)."""
+    worker.process.join(timeout=0.1)
+    return worker.process.exitcode is not None
 
 
 def _by_name(fn: Callable[..., Any]) -> Callable[..., Any]:

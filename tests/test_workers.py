@@ -56,6 +56,25 @@ def test_kills_and_crashes_are_counted_and_workers_replaced():
     assert stats["workers"] == 1 and stats["errors"] == 1
 
 
+def test_a_worker_killed_while_idle_costs_no_task():
+    # a worker killed while it waits for work (OOM killer, an operator) is replaced, and the
+    # next tasks run on its replacement instead of failing with a broken pipe
+    import signal
+
+    with WorkerPool(size=2) as p:
+        assert p.warm_up()
+        for worker in list(p._workers):
+            os.kill(worker.process.pid, signal.SIGKILL)
+            worker.process.join(timeout=5)
+        assert [p.run(operator.add, 1, i, timeout_s=30).value for i in range(3)] == [1, 2, 3]
+        for worker in list(p._workers):
+            os.kill(worker.process.pid, signal.SIGKILL)
+            worker.process.join(timeout=5)
+        results = p.map(operator.neg, [(i,) for i in range(6)], timeout_s=30)
+        assert [r.value for r in results] == [0, -1, -2, -3, -4, -5]
+        assert p.stats()["errors"] == 0 and p.stats()["workers"] == 2
+
+
 def test_a_stuck_task_in_a_batch_fails_alone(pool):
     calls = [(0.01,)] * 6 + [(3600,)] + [(0.01,)] * 6
     results = pool.map(time.sleep, calls, timeout_s=0.5)
