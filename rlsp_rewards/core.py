@@ -216,7 +216,8 @@ class RewardResult:
         if not all(map(math.isfinite, values)):
             values = [v if math.isfinite(v) else 0.0 for v in values]
         out: dict[str, float | str] = dict(zip(NUMERIC_KEYS, values))
-        out["pred"] = self.pred
+        pred = self.pred
+        out["pred"] = pred if type(pred) is str else str(as_text(pred))  # always a plain str
         return out
 
     def is_finite(self) -> bool:

@@ -283,3 +283,17 @@ def test_unreadable_container_setting_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="anything"):
         ContainerReward()(solution_str="ab", anything=Broken({"k": 1}))
+
+
+@pytest.mark.parametrize(
+    "pred, expected",
+    [
+        ("42", "42"),  # the normal case
+        (None, ""),  # a reward that leaves pred unset must still return a string
+        (42, "42"),  # a number as the answer
+        (b"4\xff", "4\ufffd"),  # bytes, decoded leniently
+    ],
+)
+def test_pred_is_always_a_plain_string(pred: object, expected: str) -> None:
+    d = RewardResult(score=1.0, pred=pred).to_dict()  # type: ignore[arg-type]
+    assert type(d["pred"]) is str and d["pred"] == expected
