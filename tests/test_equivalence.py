@@ -191,6 +191,12 @@ FULL = [
     (r"\frac{1}{2004!}", "1/2004!", C),
     (r"\frac{1}{10^{30}}", "10^{-31}", N),
     ("10^{30} + 1", "10^{30}", N),
+    # exact expressions equal to zero: evalf gives a zero without significant digits
+    ("0", r"\sin(\pi)", C),
+    ("0", r"\cos\frac{\pi}{2}", C),
+    ("0", r"\sqrt{2}\cdot\sqrt{2}-2", C),
+    ("2", r"\sin(\pi)+2", C),
+    ("0", r"\frac{1}{2006!}", N),  # still relative: a tiny nonzero number is not zero
     # the gold cannot be read
     (r"\frac{", "1", OutcomeStatus.GOLD_UNPARSEABLE),
     ("", "1", OutcomeStatus.GOLD_UNPARSEABLE),
