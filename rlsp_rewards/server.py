@@ -67,6 +67,13 @@ TOKEN_ENV = "RLSP_SERVER_TOKEN"
 #: Routes that score, and so pass the token, size and concurrency checks.
 SCORING_ROUTES = frozenset({"/get_reward", "/v1/score"})
 ROUTES = SCORING_ROUTES | {"/health", "/metrics", "/docs", "/openapi.json"}
+#: Settings a ``/v1/score`` request may not change: where the judge is and which environment
+#: variable holds its key (else a client could have the server send any of its secrets to a
+#: URL of its choosing), the worker processes (a new pool per value, never closed), and a
+#: tokenizer path on the server's disk. They are set when the server starts.
+SERVER_SIDE_SETTINGS = frozenset(
+    {"judge_url", "judge_api_key_env", "tokenizer", "workers", "worker_memory_mb"}
+)
 
 ASGIApp = Callable[
     [dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]
@@ -141,7 +148,8 @@ class ScoreRequest(BaseModel):
     samples: list[ScoreSample]
     settings: dict[str, Any] = Field(
         default_factory=dict,
-        description='reward settings for this request, e.g. {"preset": "guarded"}',
+        description='reward settings for this request, e.g. {"preset": "guarded"}; not '
+        "judge_url, judge_api_key_env, tokenizer, workers, worker_memory_mb (set at start)",
     )
 
 
@@ -256,6 +264,13 @@ def create_app(
     @app.post("/v1/score", response_model=ScoreResponse)
     async def score(body: ScoreRequest) -> dict[str, Any]:
         """Score a batch of samples; one result with the fixed keys per sample."""
+        fixed = sorted(SERVER_SIDE_SETTINGS.intersection(body.settings))
+        if fixed:
+            raise HTTPException(
+                status_code=422,
+                detail=f"{', '.join(fixed)}: set when the server starts (rlsp-rewards serve "
+                "--config), not per request",
+            )
         try:
             scorer = adapter.reward.with_settings(**body.settings)
         except ConfigError as exc:

@@ -128,6 +128,27 @@ def test_v1_score_lone_surrogate_in_the_answer_is_not_a_500(url: str) -> None:
     assert [r["acc"] for r in results] == [0.0, 1.0] and "\ud800" not in results[0]["pred"]
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        # Bug: any client could point the judge at its own URL and name any environment
+        # variable of the server as the judge's key: the server sent that secret to it.
+        {"exploration": "judge", "judge_url": "http://127.0.0.1:9/v1"},
+        {"judge_api_key_env": "HOME"},
+        # Bug: each distinct pool size started a new process pool that was never closed.
+        {"workers": 3},
+        {"worker_memory_mb": 999},
+        # a path on the server's disk (or a hub download) loaded per request
+        {"tokenizer": "/etc"},
+    ],
+)
+def test_v1_score_rejects_server_side_settings_per_request(url: str, settings) -> None:
+    sample = {"response": "\\boxed{42}", "gold": "42"}
+    response = httpx.post(f"{url}/v1/score", json={"samples": [sample], "settings": settings})
+    assert response.status_code == 422, response.text
+    assert next(iter(settings.keys() - {"exploration"})) in response.json()["detail"]
+
+
 def test_openapi_documents_both_apis(url: str) -> None:
     spec = httpx.get(f"{url}/openapi.json").json()
     assert {"/get_reward", "/v1/score", "/health", "/metrics"} <= set(spec["paths"])
