@@ -784,11 +784,14 @@ def _compare_numbers(gold: _Num, pred: _Num) -> OutcomeStatus | None:
     if gold.percent == pred.percent:
         return _compare_plain(gold, pred)
     # math-verify's rule: between integers a percent sign is ignored (25% = 25); otherwise a
-    # percentage means its hundredth (25% = 0.25 = 1/4, and 25.0 is not 25%)
+    # percentage means its hundredth (25% = 0.25 = 1/4, and 25.0 is not 25%). A grader also
+    # accepts the same decimal with or without its sign (12.5% = 12.5), which math-verify does not
     marked, other = (gold, pred) if gold.percent else (pred, gold)
     plain = dataclasses.replace(marked, percent=False)
     if plain.literal and other.literal and plain.coef >= 0:
         return _compare_plain(plain, other)
+    if plain.decimal and other.decimal and (plain.coef, plain.atom) == (other.coef, other.atom):
+        return CORRECT
     if _is_integer(plain) or _is_integer(other):
         return None  # an integer written another way: math-verify's types decide
     return _compare_plain(dataclasses.replace(plain, coef=plain.coef / 100, decimal=True), other)
