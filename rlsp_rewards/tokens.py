@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
 
@@ -86,8 +87,22 @@ class TokenCounter:
             TokenizerLoadError: when the tokenizer cannot be loaded (every call, cheaply).
         """
         tokenizer = _load(self.path)
-        backend = getattr(tokenizer, "backend_tokenizer", None)
-        if backend is not None:
-            return len(backend.encode(text, add_special_tokens=False).ids)
-        with _slow_lock:
-            return len(tokenizer.encode(text, add_special_tokens=False))
+        try:
+            return _encoded_length(tokenizer, text)
+        except (TypeError, UnicodeError):
+            if not _SURROGATE.search(text):
+                raise
+        # Lone surrogates (a JSON body can carry them) are not valid Unicode, which the
+        # tokenizer refuses: each counts as one U+FFFD, as a decoder would have produced.
+        return _encoded_length(tokenizer, _SURROGATE.sub("\ufffd", text))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encoded_length(tokenizer: Any, text: str) -> int:
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        return len(backend.encode(text, add_special_tokens=False).ids)
+    with _slow_lock:
+        return len(tokenizer.encode(text, add_special_tokens=False))

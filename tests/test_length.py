@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rlsp_rewards.combine import RlspReward
 from rlsp_rewards.core import RESULT_KEYS, LengthSource, Sample
 from rlsp_rewards.errors import ConfigError, DependencyError
 from rlsp_rewards.length import LengthConfig, LengthExploration, length
@@ -71,6 +72,27 @@ def test_local_tokenizer_counts_tokens(tokenizer_dir: str) -> None:
     # an exact framework count still wins over the tokenizer
     framework = LengthExploration(tokenizer=tokenizer_dir)(solution_str=text, response_tokens=9)
     assert framework["length"] == 9 and framework["length_source"] == LengthSource.FRAMEWORK
+
+
+@pytest.mark.parametrize(
+    "text, clean",
+    [
+        ("ok \\boxed{4}", "ok \\boxed{4}"),  # valid text: counted as it is
+        ("\ud800 \\boxed{4}", "\ufffd \\boxed{4}"),  # a lone surrogate (JSON can carry one)
+        ("a\udcff\ud83d b", "a\ufffd\ufffd b"),  # each lone surrogate counts as one U+FFFD
+    ],
+)
+def test_tokenizer_counts_text_with_lone_surrogates(tokenizer_dir: str, text: str, clean: str) -> None:
+    # The Rust tokenizer takes valid Unicode only: a lone surrogate raised, and the whole sample
+    # failed (score 0, error 1) although its length only needed counting.
+    from transformers import AutoTokenizer
+
+    expected = len(AutoTokenizer.from_pretrained(tokenizer_dir).encode(clean, add_special_tokens=False))
+    out = LengthExploration(tokenizer=tokenizer_dir)(solution_str=text)
+    assert out["error"] == 0.0 and out["length_source"] == LengthSource.TOKENIZER
+    assert out["length"] == expected
+    combined_out = RlspReward(tokenizer=tokenizer_dir)(solution_str=text, ground_truth="4")
+    assert combined_out["error"] == 0.0 and combined_out["acc"] == float("boxed" in text)
 
 
 def test_tokenizer_is_shared_thread_safe_and_never_pickled(tokenizer_dir: str) -> None:
