@@ -61,8 +61,8 @@ class LengthConfig(RewardConfig):
         tokenizer: a path ``transformers.AutoTokenizer`` can load, used when the framework
             passes no token count (needs ``pip install "rlsp-rewards[tokenizer]"``). It is
             loaded by the first sample that needs it, once per process; prefer a local
-            directory (a hub name may wait for a download). If it cannot be loaded, lengths
-            fall back to characters / 4 with ``error = 1``.
+            directory (a hub name may wait for a download). If it cannot be loaded (or fails
+            on a text), lengths fall back to characters / 4 with ``error = 1``.
         length_span: ``"response"`` (the paper) or ``"before_first_box"`` (the authors' code:
             characters before the first ``\\boxed`` / 4).
         repetition_aware: count only non-repetitive content (the ``guarded`` rule).
@@ -125,8 +125,8 @@ class LengthMeasure:
         repetition: the fraction of the response that repeats itself, in [0, 1].
         effective_length: the length the term used (``length`` unless repetition-aware).
         term: the exploration term ``-C / max(effective_length, 1)``, clamped when configured.
-        tokenizer_failed: True when the configured tokenizer could not be loaded (the length
-            then falls back to characters / 4).
+        tokenizer_failed: True when the configured tokenizer could not be loaded or failed on
+            this text (the length then falls back to characters / 4).
         behaviours: the emergent-behaviour counts of the response.
 
     Example:
@@ -210,6 +210,9 @@ class LengthExploration(Reward):
                 return float(self._counter.count(text)), LengthSource.TOKENIZER, False
             except TokenizerLoadError:
                 pass  # logged once when loading failed; counted in ``error`` per sample
+            except Exception as exc:  # one text the tokenizer refuses must not lose the sample
+                logger.warning("counting tokens failed: %s; this length is characters / 4",
+                               type(exc).__name__)
         return len(text) / CHARS_PER_TOKEN, LengthSource.CHARS, self._counter is not None
 
     def score(self, sample: Sample) -> RewardResult:

@@ -145,6 +145,24 @@ def test_unloadable_tokenizer_falls_back_and_is_counted(tmp_path: Path) -> None:
     assert out["score"] == -500.0
 
 
+def test_tokenizer_failing_on_one_text_falls_back_and_is_counted(
+    tokenizer_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A tokenizer that raises on one text (not at load) failed the whole sample: score 0 and a
+    # correct answer lost. The length falls back to characters / 4, flagged in ``error``.
+    def broken(self: TokenCounter, text: str) -> int:
+        raise RuntimeError("tokenizer exploded")
+
+    monkeypatch.setattr(TokenCounter, "count", broken)
+    text = "2 + 2 = 4, so \\boxed{4}"
+    out = LengthExploration(tokenizer=tokenizer_dir)(solution_str=text)
+    assert out["length"] == len(text) / 4 and out["length_source"] == LengthSource.CHARS
+    assert out["error"] == 1.0 and out["score"] == pytest.approx(-1000 / (len(text) / 4))
+    both = RlspReward(tokenizer=tokenizer_dir)(solution_str=text, ground_truth="4", response_tokens=None)
+    assert both["acc"] == 1.0 and both["error"] == 1.0
+    assert both["score"] == pytest.approx(0.8 - 0.2 * 1000 / (len(text) / 4))
+
+
 def test_missing_transformers_fails_when_built(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
     def find_spec(name: str, *args: object) -> object:
