@@ -263,7 +263,9 @@ def _marker_answer(text: str) -> str | None:
 def _first_line(rest: str) -> str | None:
     """The first non-empty line of ``rest`` (markdown decorations removed)."""
     for line in rest.split("\n", 8)[:8]:
-        line = line.strip().strip("*#").strip()
+        for _ in range(3):  # "**12**." loses its period, then its bold
+            line = line.strip().strip("*#").strip().rstrip(".")
+        line = line.strip()
         if line.startswith((":", "is ", "is:")):
             line = line.split(":", 1)[-1] if line.startswith(":") else line[2:]
             line = line.strip().lstrip(":").strip().strip("*").strip()

@@ -58,6 +58,9 @@ EXTRACTIONS = [
     # "... is X" after a marker keeps X
     ("Answer: the total is 12.", "last_box", "12"),
     ("The answer is: it is Tuesday.", "last_box", "Tuesday"),
+    # markdown bold around the answer, with the sentence's period after it
+    ("Therefore, the answer is **12**.", "last_box", "12"),
+    ("**Answer:** **12**.", "last_box", "12"),
     # the rightmost marker wins
     ("Answer: 3 was my first guess. The answer is 4.", "last_box", "4"),
     # no final answer: None, even when the text ends in a number
