@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,6 +57,12 @@ _FALLBACK_WINDOW = 4_000
 #: Text fallbacks, lower case; the rightmost marker in the response wins.
 _MARKERS = (
     "the final answer is", "final answer:", "final answer", "the answer is", "answer:", "####",
+)
+#: A comma and a word that starts a new clause after the answer ("12, which is even").
+_CLAUSE = re.compile(
+    r",\s*(?:which|as|since|because|so|but|where|hence|thus|therefore|meaning|that|this|it|we)"
+    r"(?![A-Za-z])",
+    re.IGNORECASE,
 )
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 #: A gold longer than this without a box is searched for "The answer is" style markers.
@@ -282,6 +289,9 @@ def _first_sentence(rest: str) -> str | None:
     cut = _sentence_end(line)
     if cut >= 0:
         line = line[:cut]
+    clause = _clause_start(line)
+    if clause >= 0:  # "12, which is even": the answer ends at the comma
+        line = line[:clause]
     verb = line.translate(_ASCII_LOWER).rfind(" is ")  # "Answer: the total is 12" -> "12"
     return line[verb + 4 :] if verb >= 0 and "$" not in line[:verb] else line
 
@@ -294,6 +304,14 @@ def _sentence_end(line: str) -> int:
             in_math = not in_math
         elif char == "." and not in_math and at + 1 < len(line) and line[at + 1] == " ":
             return at
+    return -1
+
+
+def _clause_start(line: str) -> int:
+    """Index of a comma that starts a new clause (", which", ", so"), outside ``$...$``."""
+    for match in _CLAUSE.finditer(line):
+        if line.count("$", 0, match.start()) % 2 == 0:
+            return match.start()
     return -1
 
 

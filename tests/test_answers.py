@@ -61,6 +61,11 @@ EXTRACTIONS = [
     # markdown bold around the answer, with the sentence's period after it
     ("Therefore, the answer is **12**.", "last_box", "12"),
     ("**Answer:** **12**.", "last_box", "12"),
+    # a clause after the answer is not part of it ("..., which is even" is not "even")
+    ("So the answer is 12, which is even.", "last_box", "12"),
+    ("The answer is $12$, as computed above.", "last_box", "12"),
+    ("Answer: the total is 12, so Tom has 12 apples.", "last_box", "12"),
+    ("The answer is 2, 3", "last_box", "2, 3"),  # a list stays whole
     # the rightmost marker wins
     ("Answer: 3 was my first guess. The answer is 4.", "last_box", "4"),
     # no final answer: None, even when the text ends in a number
