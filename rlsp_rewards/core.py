@@ -120,8 +120,12 @@ class Sample:
         info = extra_info if isinstance(extra_info, Mapping) else None
         tokens = kwargs.get("response_tokens")
         if tokens is None and info is not None:
-            tokens = info.get("response_tokens")
+            try:
+                tokens = info.get("response_tokens")
+            except Exception:  # a mapping whose reads raise (a DictConfig with a '???' value)
+                tokens = None
         prompt = kwargs.get("prompt")
+        router = kwargs.get("reward_router_address")
         return cls(
             response=as_text(solution_str),
             gold=ground_truth,
@@ -129,7 +133,7 @@ class Sample:
             extra_info=info,
             prompt=None if prompt is None else as_text(prompt),
             response_tokens=_as_count(tokens),
-            judge_url=kwargs.get("reward_router_address") or None,
+            judge_url=(None if router is None else as_text(router)) or None,
         )
 
 
@@ -155,7 +159,7 @@ def as_text(value: Any) -> str:
 def _as_count(value: Any) -> int | None:
     try:
         count = int(value)  # also accepts numpy and 0-d torch integers
-    except (TypeError, ValueError, OverflowError):
+    except Exception:  # TypeError, ValueError, OverflowError, or a hostile __int__
         return None
     return count if count >= 0 else None
 

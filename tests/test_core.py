@@ -297,3 +297,51 @@ def test_unreadable_container_setting_is_a_config_error() -> None:
 def test_pred_is_always_a_plain_string(pred: object, expected: str) -> None:
     d = RewardResult(score=1.0, pred=pred).to_dict()  # type: ignore[arg-type]
     assert type(d["pred"]) is str and d["pred"] == expected
+
+
+class HostileMapping(Mapping):
+    """A Mapping whose reads raise (an OmegaConf DictConfig with a '???' value does)."""
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        raise RuntimeError("missing mandatory value")
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(["response_tokens"])
+
+    def __len__(self) -> int:
+        return 1
+
+
+class Hostile:
+    """Every conversion raises."""
+
+    def __int__(self) -> int:
+        raise RuntimeError("no int")
+
+    def __index__(self) -> int:
+        raise RuntimeError("no index")
+
+    def __bool__(self) -> bool:
+        raise RuntimeError("no bool")
+
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+
+@pytest.mark.parametrize(
+    "kwargs, tokens, judge_url",
+    [
+        # the sample is read before the guard: nothing in it may raise into the trainer
+        ({"extra_info": HostileMapping()}, None, None),  # extra_info whose reads raise
+        ({"response_tokens": Hostile()}, None, None),  # a count whose __int__ raises
+        ({"reward_router_address": Hostile()}, None, None),  # an address whose __bool__ raises
+        ({"reward_router_address": "h:1"}, None, "h:1"),  # the normal address
+        ({"reward_router_address": 7}, None, "7"),  # the address is text, whatever came
+        ({"response_tokens": 3.0, "reward_router_address": ""}, 3, None),
+    ],
+)
+def test_sample_from_hostile_call_never_raises(kwargs: dict, tokens: object, judge_url: object) -> None:
+    sample = Sample.from_call(solution_str="ab", **kwargs)
+    assert sample.response_tokens == tokens and sample.judge_url == judge_url
+    out = EchoReward()(solution_str="ab", **kwargs)
+    assert tuple(out) == RESULT_KEYS and out["score"] == 2.0
