@@ -380,7 +380,7 @@ class Reward:
         """The defined result for an unexpected failure, logged without the response text."""
         logger.warning(
             "%s failed on a sample from %r: %s: %s",
-            type(self).__name__, sample.data_source, type(exc).__name__, str(exc)[:200],
+            type(self).__name__, sample.data_source, type(exc).__name__, as_text(exc)[:200],
         )
         return RewardResult(score=self.error_score, error=1.0)
 

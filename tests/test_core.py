@@ -27,6 +27,11 @@ class EchoConfig(RewardConfig):
     mode: str = "plain"
 
 
+class Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+
 class EchoReward(Reward):
     """Scores len(response) + bonus; raises on the response 'boom'; NaN on 'nan'."""
 
@@ -35,6 +40,8 @@ class EchoReward(Reward):
     def score(self, sample: Sample) -> RewardResult:
         if sample.response == "boom":
             raise RuntimeError("exploded")
+        if sample.response == "unprintable":
+            raise Unprintable()
         if sample.response == "nan":
             return RewardResult(score=math.nan)
         return RewardResult(score=len(sample.response) + self.config.bonus, pred=sample.response)
@@ -62,6 +69,7 @@ def test_result_keys_are_fixed_and_ordered() -> None:
         ("abc", 3.0, 0.0),  # normal path
         ("boom", 0.0, 1.0),  # an exception becomes the error score and flag
         ("nan", 0.0, 1.0),  # a non-finite score is a failure, never passed on
+        ("unprintable", 0.0, 1.0),  # an exception whose str() raises is still only logged
     ],
 )
 def test_guard(response: str, expected_score: float, expected_error: float) -> None:
