@@ -29,6 +29,8 @@ __all__ = ["ServerMetrics", "sample_status"]
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 #: Worker-pool counters exported as ``rlsp_pool_<name>_total``.
 _POOL_COUNTERS = ("tasks", "ok", "errors", "timeouts", "expired", "crashes", "restarts")
+#: ``cache_stats()`` keys that are sizes now (gauges), not counts since start (counters).
+_CACHE_GAUGES = frozenset({"entries", "size"})
 
 
 def sample_status(result: RewardResult) -> OutcomeStatus:
@@ -115,7 +117,8 @@ class ServerMetrics:
 
 
 class _CacheCollector:
-    """Exports a reward's ``cache_stats()`` counters (e.g. ``hits``, ``misses``) at scrape time."""
+    """Exports a reward's ``cache_stats()`` at scrape time: ``hits``, ``misses``... as counters,
+    ``entries`` as a gauge."""
 
     def __init__(self, cache_stats: Callable[[], Mapping[str, int]]) -> None:
         self.cache_stats = cache_stats
@@ -126,7 +129,11 @@ class _CacheCollector:
         except Exception:  # a metrics scrape must not fail because of the reward
             return
         for key, value in sorted(stats.items()):
-            family = CounterMetricFamily(f"rlsp_cache_{key}", f"Verdict cache: {key}")
+            family: Any
+            if key in _CACHE_GAUGES:  # a size now, not a count since start
+                family = GaugeMetricFamily(f"rlsp_cache_{key}", f"Verdict cache: {key} now")
+            else:
+                family = CounterMetricFamily(f"rlsp_cache_{key}", f"Verdict cache: {key}")
             family.add_metric([], float(value))
             yield family
 

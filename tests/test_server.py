@@ -320,13 +320,17 @@ class CachingReward(HeldReward):
     """Test-only: a reward that reports cache counters, as the server's metrics read them."""
 
     def cache_stats(self) -> dict[str, int]:
-        return {"hits": 41, "misses": 1}
+        return {"hits": 41, "misses": 1, "entries": 7}
 
 
 def test_metrics_export_a_rewards_cache_counters(serve_app) -> None:
     url = serve_app(create_app(CachingReward(), token=""))
     text = httpx.get(f"{url}/metrics").text
     assert "rlsp_cache_hits_total 41.0" in text and "rlsp_cache_misses_total 1.0" in text
+    # Bug: the cache's current size (it shrinks on eviction) was exported as a counter,
+    # rlsp_cache_entries_total, which Prometheus reads as a reset each time it goes down.
+    assert "# TYPE rlsp_cache_entries gauge" in text and "rlsp_cache_entries 7.0" in text
+    assert "rlsp_cache_entries_total" not in text
 
 
 def test_metrics_count_judge_failures(serve_app) -> None:
