@@ -78,7 +78,9 @@ _EULER = re.compile(r"\\(?:mathrm|text|textrm|operatorname)\{\s*e\s*\}")
 _TRAILING_UNIT = re.compile(
     r"^(.*?[\d}.])\s*\\(?:text|textrm|mbox|mathrm)\{\s*[A-Za-z][^{}]{0,40}\}$"
 )
-_WORD_UNIT = re.compile(r"^([+-]?[\d.,]*\d)\s+(?!(?:or|and|to)\b)[A-Za-z][A-Za-z ./^2-3]{0,30}$")
+#: Words after a number that are mathematics, not a unit ("2 pi", "5 sqrt 2", "3 x", "3 squared").
+_NOT_UNIT = r"(?:or|and|to|pi|root|over|squared|cubed|times|plus|minus|divided|[xyzienk])\b|sqrt"
+_WORD_UNIT = re.compile(rf"^([+-]?[\d.,]*\d)\s+(?!{_NOT_UNIT})[A-Za-z][A-Za-z ./^2-3]{{0,30}}$")
 _CHOICE = re.compile(r"^\(?\\?(?:text|textbf|mathrm)?\{?\(?([A-Ea-e])\)?\}?\)?$")
 _WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mbox|mathbf)\{([^{}]*)\}$")
 

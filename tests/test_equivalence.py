@@ -87,6 +87,15 @@ FAST = [
     ("60", r"60\,\text{km/h}", C),
     ("12", r"\$12", C),
     ("3", "3 or 4", U),  # "or" is not a unit
+    ("5", "5 meters", C),
+    ("2", "2 pi", U),  # constants, roots, variables and operations in words are not units
+    ("3", "3 i", U),
+    ("5", "5 sqrt 2", U),
+    ("3", "3 sqrt3", U),
+    ("3", "3 x", N),  # read as the polynomial 3x
+    ("2", "2 x 3", N),
+    ("1", "1 over 2", U),
+    ("3", "3 squared", U),
     # intervals: brackets matter
     (r"(-\infty, 3)", r"(-\infty,3)", C),
     (r"(-\infty, 3)", r"(-\infty,3]", N),
