@@ -75,6 +75,9 @@ SERVER_SIDE_SETTINGS = frozenset(
     {"judge_url", "judge_api_key_env", "tokenizer", "workers", "worker_memory_mb"}
 )
 
+#: Queries longer than this in total are split into prompt and response in a worker thread.
+_INLINE_CHARS = 65_536
+
 ASGIApp = Callable[
     [dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]
 ]
@@ -253,7 +256,12 @@ def create_app(
     @app.post("/get_reward", response_model=OpenRLHFResponse)
     async def get_reward(body: OpenRLHFRequest) -> dict[str, Any]:
         """Score samples in OpenRLHF's protocol (``--reward.remote_url .../get_reward``)."""
-        samples, evals = adapter.samples(body.query, body.prompts, body.labels)
+        if sum(map(len, body.query)) > _INLINE_CHARS:  # splitting can take long: not on the loop
+            samples, evals = await asyncio.to_thread(
+                adapter.samples, body.query, body.prompts, body.labels
+            )
+        else:
+            samples, evals = adapter.samples(body.query, body.prompts, body.labels)
         if batcher is not None:
             results = await batcher.score(samples)
         else:

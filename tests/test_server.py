@@ -88,6 +88,28 @@ def test_get_reward_empty_batch(url: str) -> None:
     assert out == {"rewards": [], "scores": [], "extra_logs": {k: [] for k in NUMERIC_KEYS}}
 
 
+def test_a_slow_to_split_query_does_not_block_the_event_loop(serve_app) -> None:
+    # Bug: the query was split into prompt and response on the event loop; a response ending
+    # in many end-of-turn tokens takes seconds to strip, and /health, /metrics and every
+    # other request waited for it. Splitting a large body now runs in a worker thread.
+    from rlsp_rewards.length import LengthExploration
+
+    url = serve_app(create_app(LengthExploration(), token=""))
+    body = {"query": ["x" + "</s>" * 160_000], "labels": ["1"]}
+    answer: dict = {}
+    heavy = threading.Thread(
+        target=lambda: answer.update(r=httpx.post(f"{url}/get_reward", json=body, timeout=120))
+    )
+    heavy.start()
+    time.sleep(0.5)  # the heavy request is being worked on
+    started = time.perf_counter()
+    assert httpx.get(f"{url}/health", timeout=30).status_code == 200
+    waited = time.perf_counter() - started
+    heavy.join(120)
+    assert answer["r"].status_code == 200 and len(answer["r"].json()["rewards"]) == 1
+    assert waited < 1.0, f"/health waited {waited:.1f} s behind one request"
+
+
 # -- the batch API ---------------------------------------------------------------------------------
 
 
