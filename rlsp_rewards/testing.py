@@ -433,6 +433,14 @@ def _describe(keys: frozenset[str] | None) -> str:
     return "a bare number" if keys is None else "keys {" + ", ".join(sorted(keys)) + "}"
 
 
+def _exc_text(exc: BaseException) -> str:
+    """``str(exc)``, never raising: a reward's exception class may have a broken ``__str__``."""
+    try:
+        return str(exc)
+    except Exception:
+        return f"<unprintable {type(exc).__name__}>"
+
+
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -564,10 +572,11 @@ class _Checker:
             )
 
     def report_exception(self, exc: BaseException) -> None:
-        detail = f"{type(exc).__name__}: {str(exc)[:160]}"
-        if isinstance(exc, ValueError) and "main thread" in str(exc):
+        text = _exc_text(exc)
+        detail = f"{type(exc).__name__}: {text[:160]}"
+        if isinstance(exc, ValueError) and "main thread" in text:
             detail += " (signal-based timeouts fail in the frameworks' worker threads)"
-        elif isinstance(exc, TypeError) and _SIGNATURE_ERROR.search(str(exc)):
+        elif isinstance(exc, TypeError) and _SIGNATURE_ERROR.search(text):
             detail += f" (the call was {self.call_shape()})"
         consequence = (
             "verl's reward worker crashes the step"
@@ -756,7 +765,7 @@ class _Checker:
                 self.where = case.name
                 self.problem(
                     "threads",
-                    f"raised {type(out.exc).__name__}: {str(out.exc)[:120]} "
+                    f"raised {type(out.exc).__name__}: {_exc_text(out.exc)[:120]} "
                     "when called from 8 threads at once",
                 )
                 self.where = None
@@ -776,7 +785,7 @@ class _Checker:
         except Exception as exc:
             self.problem(
                 "pickle",
-                f"cannot be pickled ({type(exc).__name__}: {str(exc)[:120]}); Ray and process "
+                f"cannot be pickled ({type(exc).__name__}: {_exc_text(exc)[:120]}); Ray and process "
                 "pools pickle rewards: define it at module level of an installed module (no "
                 "lambda, closure or local class; a file loaded by path is not importable by the "
                 "workers), "

@@ -129,6 +129,17 @@ def no_kwargs(data_source, solution_str, ground_truth, extra_info):
     return 1.0
 
 
+class UnprintableError(Exception):
+    def __str__(self) -> str:
+        return "%s and %s" % self.args  # one argument given: str() raises TypeError
+
+
+def raises_unprintable(data_source=None, solution_str=None, ground_truth=None, **kwargs):
+    if not solution_str:
+        raise UnprintableError("only one")
+    return 1.0
+
+
 def openrlhf_slices_the_prompt_off(queries, prompts, labels):
     # The usual OpenRLHF reward: the response is the query after the templated prompt.
     if not queries[0].startswith(prompts[0]):
@@ -177,6 +188,8 @@ def test_good_rewards_pass(fn: Any, framework: Any) -> None:
         (openrlhf_wrong_length, "openrlhf", "shape", "rewards has 1 values for 4 queries"),
         # a verl-style signature called the OpenRLHF way: the hint shows the expected call
         (no_kwargs, "openrlhf", "exceptions", "fn(queries, prompts, labels)"),
+        # Bug: an exception whose __str__ raises escaped the checker instead of being reported
+        (raises_unprintable, "verl", "exceptions", "raised UnprintableError: <unprintable"),
     ],
 )
 def test_each_breach_is_caught_in_plain_words(
