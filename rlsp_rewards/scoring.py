@@ -1,7 +1,8 @@
 """Offline scoring of a rollouts file: stream rows, score them in chunks, write JSONL, summarise.
 
 A rollouts file is JSONL (one JSON object per line; ``.jsonl.gz`` is read compressed) or
-parquet. Rows are read lazily, scored ``chunk_size`` at a time through the reward's batch path,
+parquet. The scored output is JSONL, gzip-compressed when its name ends in ``.gz`` (then it
+cannot be resumed). Rows are read lazily, scored ``chunk_size`` at a time through the reward's batch path,
 and written out as they are done, so memory stays flat however large the file is: only one
 chunk and a fixed-size random sample of the results (for percentiles and plots) are held.
 
@@ -416,6 +417,12 @@ def score_file(
         raise ConfigError("--resume needs --out: it skips the rows already written there")
     if out is not None and Path(out).resolve() == Path(path).resolve():
         raise ConfigError(f"--out {str(out)!r} is the input file; write the scores elsewhere")
+    compressed = out is not None and str(out).endswith(".gz")
+    if resume and compressed:
+        raise ConfigError(
+            f"--resume needs a plain .jsonl --out (a half-written gzip member cannot be cut "
+            f"back), got {str(out)!r}"
+        )
     summary = Summary()
     done = _resume(Path(out), summary) if resume and out is not None else 0
     if done and on_progress:
@@ -423,7 +430,12 @@ def score_file(
     writer = None
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        writer = open(out, "a" if resume else "w", encoding="utf-8")  # noqa: SIM115
+        if compressed:
+            import gzip
+
+            writer = gzip.open(out, "wt", encoding="utf-8", newline="\n")
+        else:
+            writer = open(out, "a" if resume else "w", encoding="utf-8")  # noqa: SIM115
     try:
         chunk: list[Row] = []
         for row in read_rows(path):

@@ -160,6 +160,26 @@ def test_gzip_jsonl_input(tmp_path: Path) -> None:
     assert (summary.scored, summary.skipped) == (1, 1)
 
 
+def test_gzip_jsonl_output_is_compressed_and_reads_back(tmp_path: Path) -> None:
+    import gzip
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"response": "2", "gold": "2"}) + "\nnot json\n")
+    out = tmp_path / "out.jsonl.gz"
+    score_file(src, EchoReward(), out=out)
+    with gzip.open(out, "rt", encoding="utf-8") as f:  # a real gzip file, every row in order
+        assert [json.loads(line)["line"] for line in f] == [1, 2]
+    assert scoring.count_rows(out) == 2  # our own output is a valid input again
+
+
+def test_resume_refuses_gzip_output(tmp_path: Path) -> None:
+    # A crash leaves a half-written gzip member that cannot be cut back: say so up front.
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"response": "2", "gold": "2"}) + "\n")
+    with pytest.raises(ConfigError, match="--resume needs a plain .jsonl"):
+        score_file(src, EchoReward(), out=tmp_path / "out.jsonl.gz", resume=True)
+
+
 def test_parquet_input(tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
