@@ -38,6 +38,7 @@ __all__ = [
     "RewardResult",
     "Sample",
     "as_text",
+    "recoverable",
 ]
 
 logger = logging.getLogger("rlsp_rewards")
@@ -154,6 +155,18 @@ def as_text(value: Any) -> str:
         return str(value)
     except Exception:  # a hostile __str__ must not break scoring
         return ""
+
+
+def recoverable(exc: BaseException) -> bool:
+    """Whether a failure belongs to one sample: any ``Exception``, and a panic of Rust code
+    (pyo3's ``PanicException``, which derives from ``BaseException``: a tokenizer's, say);
+    never an interrupt, an exit or a cancellation.
+
+    Example:
+        >>> recoverable(ValueError("bad")), recoverable(KeyboardInterrupt())
+        (True, False)
+    """
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 def _as_count(value: Any) -> int | None:
@@ -364,7 +377,9 @@ class Reward:
         """:meth:`score` behind the guard: always a finite result, never an exception."""
         try:
             result = self.score(sample)
-        except Exception as exc:  # the contract: never raise into the trainer
+        except BaseException as exc:  # the contract: never raise into the trainer
+            if not recoverable(exc):
+                raise
             return self.failure(sample, exc)
         return self.checked(sample, result)
 
@@ -372,7 +387,9 @@ class Reward:
         """:meth:`ascore` behind the guard."""
         try:
             result = await self.ascore(sample)
-        except Exception as exc:
+        except BaseException as exc:
+            if not recoverable(exc):
+                raise
             return self.failure(sample, exc)
         return self.checked(sample, result)
 

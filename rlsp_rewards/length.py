@@ -41,7 +41,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .answers import text_before_first_box
 from .behaviours import count_behaviours
-from .core import LengthSource, Reward, RewardConfig, RewardResult, Sample
+from .core import LengthSource, Reward, RewardConfig, RewardResult, Sample, recoverable
 from .repetition import DEFAULT_NGRAM, repetition
 from .tokens import TokenCounter, TokenizerLoadError
 
@@ -210,7 +210,9 @@ class LengthExploration(Reward):
                 return float(self._counter.count(text)), LengthSource.TOKENIZER, False
             except TokenizerLoadError:
                 pass  # logged once when loading failed; counted in ``error`` per sample
-            except Exception as exc:  # one text the tokenizer refuses must not lose the sample
+            except BaseException as exc:  # one text the tokenizer refuses (or panics on)
+                if not recoverable(exc):  # must not lose the sample
+                    raise
                 logger.warning("counting tokens failed: %s; this length is characters / 4",
                                type(exc).__name__)
         return len(text) / CHARS_PER_TOKEN, LengthSource.CHARS, self._counter is not None

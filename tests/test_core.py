@@ -353,3 +353,36 @@ def test_sample_from_hostile_call_never_raises(kwargs: dict, tokens: object, jud
     assert sample.response_tokens == tokens and sample.judge_url == judge_url
     out = EchoReward()(solution_str="ab", **kwargs)
     assert tuple(out) == RESULT_KEYS and out["score"] == 2.0
+
+
+class PanicException(BaseException):
+    """What pyo3 raises when Rust code panics (not an Exception)."""
+
+
+@pytest.mark.parametrize(
+    ("failure", "contained"),
+    [
+        (ValueError("bad"), True),  # an ordinary failure: the error result
+        (PanicException("rust panicked"), True),  # a Rust panic: the error result too
+        (KeyboardInterrupt(), False),  # the user's interrupt is never swallowed
+    ],
+)
+def test_the_guard_contains_panics_but_not_interrupts(
+    failure: BaseException, contained: bool
+) -> None:
+    from rlsp_rewards.length import LengthExploration
+
+    class Failing(LengthExploration):
+        def score(self, sample: Sample) -> RewardResult:
+            raise failure
+
+        async def ascore(self, sample: Sample) -> RewardResult:
+            raise failure
+
+    reward = Failing()
+    if not contained:
+        with pytest.raises(type(failure)):
+            reward(solution_str="x")
+        return
+    assert reward(solution_str="x")["error"] == 1.0
+    assert asyncio.run(reward.acall(solution_str="x"))["error"] == 1.0

@@ -145,13 +145,24 @@ def test_unloadable_tokenizer_falls_back_and_is_counted(tmp_path: Path) -> None:
     assert out["score"] == -500.0
 
 
+class PanicException(BaseException):
+    """What pyo3 raises when Rust code (the tokenizers library) panics: not an Exception."""
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        RuntimeError("tokenizer exploded"),  # an ordinary exception
+        PanicException("called `Option::unwrap()` on a `None` value"),  # a Rust panic
+    ],
+)
 def test_tokenizer_failing_on_one_text_falls_back_and_is_counted(
-    tokenizer_dir: str, monkeypatch: pytest.MonkeyPatch
+    tokenizer_dir: str, monkeypatch: pytest.MonkeyPatch, failure: BaseException
 ) -> None:
     # A tokenizer that raises on one text (not at load) failed the whole sample: score 0 and a
     # correct answer lost. The length falls back to characters / 4, flagged in ``error``.
     def broken(self: TokenCounter, text: str) -> int:
-        raise RuntimeError("tokenizer exploded")
+        raise failure
 
     monkeypatch.setattr(TokenCounter, "count", broken)
     text = "2 + 2 = 4, so \\boxed{4}"
