@@ -20,10 +20,10 @@ test-core: $(CORE)/.installed
 	RLSP_TEST_FRAMEWORK=core $(CORE)/bin/python -m pytest $(PYTEST_FLAGS) --doctest-modules rlsp_rewards tests
 
 test-verl: $(VERL)/.installed
-	RLSP_TEST_FRAMEWORK=verl $(VERL)/bin/python -m pytest $(PYTEST_FLAGS) tests/test_verl*.py
+	RLSP_TEST_FRAMEWORK=verl $(VERL)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/verl
 
 test-openrlhf: $(ORLHF)/.installed
-	RLSP_TEST_FRAMEWORK=openrlhf $(ORLHF)/bin/python -m pytest $(PYTEST_FLAGS) tests/test_openrlhf*.py
+	RLSP_TEST_FRAMEWORK=openrlhf $(ORLHF)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/openrlhf/test_openrlhf_*.py
 
 # In the verl environment, so that verl's own math_verify scoring is measured side by side.
 bench: $(VERL)/.installed

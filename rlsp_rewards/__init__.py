@@ -8,31 +8,31 @@ The ready instances have verl's keyword signature and return a dict with fixed k
     (1.0, '\\\\frac12')
 
 ``rlsp_rewards.combined`` (the paper preset), ``outcome``, ``length`` and ``judge`` are
-*instances*; their classes live in the submodules of the same names
+*instances*; their classes live in the sub-packages of the same names
 (``from rlsp_rewards.outcome import OutcomeVerifier``). ``import rlsp_rewards`` stays fast:
 no sympy, no torch, no framework, no HTTP client is imported.
 """
 
 from __future__ import annotations
 
-# The submodules are imported before the instances are bound: importing a submodule sets the
-# package attribute of the same name, so the order keeps `rlsp_rewards.outcome` the instance.
-from . import combine as _combine
-from . import judge as _judge
-from . import length as _length
-from . import outcome as _outcome
-from .combine import RlspConfig, RlspReward
-from .core import RESULT_KEYS, LengthSource, OutcomeStatus, Reward, RewardResult, Sample
-from .errors import ConfigError, DependencyError, RlspRewardsError
-from .judge import JudgeConfig, JudgeExploration, JudgeGrade
-from .length import LengthConfig, LengthExploration
-from .outcome import OutcomeConfig, OutcomeVerifier, Verdict
+# The sub-packages are imported before the instances are bound: importing a sub-package sets the
+# package attribute of the same name, so this order keeps `rlsp_rewards.outcome` the instance.
+from rlsp_rewards import combine as _combine
+from rlsp_rewards import exploration as _exploration
+from rlsp_rewards import judge as _judge
+from rlsp_rewards import outcome as _outcome
+from rlsp_rewards.combine import RlspConfig, RlspReward
+from rlsp_rewards.core import RESULT_KEYS, LengthSource, OutcomeStatus, Reward, RewardResult, Sample
+from rlsp_rewards.errors import ConfigError, DependencyError, RlspRewardsError
+from rlsp_rewards.exploration import LengthConfig, LengthExploration
+from rlsp_rewards.judge import JudgeConfig, JudgeExploration, JudgeGrade
+from rlsp_rewards.outcome import OutcomeConfig, OutcomeVerifier, Verdict
 
 __version__ = "0.1.0"
 
 combined: RlspReward = _combine.combined
 outcome: OutcomeVerifier = _outcome.outcome
-length: LengthExploration = _length.length
+length: LengthExploration = _exploration.length
 judge: JudgeExploration = _judge.judge
 
 __all__ = [

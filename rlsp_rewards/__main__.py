@@ -1,5 +1,5 @@
 """``python -m rlsp_rewards`` runs the command line."""
 
-from .cli import main
+from rlsp_rewards.cli.app import main
 
 main()

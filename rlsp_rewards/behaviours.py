@@ -36,10 +36,10 @@ from __future__ import annotations
 
 import re
 
+from rlsp_rewards.core import BEHAVIOUR_KEYS
+
 __all__ = ["BEHAVIOUR_KEYS", "MARKERS", "count_behaviours"]
 
-#: The result keys, in the order :func:`count_behaviours` returns them.
-BEHAVIOUR_KEYS: tuple[str, ...] = ("backtracking", "verification", "alternatives")
 
 #: The marker phrases per behaviour, as written (see the module docstring for matching rules).
 MARKERS: dict[str, tuple[str, ...]] = {

@@ -1,10 +1,10 @@
 """The RLSP reward: ``R = alpha * v + (1 - alpha) * R_ex``, its presets, and the judge seam.
 
-``v`` is the outcome term from :class:`~rlsp_rewards.outcome.OutcomeVerifier`; ``R_ex`` is the
+``v`` is the outcome term from :class:`~rlsp_rewards.outcome.verifier.OutcomeVerifier`; ``R_ex`` is the
 exploration term, chosen by ``exploration``:
 
-* ``"length"``: ``-C/|o|`` from :class:`~rlsp_rewards.length.LengthExploration`;
-* ``"judge"``: the grade ``g`` in [0, 1] of :class:`~rlsp_rewards.judge.JudgeExploration`;
+* ``"length"``: ``-C/|o|`` from :class:`~rlsp_rewards.exploration.length.LengthExploration`;
+* ``"judge"``: the grade ``g`` in [0, 1] of :class:`~rlsp_rewards.judge.reward.JudgeExploration`;
 * ``"length+judge"``: both (only the ``reference`` formula defines how they mix);
 * ``"none"``: no exploration term, ``R = v``.
 
@@ -25,7 +25,7 @@ not clip here; use the framework's clip (verl: our manager's ``clip_range``; Ope
 ``--reward.clip_range``).
 
 **guarded** (our recommendation): the paper's formula with the length counted on non-repetitive
-content only (``effective_length = |o| * (1 - repetition)``, see :mod:`rlsp_rewards.repetition`)
+content only (``effective_length = |o| * (1 - repetition)``, see :mod:`rlsp_rewards.exploration.repetition`)
 and the length term clamped to [-1, 0]: ``R = 0.8*v + 0.2*clamp(-C/effective_length, -1, 0)``.
 So a correct answer scores in [0.6, 0.8] and a wrong one in [-0.2, 0]: whatever the length, a
 correct answer always outscores a wrong one. In general the total lies in
@@ -53,12 +53,12 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from .core import OutcomeStatus, Reward, RewardConfig, RewardResult, Sample
-from .judge import JudgeConfig, JudgeExploration, JudgeGrade
-from .judge import judge as shared_judge
-from .length import LengthConfig, LengthExploration, LengthMeasure, measure_fields
-from .outcome import OutcomeConfig, OutcomeVerifier, Verdict
-from .outcome import outcome as shared_outcome
+from rlsp_rewards.core import OutcomeStatus, Reward, RewardConfig, RewardResult, Sample
+from rlsp_rewards.judge.reward import JudgeConfig, JudgeExploration, JudgeGrade
+from rlsp_rewards.judge.reward import judge as shared_judge
+from rlsp_rewards.exploration.length import LengthConfig, LengthExploration, LengthMeasure, measure_fields
+from rlsp_rewards.outcome.verifier import OutcomeConfig, OutcomeVerifier, Verdict
+from rlsp_rewards.outcome.verifier import outcome as shared_outcome
 
 __all__ = ["PRESETS", "Preset", "RlspConfig", "RlspReward", "combined"]
 
@@ -123,9 +123,9 @@ class RlspConfig(LengthConfig, OutcomeConfig, JudgeConfig):
 
     ``preset`` picks the defaults of every other setting (see :data:`PRESETS`); settings given
     explicitly override them, and keep overriding them when a later call changes the preset.
-    The length settings are :class:`~rlsp_rewards.length.LengthConfig`'s, the verifier's
-    :class:`~rlsp_rewards.outcome.OutcomeConfig`'s and the judge's (``judge_url``,
-    ``judge_model``, ``judge_fallback``...) :class:`~rlsp_rewards.judge.JudgeConfig`'s.
+    The length settings are :class:`~rlsp_rewards.exploration.length.LengthConfig`'s, the verifier's
+    :class:`~rlsp_rewards.outcome.verifier.OutcomeConfig`'s and the judge's (``judge_url``,
+    ``judge_model``, ``judge_fallback``...) :class:`~rlsp_rewards.judge.reward.JudgeConfig`'s.
 
     Attributes:
         preset: ``"paper"``, ``"reference"`` or ``"guarded"``.

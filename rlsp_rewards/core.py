@@ -25,12 +25,15 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import ConfigError
+from rlsp_rewards.errors import ConfigError
 
 __all__ = [
+    "BEHAVIOUR_KEYS",
+    "COMPONENT_KEYS",
     "NUMERIC_KEYS",
     "RESULT_KEYS",
     "SAMPLE_KWARGS",
+    "STATUS_KEYS",
     "LengthSource",
     "OutcomeStatus",
     "Reward",
@@ -257,6 +260,12 @@ def _finite_or_zero(value: Any) -> float:
 RESULT_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RewardResult))
 #: The keys whose values are numbers (all but ``pred``).
 NUMERIC_KEYS: tuple[str, ...] = tuple(k for k in RESULT_KEYS if k != "pred")
+#: The reward components, in the order tables and plots show them.
+COMPONENT_KEYS: tuple[str, ...] = ("score", "outcome", "length_term", "judge_grade")
+#: The status flags (0/1: their mean over a batch is a rate).
+STATUS_KEYS: tuple[str, ...] = ("no_answer", "gold_unparseable", "timeout", "error", "judge_failed")
+#: The emergent-behaviour counts.
+BEHAVIOUR_KEYS: tuple[str, ...] = ("backtracking", "verification", "alternatives")
 #: A result's numeric values as a tuple, in :data:`NUMERIC_KEYS` order (one C call: hot path).
 _numeric_values = operator.attrgetter(*NUMERIC_KEYS)
 
@@ -451,7 +460,7 @@ class Reward:
             ConfigError: when a setting is unknown or invalid.
 
         Example:
-            >>> from rlsp_rewards.length import LengthExploration
+            >>> from rlsp_rewards.exploration.length import LengthExploration
             >>> LengthExploration().with_settings(C=500).config.C
             500.0
         """

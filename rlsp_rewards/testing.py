@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import ConfigError
+from rlsp_rewards.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.table import Table

@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
-from .errors import ConfigError
+from rlsp_rewards.errors import ConfigError
 
 __all__ = [
     "GRACE_S",

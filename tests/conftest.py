@@ -14,11 +14,14 @@ import pytest
 
 FRAMEWORK = os.environ.get("RLSP_TEST_FRAMEWORK", "core")
 
-collect_ignore_glob: list[str] = []
-if FRAMEWORK != "verl":
-    collect_ignore_glob.append("test_verl*.py")
-if FRAMEWORK != "openrlhf":
-    collect_ignore_glob.append("test_openrlhf*.py")
+#: Test files that need a framework's own environment, by the RLSP_TEST_FRAMEWORK that runs them.
+_FRAMEWORK_TESTS = {
+    "verl": ["integrations/verl/*"],
+    "openrlhf": ["integrations/openrlhf/test_openrlhf_*.py"],
+}
+collect_ignore_glob: list[str] = [
+    pattern for name, patterns in _FRAMEWORK_TESTS.items() if name != FRAMEWORK for pattern in patterns
+]
 
 
 # -- an offline tokenizer (length helper; also usable by the framework tests) ----------------
@@ -137,7 +140,7 @@ _SLOW_ANSWERS = (
 @pytest.fixture(scope="session")
 def slow_answer() -> str:
     """A boxed answer that reaches the worker processes and runs out of a 1 s budget there."""
-    from rlsp_rewards.equivalence import fast_compare
+    from rlsp_rewards.outcome.grade import fast_compare
 
     for answer in _SLOW_ANSWERS:
         if fast_compare("2", answer) is None:

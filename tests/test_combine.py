@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from rlsp_rewards.combine import PRESETS, RlspConfig, RlspReward, combined
 from rlsp_rewards.core import RESULT_KEYS, LengthSource, OutcomeStatus, Sample
 from rlsp_rewards.errors import ConfigError
-from rlsp_rewards.judge import JudgeExploration
-from rlsp_rewards.outcome import Verdict
+from rlsp_rewards.judge.reward import JudgeExploration
+from rlsp_rewards.outcome.verifier import Verdict
 from rlsp_rewards.testing import assert_reward_contract
 
 CORRECT = "Adding gives 4, so the answer is \\boxed{4}."
@@ -28,7 +28,7 @@ ANSWERS = {"correct": CORRECT, "wrong": WRONG, "no box": NO_BOX}
 
 @dataclasses.dataclass(frozen=True)
 class FakeGrade:
-    """The judge's result shape (rlsp_rewards.judge.JudgeGrade)."""
+    """The judge's result shape (rlsp_rewards.judge.reward.JudgeGrade)."""
 
     grade: float
     failed: bool = False

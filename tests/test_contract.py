@@ -19,9 +19,9 @@ from rlsp_rewards.testing import CASES, assert_reward_contract
 
 def verl_rewards(judge_url: str) -> dict[str, Any]:
     from rlsp_rewards.combine import RlspReward, combined
-    from rlsp_rewards.judge import JudgeExploration
-    from rlsp_rewards.length import LengthExploration, length
-    from rlsp_rewards.outcome import OutcomeVerifier, outcome
+    from rlsp_rewards.judge.reward import JudgeExploration
+    from rlsp_rewards.exploration.length import LengthExploration, length
+    from rlsp_rewards.outcome.verifier import OutcomeVerifier, outcome
 
     return {
         "combined (paper)": combined,

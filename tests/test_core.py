@@ -168,7 +168,8 @@ def test_package_import_stays_light() -> None:
     import sys
 
     heavy = ("sympy", "math_verify", "torch", "numpy", "transformers", "verl", "openrlhf",
-             "httpx", "aiohttp", "httptools", "fastapi", "asyncio", "multiprocessing", "rlsp_rewards.equivalence")
+             "httpx", "aiohttp", "httptools", "fastapi", "asyncio", "multiprocessing", "rlsp_rewards.outcome.grade",
+             "rlsp_rewards.outcome.values", "rlsp_rewards.outcome.screen")
     code = (
         "import sys, rlsp_rewards; rlsp_rewards.combined; "
         f"print([m for m in {heavy!r} if m in sys.modules])"
@@ -180,8 +181,12 @@ def test_package_import_stays_light() -> None:
 def test_package_names_are_the_ready_instances() -> None:
     # Importing the submodules must not replace the instances of the same names.
     import rlsp_rewards
+    import rlsp_rewards.exploration.length  # noqa: F401
     import rlsp_rewards.judge  # noqa: F401
+    import rlsp_rewards.judge.reward  # noqa: F401
     import rlsp_rewards.outcome  # noqa: F401
+    import rlsp_rewards.outcome.grade  # noqa: F401
+    import rlsp_rewards.outcome.verifier  # noqa: F401
 
     assert isinstance(rlsp_rewards.outcome, rlsp_rewards.OutcomeVerifier)
     assert isinstance(rlsp_rewards.judge, rlsp_rewards.JudgeExploration)
@@ -370,7 +375,7 @@ class PanicException(BaseException):
 def test_the_guard_contains_panics_but_not_interrupts(
     failure: BaseException, contained: bool
 ) -> None:
-    from rlsp_rewards.length import LengthExploration
+    from rlsp_rewards.exploration.length import LengthExploration
 
     class Failing(LengthExploration):
         def score(self, sample: Sample) -> RewardResult:

@@ -79,7 +79,7 @@ def gold_of(row: dict[str, Any]) -> str | None:
     solution = _field(row, SOLUTION_KEYS)
     if solution is None:
         return None
-    from rlsp_rewards.answers import gold_answer
+    from rlsp_rewards.outcome.extract import gold_answer
 
     return gold_answer(str(solution))
 

@@ -12,7 +12,7 @@ while scoring: a failure is logged at WARNING and every sample gets the reward's
 with ``error`` = 1.
 
 Example:
-    >>> from rlsp_rewards.length import LengthExploration
+    >>> from rlsp_rewards.exploration.length import LengthExploration
     >>> adapter = OpenRLHFReward(LengthExploration())
     >>> out = adapter.score_lists(["Q: 2+2?<|im_start|>assistant\\n4<|im_end|>"], None, ["4"])
     >>> sorted(out) == ["extra_logs", "rewards", "scores"] and len(out["rewards"]) == 1
@@ -48,7 +48,7 @@ class OpenRLHFReward:
         settings: how labels and the evaluation switch are read.
 
     Example:
-        >>> from rlsp_rewards.length import LengthExploration
+        >>> from rlsp_rewards.exploration.length import LengthExploration
         >>> adapter = OpenRLHFReward(LengthExploration(), AdapterSettings(label_key="gold"))
         >>> adapter.settings.label_key
         'gold'
@@ -107,7 +107,7 @@ class OpenRLHFReward:
         Missing or short ``prompts``/``labels`` are read as ``None``.
 
         Example:
-            >>> from rlsp_rewards.length import LengthExploration
+            >>> from rlsp_rewards.exploration.length import LengthExploration
             >>> adapter = OpenRLHFReward(LengthExploration())
             >>> label = {"answer": "7", "eval_mode": True}
             >>> samples, evals = adapter.samples(["P: x</s>"], ["P:"], [label])
@@ -143,7 +143,7 @@ class OpenRLHFReward:
         """Score a batch; plain lists (``/get_reward``'s response body). Never raises.
 
         Example:
-            >>> from rlsp_rewards.length import LengthExploration
+            >>> from rlsp_rewards.exploration.length import LengthExploration
             >>> OpenRLHFReward(LengthExploration()).score_lists([], [], [])["rewards"]
             []
         """
@@ -161,7 +161,7 @@ class OpenRLHFReward:
 
         Example:
             >>> import asyncio
-            >>> from rlsp_rewards.length import LengthExploration
+            >>> from rlsp_rewards.exploration.length import LengthExploration
             >>> adapter = OpenRLHFReward(LengthExploration())
             >>> asyncio.run(adapter.ascore_lists(["a"], None, None))["scores"]
             [0.0]
@@ -179,7 +179,7 @@ class OpenRLHFReward:
         """OpenRLHF's response shape from per-sample results (lists of floats).
 
         Example:
-            >>> from rlsp_rewards.length import LengthExploration
+            >>> from rlsp_rewards.exploration.length import LengthExploration
             >>> adapter = OpenRLHFReward(LengthExploration())
             >>> out = adapter.payload([RewardResult(score=0.3, acc=1.0)], [True])
             >>> out["rewards"], out["scores"], out["extra_logs"]["score"]
@@ -206,7 +206,7 @@ class OpenRLHFReward:
         """OpenRLHF's call: float32 1-D tensors of ``len(queries)``. Never raises.
 
         Example:
-            >>> from rlsp_rewards.length import LengthExploration
+            >>> from rlsp_rewards.exploration.length import LengthExploration
             >>> out = OpenRLHFReward(LengthExploration())(["q1", "q2"], None, None)
             >>> out["rewards"].dtype, tuple(out["rewards"].shape), len(out["extra_logs"]) > 10
             (torch.float32, (2,), True)

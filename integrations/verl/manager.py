@@ -76,7 +76,7 @@ class RlspRewardManager(RewardManagerBase):
 
     Example:
         >>> from omegaconf import OmegaConf
-        >>> from rlsp_rewards.length import LengthExploration
+        >>> from rlsp_rewards.exploration.length import LengthExploration
         >>> cfg = OmegaConf.create({"reward": {}})
         >>> manager = RlspRewardManager(cfg, tokenizer=None, compute_score=LengthExploration())
         >>> type(manager.reward).__name__

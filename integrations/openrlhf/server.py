@@ -1,0 +1,390 @@
+"""The HTTP reward server: OpenRLHF's ``/get_reward`` protocol and a batch JSON API.
+
+Routes:
+    * ``POST /get_reward``: OpenRLHF's protocol, body ``{"query": [...], "prompts": [...],
+      "labels": [...]}``, answer ``{"rewards": [...], "scores": [...], "extra_logs": {k: [...]}}``.
+      Point ``--reward.remote_url http://host:port/get_reward`` at it (a comma-separated list
+      of several servers is used round-robin).
+    * ``POST /v1/score``: our batch API (:class:`ScoreRequest` -> :class:`ScoreResponse`), one
+      result with the fixed keys per sample; schemas on the ``/docs`` page.
+    * ``GET /health`` and ``GET /metrics`` (Prometheus).
+
+Scoring never runs on the event loop: ``/get_reward`` awaits the reward's async path and
+``/v1/score`` runs the batch path in a thread; math verification happens in the killable
+worker processes. A gate in front of the app answers before any work is done: 401 without the
+token (bearer, or the password of HTTP basic auth, which OpenRLHF's client sends when the URL
+is ``http://user:TOKEN@host/get_reward``), 413 as soon as the body passes ``max_body_bytes``
+(counted while reading), and 503 with ``Retry-After`` when ``max_in_flight`` scoring requests
+are already admitted.
+
+Example:
+    >>> from rlsp_rewards.exploration.length import LengthExploration
+    >>> app = create_app(LengthExploration())
+    >>> sorted(app.openapi()["paths"])
+    ['/get_reward', '/health', '/metrics', '/v1/score']
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from rlsp_rewards.core import NUMERIC_KEYS, Reward, Sample
+from rlsp_rewards.errors import ConfigError
+from rlsp_rewards.integrations.openrlhf.batcher import MicroBatcher
+from rlsp_rewards.integrations.openrlhf.gate import Gate
+from rlsp_rewards.integrations.openrlhf.metrics import ServerMetrics
+
+__all__ = [
+    "TOKEN_ENV",
+    "OpenRLHFRequest",
+    "OpenRLHFResponse",
+    "SampleResult",
+    "ScoreRequest",
+    "ScoreResponse",
+    "ScoreSample",
+    "create_app",
+    "serve",
+]
+
+logger = logging.getLogger("rlsp_rewards.integrations.openrlhf.server")
+
+#: The environment variable read for the bearer token when ``token`` is not given.
+TOKEN_ENV = "RLSP_SERVER_TOKEN"
+#: Settings a ``/v1/score`` request may not change: where the judge is and which environment
+#: variable holds its key (else a client could have the server send any of its secrets to a
+#: URL of its choosing), the worker processes (a new pool per value, never closed), and a
+#: tokenizer path on the server's disk. They are set when the server starts.
+SERVER_SIDE_SETTINGS = frozenset(
+    {"judge_url", "judge_api_key_env", "tokenizer", "workers", "worker_memory_mb"}
+)
+
+#: Queries longer than this in total are split into prompt and response in a worker thread.
+_INLINE_CHARS = 65_536
+
+
+
+# -- schemas --------------------------------------------------------------------------------------
+
+
+class OpenRLHFRequest(BaseModel):
+    """OpenRLHF's request body: parallel lists, one entry per sample.
+
+    Example:
+        >>> OpenRLHFRequest(query=["<|im_start|>assistant\\n4"], labels=["4"]).prompts is None
+        True
+    """
+
+    query: list[str] = Field(description="prompt + response, decoded with special tokens kept")
+    prompts: list[str | None] | None = Field(None, description="the templated prompts")
+    labels: list[Any] | None = Field(None, description="the dataset's label: a string or a dict")
+
+    @model_validator(mode="after")
+    def _same_lengths(self) -> OpenRLHFRequest:
+        for name in ("prompts", "labels"):
+            values = getattr(self, name)
+            if values is not None and len(values) != len(self.query):
+                raise ValueError(f"{name} has {len(values)} entries, query has {len(self.query)}")
+        return self
+
+
+class OpenRLHFResponse(BaseModel):
+    """OpenRLHF's response body: ``rewards``, 0/1 ``scores``, and numeric ``extra_logs``.
+
+    Example:
+        >>> OpenRLHFResponse(rewards=[0.6], scores=[1.0], extra_logs={"acc": [1.0]}).scores
+        [1.0]
+    """
+
+    rewards: list[float]
+    scores: list[float]
+    extra_logs: dict[str, list[float]]
+
+
+class ScoreSample(BaseModel):
+    """One sample for ``/v1/score``.
+
+    Example:
+        >>> ScoreSample(response="\\\\boxed{4}", gold="4", response_tokens=120).data_source
+        ''
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    response: str = Field(description="the model's response only (no prompt)")
+    gold: Any = Field(None, description="the reference answer or worked solution")
+    prompt: str | None = Field(None, description="the problem, for the judge")
+    response_tokens: int | None = Field(None, ge=0, description="exact response token count")
+    data_source: str = ""
+
+
+class ScoreRequest(BaseModel):
+    """The ``/v1/score`` request: samples and optional per-request reward settings.
+
+    Example:
+        >>> request = ScoreRequest(samples=[{"response": "x"}], settings={"preset": "guarded"})
+        >>> request.samples[0].gold is None
+        True
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    samples: list[ScoreSample]
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description='reward settings for this request, e.g. {"preset": "guarded"}; not '
+        "judge_url, judge_api_key_env, tokenizer, workers, worker_memory_mb (set at start)",
+    )
+
+
+#: One result with the fixed keys (:data:`~rlsp_rewards.core.RESULT_KEYS`).
+SampleResult = create_model(  # built from the key list so the schema cannot drift from it
+    "SampleResult",
+    __config__=ConfigDict(extra="forbid"),
+    **{key: (float, ...) for key in NUMERIC_KEYS},
+    pred=(str, ""),
+)
+
+
+class ScoreResponse(BaseModel):
+    """The ``/v1/score`` response: one :data:`SampleResult` per sample, in order.
+
+    Example:
+        >>> from rlsp_rewards.core import RewardResult
+        >>> ScoreResponse(results=[RewardResult(acc=1.0).to_dict()]).results[0].acc
+        1.0
+    """
+
+    results: list[SampleResult]  # type: ignore[valid-type]
+
+
+# -- the app --------------------------------------------------------------------------------------
+
+
+def create_app(
+    reward: Reward | None = None,
+    *,
+    adapter_settings: Any = None,
+    token: str | None = None,
+    max_body_bytes: int = 8 * 1024 * 1024,
+    max_in_flight: int = 4096,
+    retry_after_s: int = 1,
+    batch_window_s: float = 0.005,
+    max_batch: int = 256,
+) -> FastAPI:
+    """The reward server's ASGI app.
+
+    Args:
+        reward: the reward to serve; the ``paper`` preset of RlspReward when ``None``.
+        adapter_settings: an :class:`~rlsp_rewards.integrations.openrlhf.AdapterSettings`
+            (label key, evaluation mode) for ``/get_reward``.
+        token: require ``Authorization: Bearer <token>`` (or basic auth with it as the
+            password) on the scoring routes; ``None`` reads ``RLSP_SERVER_TOKEN``, ``""`` = off.
+        max_body_bytes: larger request bodies get 413.
+        max_in_flight: scoring requests admitted at once; more get 503 + ``Retry-After``.
+        retry_after_s: the ``Retry-After`` value, seconds.
+        batch_window_s: ``/get_reward`` samples arriving within this window are scored
+            together with the reward's batch path (deduplicated, in a worker thread); 0 scores
+            each request on its own on the reward's async path.
+        max_batch: a window closes early once it holds this many samples.
+
+    Raises:
+        ConfigError: when a limit is not positive.
+
+    Example:
+        >>> from rlsp_rewards.exploration.length import LengthExploration
+        >>> create_app(LengthExploration(), max_in_flight=8).title
+        'rlsp-rewards'
+    """
+    from rlsp_rewards import __version__
+    from rlsp_rewards.integrations.openrlhf.adapter import OpenRLHFReward
+
+    for name, value in (
+        ("max_body_bytes", max_body_bytes),
+        ("max_in_flight", max_in_flight),
+        ("max_batch", max_batch),
+    ):
+        if value < 1:
+            raise ConfigError(f"{name} must be >= 1, got {value}")
+    if not 0 <= batch_window_s <= 1:
+        raise ConfigError(f"batch_window_s must be in [0, 1] seconds, got {batch_window_s}")
+    adapter = OpenRLHFReward(reward, adapter_settings)
+    batcher = MicroBatcher(adapter.reward, batch_window_s, max_batch) if batch_window_s else None
+    metrics = ServerMetrics(getattr(adapter.reward, "cache_stats", None))
+    if token is None:
+        token = os.environ.get(TOKEN_ENV, "")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        warm_up = getattr(adapter.reward, "warm_up", None)
+        if callable(warm_up):  # start the worker processes before the first request, not in it
+            try:
+                await asyncio.to_thread(warm_up)
+            except Exception as exc:  # a cold first request is better than no server
+                logger.warning("warm-up failed: %s: %s", type(exc).__name__, exc)
+        yield
+
+    app = FastAPI(
+        title="rlsp-rewards",
+        version=__version__,
+        description="RLSP rewards over HTTP: OpenRLHF's /get_reward and a batch API.",
+        lifespan=lifespan,
+    )
+    app.state.adapter = adapter
+    app.state.metrics = metrics
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+
+    @app.post("/get_reward", response_model=OpenRLHFResponse)
+    async def get_reward(body: OpenRLHFRequest) -> dict[str, Any]:
+        """Score samples in OpenRLHF's protocol (``--reward.remote_url .../get_reward``)."""
+        if sum(map(len, body.query)) > _INLINE_CHARS:  # splitting can take long: not on the loop
+            samples, evals = await asyncio.to_thread(
+                adapter.samples, body.query, body.prompts, body.labels
+            )
+        else:
+            samples, evals = adapter.samples(body.query, body.prompts, body.labels)
+        if batcher is not None:
+            results = await batcher.score(samples)
+        else:
+            results = await asyncio.gather(*(adapter.reward.asafe_score(s) for s in samples))
+        metrics.observe_results(results)
+        return adapter.payload(results, evals)
+
+    @app.post("/v1/score", response_model=ScoreResponse)
+    async def score(body: ScoreRequest) -> dict[str, Any]:
+        """Score a batch of samples; one result with the fixed keys per sample."""
+        fixed = sorted(SERVER_SIDE_SETTINGS.intersection(body.settings))
+        if fixed:
+            raise HTTPException(
+                status_code=422,
+                detail=f"{', '.join(fixed)}: set when the server starts (rlsp-rewards serve "
+                "--config), not per request",
+            )
+        try:
+            scorer = adapter.reward.with_settings(**body.settings)
+        except ConfigError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        samples = [Sample(**item.model_dump()) for item in body.samples]
+        results = await asyncio.to_thread(scorer.score_batch, samples)
+        metrics.observe_results(results)
+        return {"results": [_encodable(r.to_dict()) for r in results]}
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        """Liveness: ``{"status": "ok", ...}`` with the reward being served."""
+        return {"status": "ok", "version": __version__, "reward": repr(adapter.reward)}
+
+    @app.get("/metrics")
+    async def prometheus_metrics() -> Response:
+        """Prometheus exposition of requests, latency, outcome statuses and worker pools."""
+        body, content_type = metrics.render()
+        return Response(content=body, media_type=content_type)
+
+    app.add_middleware(
+        Gate,
+        metrics=metrics,
+        token=token,
+        max_body_bytes=max_body_bytes,
+        max_in_flight=max_in_flight,
+        retry_after_s=retry_after_s,
+    )
+    return app
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """422 with one readable line per problem; never echoes the (possibly binary) input."""
+    problems = []
+    for error in getattr(exc, "errors", list)():
+        where = ".".join(str(part) for part in error.get("loc", ()))
+        message = str(error.get("msg", "invalid"))
+        if error.get("type") == "model_attributes_type" and tuple(error.get("loc", ())) == (
+            "body",
+        ):
+            message = "the body must be a JSON object sent with 'Content-Type: application/json'"
+        problems.append(f"{where}: {message}")
+    return JSONResponse(status_code=422, content={"detail": problems or ["invalid request"]})
+
+
+#: Lone surrogates (a JSON escape such as "\\ud800" in a request) cannot be encoded as UTF-8.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(row: dict[str, Any]) -> dict[str, Any]:
+    """A result dict whose ``pred`` can be sent as UTF-8 (lone surrogates become U+FFFD)."""
+    pred = row.get("pred")
+    if isinstance(pred, str) and not pred.isascii():
+        row["pred"] = _SURROGATES.sub("\ufffd", pred)
+    return row
+
+
+# -- running it -----------------------------------------------------------------------------------
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    settings: Mapping[str, Any] | None = None,
+    token: str | None = None,
+    max_body_bytes: int = 8 * 1024 * 1024,
+    max_in_flight: int = 4096,
+    batch_window_s: float = 0.005,
+    log_level: str = "info",
+    access_log: bool = False,
+    graceful_timeout_s: int = 30,
+) -> None:
+    """Build the reward from flat settings and serve it with uvicorn until SIGINT/SIGTERM.
+
+    On shutdown uvicorn stops accepting connections and lets admitted requests finish (up to
+    ``graceful_timeout_s``).
+
+    Args:
+        host: interface to bind (``0.0.0.0`` for every interface).
+        port: TCP port.
+        settings: flat settings as in ``RLSP_REWARD_CONFIG``: RlspReward's (``preset``,
+            ``alpha``, ``C``, ``workers``...) plus ``label_key`` and ``eval_mode``.
+        token, max_body_bytes, max_in_flight, batch_window_s: see :func:`create_app`.
+        log_level: uvicorn's log level.
+        access_log: log every request (off by default: training sends thousands per step).
+        graceful_timeout_s: how long shutdown waits for requests in flight.
+
+    Raises:
+        ConfigError: for invalid settings, before the port is bound.
+
+    Example:
+        >>> serve(settings={"alpah": 0.8})  # a typo fails at once, naming the setting
+        Traceback (most recent call last):
+        ...
+        rlsp_rewards.errors.ConfigError: invalid RlspConfig: unknown setting 'alpah' ...
+    """
+    import uvicorn
+
+    from rlsp_rewards.integrations.openrlhf.adapter import OpenRLHFReward
+
+    adapter = OpenRLHFReward.from_settings(settings or {})
+    app = create_app(
+        adapter.reward,
+        adapter_settings=adapter.settings,
+        token=token,
+        max_body_bytes=max_body_bytes,
+        max_in_flight=max_in_flight,
+        batch_window_s=batch_window_s,
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log,
+        timeout_graceful_shutdown=graceful_timeout_s,
+    )

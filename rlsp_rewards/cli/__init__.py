@@ -1,0 +1,7 @@
+"""The ``rlsp-rewards`` command line: a front end; the core never imports it.
+
+* :mod:`~rlsp_rewards.cli.app`: the commands and their options;
+* :mod:`~rlsp_rewards.cli.runs`: offline scoring of rollout files (streaming, resumable);
+* :mod:`~rlsp_rewards.cli.summary`: the summary tables and plots of a scored file;
+* :mod:`~rlsp_rewards.cli.demo`: ``rlsp-rewards demo`` on the shipped sample rollouts.
+"""

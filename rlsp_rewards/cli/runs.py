@@ -1,0 +1,566 @@
+"""Offline scoring of a rollouts file: stream rows, score them in chunks, write JSONL, summarise.
+
+A rollouts file is JSONL (one JSON object per line; ``.jsonl.gz`` is read compressed) or
+parquet. The scored output is JSONL, gzip-compressed when its name ends in ``.gz`` (then it
+cannot be resumed). Rows are read lazily, scored ``chunk_size`` at a time through the reward's batch path,
+and written out as they are done, so memory stays flat however large the file is: only one
+chunk and a fixed-size random sample of the results (for percentiles and plots) are held.
+
+Every input row appears in the output, in input order, with the fields it came with plus:
+
+* ``line``: its 1-based line number (row number for parquet; blank lines are not rows);
+* ``reward``: the reward's result dict (:data:`~rlsp_rewards.core.RESULT_KEYS`), or
+* ``skipped``: why it could not be scored (invalid JSON, a missing field...).
+
+With ``resume=True`` the rows already in the output are kept (and counted in the summary), a
+half-written last line is cut off, and scoring goes on after the last line written.
+
+Example:
+    >>> import json, pathlib, tempfile
+    >>> from rlsp_rewards.exploration.length import LengthExploration
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "in.jsonl").write_text('{"response": "ok", "gold": "1"}\\nnot json\\n')
+    >>> summary = score_file(folder / "in.jsonl", LengthExploration(), out=folder / "out.jsonl")
+    >>> summary.rows, summary.scored, summary.skipped
+    (2, 1, 1)
+    >>> json.loads((folder / "out.jsonl").read_text().splitlines()[1])["skipped"][:12]
+    'invalid JSON'
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+from rlsp_rewards.core import COMPONENT_KEYS, NUMERIC_KEYS, LengthSource, RewardResult, Sample
+from rlsp_rewards.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = [
+    "FieldMap",
+    "Row",
+    "Summary",
+    "build_reward",
+    "count_rows",
+    "parse_settings",
+    "read_rows",
+    "score_file",
+    "score_with_progress",
+]
+
+#: The keys kept per row in the summary's random sample (percentiles, plots).
+SAMPLED_KEYS: tuple[str, ...] = (*COMPONENT_KEYS, "length", "effective_length")
+
+_MISSING = object()
+
+
+class BatchReward(Protocol):
+    """Anything with the batch path of :class:`~rlsp_rewards.core.Reward`."""
+
+    def score_batch(self, samples: Sequence[Sample]) -> list[RewardResult]: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldMap:
+    """Which field of a row holds what; dotted names reach into nested objects.
+
+    Example:
+        >>> fields = FieldMap(gold="reward_model.ground_truth")
+        >>> fields.get({"reward_model": {"ground_truth": 7}}, "gold")
+        7
+    """
+
+    response: str = "response"
+    gold: str = "gold"
+    prompt: str = "prompt"  #: optional in rows
+    data_source: str = "data_source"  #: optional in rows
+    tokens: str = "response_tokens"  #: optional in rows: an exact response token count
+
+    def get(self, row: Mapping[str, Any], role: str) -> Any:
+        """The value of the field mapped to ``role``, or a private sentinel when missing."""
+        value: Any = row
+        for part in getattr(self, role).split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return _MISSING
+            value = value[part]
+        return value
+
+    def sample(self, row: Mapping[str, Any]) -> Sample | str:
+        """The row as a :class:`Sample`, or the reason it cannot be scored.
+
+        Example:
+            >>> FieldMap().sample({"gold": "1"})
+            "missing field 'response'"
+        """
+        for role in ("response", "gold"):
+            if self.get(row, role) is _MISSING:
+                return f"missing field {getattr(self, role)!r}"
+        optional = {role: self.get(row, role) for role in ("prompt", "data_source", "tokens")}
+        optional = {k: (None if v is _MISSING else v) for k, v in optional.items()}
+        extra = row.get("extra_info")
+        return Sample.from_call(
+            data_source=optional["data_source"],
+            solution_str=self.get(row, "response"),
+            ground_truth=self.get(row, "gold"),
+            extra_info=extra if isinstance(extra, Mapping) else None,
+            prompt=_prompt_text(optional["prompt"]),
+            response_tokens=optional["tokens"],
+        )
+
+
+def _prompt_text(prompt: Any) -> str | None:
+    """A prompt as text; chat messages (verl's parquet ``prompt`` column) are joined."""
+    if isinstance(prompt, list):
+        return "\n".join(
+            str(m.get("content", "")) if isinstance(m, Mapping) else str(m) for m in prompt
+        )
+    return prompt
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One input row: its line number, its fields, or why it could not be read.
+
+    Example:
+        >>> Row(3, None, "invalid JSON").data is None
+        True
+    """
+
+    line: int
+    data: dict[str, Any] | None
+    problem: str | None = None
+    raw: str = ""  #: the start of an unreadable line, kept in the output for inspection
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+def read_rows(path: str | os.PathLike[str]) -> Iterator[Row]:
+    """Stream the rows of a JSONL or parquet file, never holding more than a small batch.
+
+    Raises:
+        ConfigError: when the file does not exist.
+        DependencyError: for parquet without pyarrow.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.jsonl"
+        >>> _ = path.write_text('{"a": 1}\\n\\n[2]\\n')
+        >>> [(r.line, r.problem) for r in read_rows(path)]
+        [(1, None), (3, 'not a JSON object (a list)')]
+    """
+    path = _existing(path)
+    if _is_parquet(path):
+        yield from _read_parquet(path)
+        return
+    with _open_text(path) as lines:
+        for number, text in enumerate(lines, start=1):
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                yield Row(number, None, f"invalid JSON: {exc}", text[:200])
+                continue
+            if isinstance(data, dict):
+                yield Row(number, data)
+            else:
+                yield Row(number, None, f"not a JSON object (a {type(data).__name__})", text[:200])
+
+
+def _open_text(path: Path) -> TextIO:
+    """A JSONL file as text (gzip-compressed when it ends in ``.gz``); bad UTF-8 is replaced.
+
+    Lines end at ``\n`` only (JSONL's separator; a bare ``\r`` is JSON whitespace inside a
+    row), and a UTF-8 byte order mark at the start is dropped.
+    """
+    options: dict[str, Any] = {"encoding": "utf-8-sig", "errors": "replace", "newline": "\n"}
+    if path.suffix.lower() == ".gz":
+        import gzip
+
+        return gzip.open(path, "rt", **options)  # type: ignore[return-value]
+    return path.open(**options)
+
+
+def _existing(path: str | os.PathLike[str]) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"input file {str(path)!r} does not exist (.jsonl, .jsonl.gz, .parquet)")
+    return path
+
+
+def _read_parquet(path: Path) -> Iterator[Row]:
+    from rlsp_rewards.errors import require
+
+    require("pyarrow", "parquet")
+    import pyarrow.parquet as pq
+
+    number = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=512):
+        for data in batch.to_pylist():
+            number += 1
+            yield Row(number, data)
+
+
+def count_rows(path: str | os.PathLike[str]) -> int:
+    """How many rows :func:`read_rows` will yield (for a progress bar); reads in blocks.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.jsonl"
+        >>> _ = path.write_text('{"a": 1}\\n\\n{"a": 2}')
+        >>> count_rows(path)
+        2
+    """
+    path = _existing(path)
+    if _is_parquet(path):
+        from rlsp_rewards.errors import require
+
+        require("pyarrow", "parquet")
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    with _open_text(path) as lines:
+        return sum(1 for text in lines if text.strip())
+
+
+def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings as settings; values are read as JSON when they parse, else text.
+
+    Raises:
+        ConfigError: for a pair without ``=``.
+
+    Example:
+        >>> parse_settings(["C=500", "exploration=judge", "repetition_ngram=null"])
+        {'C': 500, 'exploration': 'judge', 'repetition_ngram': None}
+    """
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"a setting must look like KEY=VALUE (e.g. C=500), got {pair!r}")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        settings[key.strip()] = value
+    return settings
+
+
+def build_reward(
+    preset: str = "paper",
+    settings: Mapping[str, Any] | None = None,
+    judge_url: str | None = None,
+    judge_model: str | None = None,
+) -> Any:
+    """The full RLSP reward for offline scoring: a preset, flat settings, optional judge.
+
+    A judge URL switches the exploration term to the judge unless ``exploration`` is set.
+
+    Raises:
+        ConfigError: for an unknown preset or an invalid setting.
+
+    Example:
+        >>> build_reward("guarded", {"C": 500}).config.C
+        500.0
+    """
+    from rlsp_rewards.combine import RlspReward
+
+    values = dict(settings or {})
+    if judge_url:
+        values.setdefault("exploration", "judge")
+        values["judge_url"] = judge_url
+    if judge_model:
+        values["judge_model"] = judge_model
+    return RlspReward(preset=preset, **values)
+
+
+# -- the summary ------------------------------------------------------------------------------
+
+
+class Summary:
+    """Running totals over scored rows; memory is bounded by ``sample_size``.
+
+    Means, rates and counts are exact; percentiles and plots use a uniform random sample of at
+    most ``sample_size`` rows (reservoir sampling, seeded, so runs are repeatable).
+
+    Example:
+        >>> s = Summary()
+        >>> s.add(RewardResult(score=1.0, acc=1.0, length=10.0).to_dict())
+        >>> s.skip(2, "missing field 'gold'")
+        >>> s.rows, s.mean("acc"), s.percentile("length", 50)
+        (2, 1.0, 10.0)
+    """
+
+    def __init__(self, sample_size: int = 10_000) -> None:
+        self.scored = 0
+        self.skipped = 0
+        self.skip_reasons: collections.Counter[str] = collections.Counter()
+        self.first_skips: list[tuple[int, str]] = []
+        self.sums = dict.fromkeys(NUMERIC_KEYS, 0.0)
+        self.nonzero = dict.fromkeys(NUMERIC_KEYS, 0)
+        self.length_sources: collections.Counter[str] = collections.Counter()
+        self.sample: list[dict[str, float]] = []
+        self.sample_size = sample_size
+        self.scored_now = 0  #: rows scored by this run (not resumed)
+        self.seconds = 0.0  #: time spent scoring in this run
+        self._random = random.Random(0)
+
+    @property
+    def rows(self) -> int:
+        """Every row seen, scored or skipped."""
+        return self.scored + self.skipped
+
+    def add(self, result: Mapping[str, Any]) -> None:
+        """Count one scored row's result dict."""
+        self.scored += 1
+        for key in NUMERIC_KEYS:
+            value = float(result.get(key, 0.0))
+            self.sums[key] += value
+            self.nonzero[key] += value != 0.0
+        source = int(result.get("length_source", 0))
+        self.length_sources[LengthSource(source).name.lower() if source in (0, 1, 2) else "?"] += 1
+        kept = {key: float(result.get(key, 0.0)) for key in SAMPLED_KEYS}
+        if len(self.sample) < self.sample_size:
+            self.sample.append(kept)
+        else:
+            slot = self._random.randrange(self.scored)
+            if slot < self.sample_size:
+                self.sample[slot] = kept
+
+    def skip(self, line: int, reason: str) -> None:
+        """Count one row that could not be scored."""
+        self.skipped += 1
+        self.skip_reasons[reason.split(":")[0]] += 1
+        if len(self.first_skips) < 10:
+            self.first_skips.append((line, reason))
+
+    def mean(self, key: str) -> float:
+        """The exact mean of a numeric key over scored rows (0 when none)."""
+        return self.sums[key] / self.scored if self.scored else 0.0
+
+    def rate(self, key: str) -> float:
+        """The fraction of scored rows where ``key`` is not 0."""
+        return self.nonzero[key] / self.scored if self.scored else 0.0
+
+    def percentile(self, key: str, q: float) -> float:
+        """The ``q``-th percentile (0-100) of a sampled key, nearest-rank."""
+        values = sorted(row[key] for row in self.sample)
+        if not values:
+            return 0.0
+        rank = max(0, math.ceil(q / 100 * len(values)) - 1)
+        return values[min(rank, len(values) - 1)]
+
+    @property
+    def judge_used(self) -> bool:
+        """True when any row carries a judge grade or a judge failure."""
+        return self.nonzero["judge_grade"] > 0 or self.nonzero["judge_failed"] > 0
+
+    @property
+    def samples_per_s(self) -> float:
+        """Scoring throughput of this run."""
+        return self.scored_now / self.seconds if self.seconds > 0 else 0.0
+
+
+# -- scoring a file ---------------------------------------------------------------------------
+
+
+def score_file(
+    path: str | os.PathLike[str],
+    reward: BatchReward,
+    out: str | os.PathLike[str] | None = None,
+    fields: FieldMap = FieldMap(),
+    resume: bool = False,
+    chunk_size: int = 512,
+    on_progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Score every row of ``path`` with ``reward``, write them to ``out``, return the summary.
+
+    Args:
+        path: the rollouts, ``.jsonl`` or ``.parquet``.
+        reward: a reward with ``score_batch`` (e.g. :class:`~rlsp_rewards.combine.RlspReward`).
+        out: the scored JSONL to write (None: only summarise).
+        fields: which row fields hold the response, gold, prompt...
+        resume: keep the rows already in ``out`` and score only the rest.
+        chunk_size: rows per ``score_batch`` call.
+        on_progress: called with the number of rows just handled (resumed rows included).
+
+    Returns:
+        The :class:`Summary` of every row, resumed ones included.
+
+    Raises:
+        ConfigError: for a missing input, ``out`` equal to the input, ``resume`` without
+            ``out``, or a bad chunk size.
+    """
+    if chunk_size < 1:
+        raise ConfigError(f"chunk_size must be >= 1 (e.g. 512), got {chunk_size}")
+    if resume and out is None:
+        raise ConfigError("--resume needs --out: it skips the rows already written there")
+    if out is not None and Path(out).resolve() == Path(path).resolve():
+        raise ConfigError(f"--out {str(out)!r} is the input file; write the scores elsewhere")
+    compressed = out is not None and str(out).endswith(".gz")
+    if resume and compressed:
+        raise ConfigError(
+            f"--resume needs a plain .jsonl --out (a half-written gzip member cannot be cut "
+            f"back), got {str(out)!r}"
+        )
+    summary = Summary()
+    done = _resume(Path(out), summary) if resume and out is not None else 0
+    if done and on_progress:
+        on_progress(summary.rows)
+    writer = None
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        if compressed:
+            import gzip
+
+            writer = gzip.open(out, "wt", encoding="utf-8", newline="\n")
+        else:
+            writer = open(out, "a" if resume else "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        chunk: list[Row] = []
+        for row in read_rows(path):
+            if row.line <= done:
+                continue
+            chunk.append(row)
+            if len(chunk) >= chunk_size:
+                _score_chunk(chunk, reward, fields, summary, writer, on_progress)
+                chunk = []
+        if chunk:
+            _score_chunk(chunk, reward, fields, summary, writer, on_progress)
+    finally:
+        if writer is not None:
+            writer.close()
+    return summary
+
+
+def score_with_progress(
+    path: str | os.PathLike[str],
+    reward: BatchReward,
+    console: Console,
+    label: str = "scoring",
+    **options: Any,
+) -> Summary:
+    """:func:`score_file` with a rich progress bar on ``console`` (removed when done).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from rich.console import Console
+        >>> from rlsp_rewards.exploration.length import LengthExploration
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.jsonl"
+        >>> _ = path.write_text('{"response": "ok", "gold": "1"}\\n')
+        >>> score_with_progress(path, LengthExploration(), Console(quiet=True)).scored
+        1
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    shown = console.is_terminal  # a log file gets no bar
+    with Progress(*columns, console=console, transient=True, disable=not shown) as progress:
+        task = progress.add_task(label, total=count_rows(path))
+        return score_file(
+            path, reward, on_progress=lambda n: progress.advance(task, n), **options
+        )
+
+
+def _score_chunk(
+    chunk: list[Row],
+    reward: BatchReward,
+    fields: FieldMap,
+    summary: Summary,
+    writer: Any,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    samples: list[Sample] = []
+    reasons: list[str | None] = []
+    for row in chunk:
+        made = fields.sample(row.data) if row.data is not None else (row.problem or "unreadable")
+        if isinstance(made, Sample):
+            samples.append(made)
+            reasons.append(None)
+        else:
+            reasons.append(made)
+    start = time.perf_counter()
+    results = iter(reward.score_batch(samples) if samples else [])
+    summary.seconds += time.perf_counter() - start
+    summary.scored_now += len(samples)
+    lines = []
+    for row, reason in zip(chunk, reasons, strict=True):
+        record: dict[str, Any] = dict(row.data) if row.data is not None else {"raw": row.raw}
+        record["line"] = row.line
+        if reason is None:
+            result = next(results).to_dict()
+            record["reward"] = result
+            summary.add(result)
+        else:
+            record["skipped"] = reason
+            summary.skip(row.line, reason)
+        lines.append(_json_line(record))
+    if writer is not None:
+        writer.write("\n".join(lines) + "\n")
+        writer.flush()
+    if on_progress:
+        on_progress(len(chunk))
+
+
+#: Characters that str.splitlines() and some JSONL readers break lines on, legal in JSON strings,
+#: and lone surrogates (from escapes such as "\\ud800" in the input), which UTF-8 cannot encode:
+#: all written as JSON escapes, which read back as the same string.
+_LINE_BREAKS = str.maketrans(
+    {
+        **{code: f"\\u{code:04x}" for code in range(0xD800, 0xE000)},
+        "\x85": "\\u0085",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
+
+
+def _json_line(record: Mapping[str, Any]) -> str:
+    """One JSONL line: UTF-8 text kept readable, but nothing any reader takes for a line break."""
+    return json.dumps(record, ensure_ascii=False, default=str).translate(_LINE_BREAKS)
+
+
+def _resume(out: Path, summary: Summary) -> int:
+    """Count the rows already in ``out``, cut a half-written last line; the last line number."""
+    if not out.is_file():
+        return 0
+    last = 0
+    keep = 0  # bytes of complete, readable lines
+    with out.open("rb") as lines:
+        for raw in lines:
+            try:
+                record = json.loads(raw)
+                line = int(record["line"])
+            except (ValueError, KeyError, TypeError):
+                break
+            if not raw.endswith(b"\n"):
+                break
+            keep += len(raw)
+            last = max(last, line)
+            if isinstance(record.get("reward"), dict):
+                summary.add(record["reward"])
+            else:
+                summary.skip(line, str(record.get("skipped", "unreadable")))
+    if keep < out.stat().st_size:
+        with out.open("r+b") as handle:
+            handle.truncate(keep)
+    return last

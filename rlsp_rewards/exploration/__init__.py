@@ -1,0 +1,19 @@
+"""Exploration terms: how a response is rewarded for what it explores, whatever its answer.
+
+* :mod:`~rlsp_rewards.exploration.length`: the RLSP length term ``-C/|o|`` (and its guard);
+* :mod:`~rlsp_rewards.exploration.tokens`: exact token counts with a local tokenizer;
+* :mod:`~rlsp_rewards.exploration.repetition`: how much of a response repeats itself.
+
+The LLM judge, the other RLSP exploration term, has its own folder: :mod:`rlsp_rewards.judge`.
+
+Example:
+    >>> from rlsp_rewards.exploration import LengthExploration
+    >>> LengthExploration()(solution_str="...", response_tokens=1000)["score"]
+    -1.0
+"""
+
+from __future__ import annotations
+
+from rlsp_rewards.exploration.length import LengthConfig, LengthExploration, LengthMeasure, length
+
+__all__ = ["LengthConfig", "LengthExploration", "LengthMeasure", "length"]

@@ -1,0 +1,249 @@
+"""Length exploration: ``R_ex = -C / |o|``, the RLSP paper's exploration reward.
+
+``|o|`` is the response length in tokens, from the best source available (reported in
+``length_source``):
+
+1. an exact count passed by the framework (the ``response_tokens=`` keyword or
+   ``extra_info["response_tokens"]``; our verl and OpenRLHF adapters fill it);
+2. a local tokenizer, when the ``tokenizer`` setting names one (loaded once per process);
+3. otherwise an approximation: characters / 4, as a float, not rounded.
+
+The penalty shrinks as the response grows: ``|o| = 100`` gives -10, ``1000`` gives -1, ``4096``
+gives about -0.244. The divisor is never below 1 (an empty response counts as one token), so
+the term is always finite and at least ``-C``.
+
+Two options implement the presets' variants (:mod:`rlsp_rewards.combine` sets them):
+
+* ``length_span="before_first_box"`` (the authors' reference code): the length is the number of
+  characters before the first ``\\boxed``, divided by 4, whatever token count is available.
+* ``repetition_aware=True`` (the ``guarded`` preset): the length counts non-repetitive content
+  only, ``effective_length = length * (1 - repetition)``, with ``repetition`` from
+  :func:`rlsp_rewards.exploration.repetition.repetition`; and ``length_floor`` / ``length_cap`` clamp the
+  term, so it cannot outweigh the outcome.
+
+``repetition`` and the behaviour counts are measured for every response (they are metrics even
+when nothing uses them).
+
+Example:
+    >>> out = length(solution_str="x" * 400)  # 400 characters ~ 100 tokens
+    >>> out["score"], out["length"], out["length_source"]
+    (-10.0, 100.0, 0.0)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from rlsp_rewards.outcome.extract import text_before_first_box
+from rlsp_rewards.behaviours import count_behaviours
+from rlsp_rewards.core import LengthSource, Reward, RewardConfig, RewardResult, Sample, recoverable
+from rlsp_rewards.exploration.repetition import DEFAULT_NGRAM, repetition
+from rlsp_rewards.exploration.tokens import TokenCounter, TokenizerLoadError
+
+__all__ = ["LengthConfig", "LengthExploration", "LengthMeasure", "length"]
+
+logger = logging.getLogger("rlsp_rewards")
+
+#: Characters per token of the approximation used when no token count is available.
+CHARS_PER_TOKEN = 4.0
+
+
+class LengthConfig(RewardConfig):
+    """Settings of :class:`LengthExploration`.
+
+    Attributes:
+        C: the scale of the penalty ``-C/|o|``; must be > 0 (the paper uses 1000).
+        tokenizer: a path ``transformers.AutoTokenizer`` can load, used when the framework
+            passes no token count (needs ``pip install "rlsp-rewards[tokenizer]"``). It is
+            loaded by the first sample that needs it, once per process; prefer a local
+            directory (a hub name may wait for a download). If it cannot be loaded (or fails
+            on a text), lengths fall back to characters / 4 with ``error = 1``.
+        length_span: ``"response"`` (the paper) or ``"before_first_box"`` (the authors' code:
+            characters before the first ``\\boxed`` / 4).
+        repetition_aware: count only non-repetitive content (the ``guarded`` rule).
+        repetition_ngram: the window, in pieces, of the repetition detector (2 to 64).
+        length_floor: the lowest value of the term, or ``None`` for no floor.
+        length_cap: the highest value of the term, or ``None`` for no cap.
+
+    Example:
+        >>> LengthConfig(C=500, length_floor=-1.0).length_floor
+        -1.0
+    """
+
+    C: float = 1000.0
+    tokenizer: str | None = None
+    length_span: Literal["response", "before_first_box"] = "response"
+    repetition_aware: bool = False
+    repetition_ngram: int = Field(default=DEFAULT_NGRAM, ge=2, le=64)
+    length_floor: float | None = None
+    length_cap: float | None = None
+
+    @field_validator("C")
+    @classmethod
+    def _positive_c(cls, value: float) -> float:
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"C must be a finite number > 0 (the paper uses 1000), got {value}")
+        return value
+
+    @field_validator("length_floor", "length_cap")
+    @classmethod
+    def _finite_bound(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"a length bound must be a finite number or None, got {value}")
+        return value
+
+    @field_validator("tokenizer")
+    @classmethod
+    def _tokenizer_path(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("tokenizer must be a path or model name, or None; got ''")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered_bounds(self) -> LengthConfig:
+        floor, cap = self.length_floor, self.length_cap
+        if floor is not None and cap is not None and floor > cap:
+            raise ValueError(
+                f"length_floor must not exceed length_cap, got floor={floor} and cap={cap} "
+                "(the guarded preset uses -1.0 and 0.0)"
+            )
+        return self
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LengthMeasure:
+    """One response's length and its exploration term.
+
+    Attributes:
+        length: the length in tokens (or characters / 4), before any repetition discount.
+        source: where ``length`` came from.
+        repetition: the fraction of the response that repeats itself, in [0, 1].
+        effective_length: the length the term used (``length`` unless repetition-aware).
+        term: the exploration term ``-C / max(effective_length, 1)``, clamped when configured.
+        tokenizer_failed: True when the configured tokenizer could not be loaded or failed on
+            this text (the length then falls back to characters / 4).
+        behaviours: the emergent-behaviour counts of the response.
+
+    Example:
+        >>> LengthExploration().measure(Sample(response="abcd" * 250)).term
+        -4.0
+    """
+
+    length: float
+    source: LengthSource
+    repetition: float
+    effective_length: float
+    term: float
+    tokenizer_failed: bool
+    behaviours: dict[str, int]
+
+
+class LengthExploration(Reward):
+    """The length exploration reward ``R_ex = -C / max(|o|, 1)``, clamped when configured.
+
+    Metric keys: ``score`` and ``length_term`` (both ``R_ex``), ``length``, ``length_source``,
+    ``effective_length``, ``repetition``, ``backtracking``, ``verification``, ``alternatives``;
+    ``error`` is 1.0 when the configured tokenizer could not be loaded. ``acc`` and ``outcome``
+    stay 0: this reward does not look at the answer.
+
+    Raises:
+        DependencyError: when ``tokenizer`` is set and ``transformers`` is not installed.
+
+    Example:
+        >>> out = LengthExploration(C=1000)(solution_str="...", response_tokens=4096)
+        >>> round(out["score"], 6), out["length_source"]
+        (-0.244141, 2.0)
+    """
+
+    config_class = LengthConfig
+    config: LengthConfig
+
+    def __init__(self, config: LengthConfig | None = None, **settings: object) -> None:
+        super().__init__(config, **settings)
+        path = self.config.tokenizer
+        self._counter = TokenCounter(path) if path is not None else None
+
+    def measure(self, sample: Sample) -> LengthMeasure:
+        """Measure one response: length, source, repetition and the exploration term.
+
+        Example:
+            >>> text = "a b c d e f g h i j " * 2  # its second half repeats the first
+            >>> m = LengthExploration(repetition_aware=True).measure(
+            ...     Sample(response=text, response_tokens=1000))
+            >>> m.repetition, m.effective_length, m.term
+            (0.5, 500.0, -2.0)
+        """
+        cfg = self.config
+        text = sample.response
+        tokenizer_failed = False
+        if cfg.length_span == "before_first_box":
+            size, source = len(text_before_first_box(text)) / CHARS_PER_TOKEN, LengthSource.CHARS
+        elif sample.response_tokens is not None:
+            size, source = float(sample.response_tokens), LengthSource.FRAMEWORK
+        else:
+            size, source, tokenizer_failed = self._count(text)
+        repeated = repetition(text, cfg.repetition_ngram)
+        effective = size * (1.0 - repeated) if cfg.repetition_aware else size
+        term = -cfg.C / max(effective, 1.0)
+        if cfg.length_floor is not None:
+            term = max(term, cfg.length_floor)
+        if cfg.length_cap is not None:
+            term = min(term, cfg.length_cap)
+        return LengthMeasure(
+            length=size,
+            source=source,
+            repetition=repeated,
+            effective_length=effective,
+            term=term,
+            tokenizer_failed=tokenizer_failed,
+            behaviours=count_behaviours(text),
+        )
+
+    def _count(self, text: str) -> tuple[float, LengthSource, bool]:
+        if self._counter is not None:
+            try:
+                return float(self._counter.count(text)), LengthSource.TOKENIZER, False
+            except TokenizerLoadError:
+                pass  # logged once when loading failed; counted in ``error`` per sample
+            except BaseException as exc:  # one text the tokenizer refuses (or panics on)
+                if not recoverable(exc):  # must not lose the sample
+                    raise
+                logger.warning("counting tokens failed: %s; this length is characters / 4",
+                               type(exc).__name__)
+        return len(text) / CHARS_PER_TOKEN, LengthSource.CHARS, self._counter is not None
+
+    def score(self, sample: Sample) -> RewardResult:
+        """Score one sample: ``score`` is the length term."""
+        m = self.measure(sample)
+        return RewardResult(
+            score=m.term,
+            length_term=m.term,
+            error=float(m.tokenizer_failed),
+            **measure_fields(m),
+        )
+
+
+def measure_fields(m: LengthMeasure) -> dict[str, float]:
+    """The :class:`RewardResult` fields a length measure fills (length, repetition, behaviours).
+
+    Example:
+        >>> m = LengthExploration().measure(Sample(response="Wait, no."))
+        >>> measure_fields(m)["backtracking"], measure_fields(m)["length"]
+        (1.0, 2.25)
+    """
+    return {
+        "length": m.length,
+        "length_source": float(m.source),
+        "effective_length": m.effective_length,
+        "repetition": m.repetition,
+        **{key: float(n) for key, n in m.behaviours.items()},
+    }
+
+
+#: The ready instance: the paper's length term, ``C = 1000``.
+length = LengthExploration()

@@ -1,0 +1,108 @@
+"""Counting response tokens with a local tokenizer, loaded once per process per path.
+
+A tokenizer is a live handle: it is never pickled, it is loaded on first use (so building a
+reward, or unpickling one in a Ray worker, stays cheap), and every reward in a process that
+names the same path shares one instance. ``transformers`` is an optional dependency
+(``pip install "rlsp-rewards[tokenizer]"``).
+
+Counting uses the fast tokenizer's Rust backend directly, without special tokens, truncation or
+padding: the Python wrapper reconfigures the backend on every call, which is not safe when
+several threads count at once. Slow (Python) tokenizers are called under a lock.
+
+Example:
+    >>> counter = TokenCounter("/no/such/tokenizer")
+    >>> counter.path
+    '/no/such/tokenizer'
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+from rlsp_rewards.errors import require
+
+__all__ = ["TokenCounter", "TokenizerLoadError"]
+
+logger = logging.getLogger("rlsp_rewards")
+
+_loaded: dict[str, Any] = {}  # path -> tokenizer, or the exception that loading raised
+_load_lock = threading.Lock()
+_slow_lock = threading.Lock()
+
+
+class TokenizerLoadError(RuntimeError):
+    """The tokenizer at a path could not be loaded (reported once per process, then cached)."""
+
+
+def _load(path: str) -> Any:
+    found = _loaded.get(path)
+    if found is None:
+        with _load_lock:
+            found = _loaded.get(path)
+            if found is None:
+                try:
+                    from transformers import AutoTokenizer
+
+                    found = AutoTokenizer.from_pretrained(path)
+                    backend = getattr(found, "backend_tokenizer", None)
+                    if backend is not None:
+                        backend.no_truncation()
+                        backend.no_padding()
+                except Exception as exc:  # a bad path must not be retried on every sample
+                    found = TokenizerLoadError(
+                        f"could not load the tokenizer {path!r}: {type(exc).__name__}: {exc}"
+                    )
+                    logger.warning("%s; lengths fall back to characters / 4", found)
+                _loaded[path] = found
+    if isinstance(found, TokenizerLoadError):
+        raise found
+    return found
+
+
+class TokenCounter:
+    """Counts tokens with the tokenizer at ``path`` (anything ``AutoTokenizer`` can load).
+
+    Args:
+        path: a local directory (or a hub name already in the local cache).
+
+    Raises:
+        DependencyError: when ``transformers`` is not installed, with the pip line.
+
+    Example:
+        >>> TokenCounter("/models/qwen").path
+        '/models/qwen'
+    """
+
+    def __init__(self, path: str) -> None:
+        require("transformers", "tokenizer")
+        self.path = path
+
+    def count(self, text: str) -> int:
+        """The number of tokens of ``text``, without special tokens.
+
+        Raises:
+            TokenizerLoadError: when the tokenizer cannot be loaded (every call, cheaply).
+        """
+        tokenizer = _load(self.path)
+        try:
+            return _encoded_length(tokenizer, text)
+        except (TypeError, UnicodeError):
+            if not _SURROGATE.search(text):
+                raise
+        # Lone surrogates (a JSON body can carry them) are not valid Unicode, which the
+        # tokenizer refuses: each counts as one U+FFFD, as a decoder would have produced.
+        return _encoded_length(tokenizer, _SURROGATE.sub("\ufffd", text))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encoded_length(tokenizer: Any, text: str) -> int:
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        return len(backend.encode(text, add_special_tokens=False).ids)
+    with _slow_lock:
+        return len(tokenizer.encode(text, add_special_tokens=False))
