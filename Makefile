@@ -7,23 +7,34 @@ ORLHF := .venv-openrlhf
 PIP_FLAGS := --quiet --disable-pip-version-check
 PYTEST_FLAGS ?=
 
-.PHONY: demo test test-core test-verl test-openrlhf bench clean
+.PHONY: demo test lint test-core test-verl test-openrlhf bench clean
 
 demo: $(CORE)/.installed
 	$(CORE)/bin/rlsp-rewards demo
 
 # -k: every environment's tests run even when an earlier one fails; the exit code still says so.
 test:
-	$(MAKE) -k test-core test-verl test-openrlhf
+	$(MAKE) -k lint test-core test-verl test-openrlhf
+
+# ruff (lint and format) and mypy. mypy reads the package through a tree of links in build/,
+# because the installed package maps rlsp_rewards.integrations onto the top-level integrations/.
+LINTED := rlsp_rewards integrations tests examples
+lint: $(CORE)/.installed
+	$(CORE)/bin/ruff check $(LINTED)
+	$(CORE)/bin/ruff format --check $(LINTED)
+	rm -rf build/typecheck && mkdir -p build/typecheck/rlsp_rewards
+	for f in rlsp_rewards/*; do ln -s "$$PWD/$$f" build/typecheck/rlsp_rewards/; done
+	ln -s "$$PWD/integrations" build/typecheck/rlsp_rewards/integrations
+	cd build/typecheck && ../../$(CORE)/bin/mypy --config-file ../../pyproject.toml --cache-dir ../../.mypy_cache -p rlsp_rewards
 
 test-core: $(CORE)/.installed
 	RLSP_TEST_FRAMEWORK=core $(CORE)/bin/python -m pytest $(PYTEST_FLAGS) --doctest-modules rlsp_rewards tests
 
 test-verl: $(VERL)/.installed
-	RLSP_TEST_FRAMEWORK=verl $(VERL)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/verl
+	RLSP_TEST_FRAMEWORK=verl $(VERL)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/verl tests/integrations/test_doctests.py
 
 test-openrlhf: $(ORLHF)/.installed
-	RLSP_TEST_FRAMEWORK=openrlhf $(ORLHF)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/openrlhf/test_openrlhf_*.py
+	RLSP_TEST_FRAMEWORK=openrlhf $(ORLHF)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/openrlhf/test_openrlhf_*.py tests/integrations/test_doctests.py
 
 # In the verl environment, so that verl's own math_verify scoring is measured side by side.
 bench: $(VERL)/.installed

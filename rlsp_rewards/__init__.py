@@ -3,7 +3,8 @@
 The ready instances have verl's keyword signature and return a dict with fixed keys:
 
     >>> import rlsp_rewards
-    >>> r = rlsp_rewards.outcome(data_source="demo", solution_str="so $\\\\boxed{\\\\frac12}$", ground_truth="0.5")
+    >>> response = "so $\\\\boxed{\\\\frac12}$"
+    >>> r = rlsp_rewards.outcome(data_source="demo", solution_str=response, ground_truth="0.5")
     >>> r["acc"], r["pred"]
     (1.0, '\\\\frac12')
 

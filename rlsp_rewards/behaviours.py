@@ -35,10 +35,11 @@ Example:
 from __future__ import annotations
 
 import re
+from typing import TypedDict
 
 from rlsp_rewards.core import BEHAVIOUR_KEYS
 
-__all__ = ["BEHAVIOUR_KEYS", "MARKERS", "count_behaviours"]
+__all__ = ["BEHAVIOUR_KEYS", "MARKERS", "BehaviourFields", "behaviour_fields", "count_behaviours"]
 
 
 #: The marker phrases per behaviour, as written (see the module docstring for matching rules).
@@ -147,3 +148,27 @@ def count_behaviours(text: str) -> dict[str, int]:
     for match in _PATTERN.finditer(text.lower()):
         counts[match.lastgroup] += 1  # type: ignore[index]
     return counts
+
+
+class BehaviourFields(TypedDict):
+    """The :class:`~rlsp_rewards.core.RewardResult` fields of the behaviour counts."""
+
+    backtracking: float
+    verification: float
+    alternatives: float
+
+
+def behaviour_fields(text: str) -> BehaviourFields:
+    """The behaviour counts of one response as result fields (floats); the one place rewards
+    count behaviours, once per sample.
+
+    Example:
+        >>> behaviour_fields("Wait, let me check.")
+        {'backtracking': 1.0, 'verification': 1.0, 'alternatives': 0.0}
+    """
+    counts = count_behaviours(text)
+    return {
+        "backtracking": float(counts["backtracking"]),
+        "verification": float(counts["verification"]),
+        "alternatives": float(counts["alternatives"]),
+    }

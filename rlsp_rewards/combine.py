@@ -1,6 +1,6 @@
 """The RLSP reward: ``R = alpha * v + (1 - alpha) * R_ex``, its presets, and the judge seam.
 
-``v`` is the outcome term from :class:`~rlsp_rewards.outcome.verifier.OutcomeVerifier`; ``R_ex`` is the
+``v`` is the outcome term from :class:`~rlsp_rewards.outcome.OutcomeVerifier`; ``R_ex`` is the
 exploration term, chosen by ``exploration``:
 
 * ``"length"``: ``-C/|o|`` from :class:`~rlsp_rewards.exploration.length.LengthExploration`;
@@ -25,8 +25,9 @@ not clip here; use the framework's clip (verl: our manager's ``clip_range``; Ope
 ``--reward.clip_range``).
 
 **guarded** (our recommendation): the paper's formula with the length counted on non-repetitive
-content only (``effective_length = |o| * (1 - repetition)``, see :mod:`rlsp_rewards.exploration.repetition`)
-and the length term clamped to [-1, 0]: ``R = 0.8*v + 0.2*clamp(-C/effective_length, -1, 0)``.
+content only (``effective_length = |o| * (1 - repetition)``, see
+:mod:`rlsp_rewards.exploration.repetition`) and the length term clamped to [-1, 0]:
+``R = 0.8*v + 0.2*clamp(-C/effective_length, -1, 0)``.
 So a correct answer scores in [0.6, 0.8] and a wrong one in [-0.2, 0]: whatever the length, a
 correct answer always outscores a wrong one. In general the total lies in
 ``[alpha*min(0, no_answer_score) + (1-alpha)*length_floor, alpha + (1-alpha)*length_cap]``, and
@@ -49,18 +50,26 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, PrivateAttr, model_validator
 
+from rlsp_rewards.behaviours import behaviour_fields
 from rlsp_rewards.core import OutcomeStatus, Reward, RewardConfig, RewardResult, Sample
+from rlsp_rewards.exploration.length import (
+    LengthConfig,
+    LengthExploration,
+    LengthMeasure,
+    measure_fields,
+)
 from rlsp_rewards.judge.reward import JudgeConfig, JudgeExploration, JudgeGrade
 from rlsp_rewards.judge.reward import judge as shared_judge
-from rlsp_rewards.exploration.length import LengthConfig, LengthExploration, LengthMeasure, measure_fields
 from rlsp_rewards.outcome.verifier import OutcomeConfig, OutcomeVerifier, Verdict
 from rlsp_rewards.outcome.verifier import outcome as shared_outcome
 
 __all__ = ["PRESETS", "Preset", "RlspConfig", "RlspReward", "combined"]
+
+C = TypeVar("C", bound=RewardConfig)
 
 #: Judge calls a batch makes at once.
 _JUDGE_BATCH_THREADS = 16
@@ -89,8 +98,7 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "paper": Preset(
         name="paper",
-        formula="length: 0.8*v + 0.2*(-C/|o|), v in {0,1}, |o| in tokens; "
-        "judge: 0.8*v + 0.2*g",
+        formula="length: 0.8*v + 0.2*(-C/|o|), v in {0,1}, |o| in tokens; judge: 0.8*v + 0.2*g",
         settings={},
     ),
     "reference": Preset(
@@ -193,7 +201,7 @@ class RlspConfig(LengthConfig, OutcomeConfig, JudgeConfig):
         """
         return {k: getattr(self, k) for k in sorted(self._explicit)}
 
-    def section(self, config_class: type[RewardConfig]) -> RewardConfig:
+    def section(self, config_class: type[C]) -> C:
         """The settings of one component, e.g. ``section(LengthConfig)``.
 
         Example:
@@ -246,9 +254,7 @@ class RlspReward(Reward):
         self._length = LengthExploration(cfg.section(LengthConfig))
         # The verifier and the judge come from the shared instances, so every reward of the
         # process with the same settings shares one verdict cache and one judge cache.
-        self._verifier: OutcomeVerifier = shared_outcome.with_settings(
-            **cfg.changes(OutcomeConfig)
-        )
+        self._verifier: OutcomeVerifier = shared_outcome.with_settings(**cfg.changes(OutcomeConfig))
         self._judge: JudgeExploration | None = None
         if "judge" in cfg.exploration:
             self._judge = shared_judge.with_settings(**cfg.changes(JudgeConfig))
@@ -308,7 +314,7 @@ class RlspReward(Reward):
         except Exception:  # a broken batch falls back to the guarded single-sample path
             return [self.safe_score(s) for s in samples]
         results = []
-        for sample, verdict, grade in zip(samples, verdicts, grades):
+        for sample, verdict, grade in zip(samples, verdicts, grades, strict=False):
             try:
                 results.append(self.checked(sample, self._combine(sample, verdict, grade)))
             except Exception as exc:
@@ -330,9 +336,7 @@ class RlspReward(Reward):
             verdicts = self._verifier.verify_batch(pairs)
             return verdicts, [g.result() for g in grading]
 
-    def _combine(
-        self, sample: Sample, verdict: Verdict, grade: JudgeGrade | None
-    ) -> RewardResult:
+    def _combine(self, sample: Sample, verdict: Verdict, grade: JudgeGrade | None) -> RewardResult:
         cfg = self.config
         outcome = self._verifier.to_result(verdict)
         v = outcome.outcome
@@ -361,6 +365,7 @@ class RlspReward(Reward):
             judge_failed=float(judge_failed),
             error=max(outcome.error, float(m.tokenizer_failed)),
             **measure_fields(m),
+            **behaviour_fields(sample.response),
         )
 
 

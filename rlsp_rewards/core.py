@@ -41,6 +41,8 @@ __all__ = [
     "RewardResult",
     "Sample",
     "as_text",
+    "plain",
+    "plain_settings",
     "recoverable",
 ]
 
@@ -98,7 +100,8 @@ class Sample:
         judge_url: a judge endpoint passed by the framework (verl's ``reward_router_address``).
 
     Example:
-        >>> s = Sample.from_call(solution_str=None, ground_truth="2", extra_info={"response_tokens": 7})
+        >>> info = {"response_tokens": 7}
+        >>> s = Sample.from_call(solution_str=None, ground_truth="2", extra_info=info)
         >>> s.response, s.response_tokens
         ('', 7)
     """
@@ -235,7 +238,7 @@ class RewardResult:
             values = [_finite_or_zero(v) for v in _numeric_values(self)]
         if not all(map(math.isfinite, values)):
             values = [v if math.isfinite(v) else 0.0 for v in values]
-        out: dict[str, float | str] = dict(zip(NUMERIC_KEYS, values))
+        out: dict[str, float | str] = dict(zip(NUMERIC_KEYS, values, strict=False))
         pred = self.pred
         out["pred"] = pred if type(pred) is str else str(as_text(pred))  # always a plain str
         return out
@@ -280,19 +283,26 @@ _SCALARS = (str, int, float, bool, type(None))
 _TEXT = (str, bytes, bytearray)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value with every Mapping as a ``dict``, every tuple as a tuple and every other non-text
+    Sequence as a ``list``, recursively; by duck type, so OmegaConf containers are read too.
+
+    Example:
+        >>> plain({"a": range(2), "b": (1, "x")})
+        {'a': [0, 1], 'b': (1, 'x')}
+    """
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, Mapping):
-        return {_plain(k): _plain(v) for k, v in value.items()}
+        return {plain(k): plain(v) for k, v in value.items()}
     if isinstance(value, tuple):
-        return tuple(map(_plain, value))
+        return tuple(map(plain, value))
     if isinstance(value, Sequence) and not isinstance(value, _TEXT):
-        return list(map(_plain, value))
+        return list(map(plain, value))
     return value
 
 
-def _plain_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+def plain_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """Settings with every Mapping as a ``dict`` and every non-text Sequence as a ``list``.
 
     verl passes ``reward_kwargs`` lists and dicts as OmegaConf ``ListConfig`` / ``DictConfig``
@@ -303,13 +313,13 @@ def _plain_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
 
     Example:
         >>> from types import MappingProxyType
-        >>> _plain_settings({"C": 5, "x": MappingProxyType({"a": range(2)})})
+        >>> plain_settings({"C": 5, "x": MappingProxyType({"a": range(2)})})
         {'C': 5, 'x': {'a': [0, 1]}}
     """
     out = {}
     for name, value in settings.items():
         try:
-            out[name] = _plain(value)
+            out[name] = plain(value)
         except Exception as exc:  # a missing or broken value in a config container
             raise ConfigError(
                 f"the setting {name!r} could not be read: {type(exc).__name__}: {exc}"
@@ -360,7 +370,7 @@ class Reward:
     def build_config(cls, base: RewardConfig | None, settings: Mapping[str, Any]) -> RewardConfig:
         """Validate ``settings`` on top of ``base`` (or the defaults); raise ConfigError."""
         values = base.model_dump() if base is not None else {}
-        values.update(_plain_settings(settings))
+        values.update(plain_settings(settings))
         try:
             return cls.config_class.model_validate(values)
         except ValidationError as exc:
@@ -406,7 +416,10 @@ class Reward:
         """The defined result for an unexpected failure, logged without the response text."""
         logger.warning(
             "%s failed on a sample from %r: %s: %s",
-            type(self).__name__, sample.data_source, type(exc).__name__, as_text(exc)[:200],
+            type(self).__name__,
+            sample.data_source,
+            type(exc).__name__,
+            as_text(exc)[:200],
         )
         return RewardResult(score=self.error_score, error=1.0)
 
@@ -414,7 +427,9 @@ class Reward:
         """Turn a wrong-typed or non-finite result into a failure result."""
         if isinstance(result, RewardResult) and result.is_finite():
             return result
-        return self.failure(sample, TypeError(f"non-finite or wrong result {type(result).__name__}"))
+        return self.failure(
+            sample, TypeError(f"non-finite or wrong result {type(result).__name__}")
+        )
 
     # -- the framework-facing calls -----------------------------------------------------------
 
@@ -430,7 +445,9 @@ class Reward:
 
         Keywords other than the sample's own (:data:`SAMPLE_KWARGS`) are settings.
         """
-        reward, sample = self._split_call(data_source, solution_str, ground_truth, extra_info, kwargs)
+        reward, sample = self._split_call(
+            data_source, solution_str, ground_truth, extra_info, kwargs
+        )
         return reward.safe_score(sample).to_dict()
 
     async def acall(
@@ -442,16 +459,24 @@ class Reward:
         **kwargs: Any,
     ) -> dict[str, float | str]:
         """Async twin of :meth:`__call__` (for event loops such as verl's reward workers)."""
-        reward, sample = self._split_call(data_source, solution_str, ground_truth, extra_info, kwargs)
+        reward, sample = self._split_call(
+            data_source, solution_str, ground_truth, extra_info, kwargs
+        )
         return (await reward.asafe_score(sample)).to_dict()
 
     def _split_call(
-        self, data_source: Any, solution_str: Any, ground_truth: Any, extra_info: Any,
+        self,
+        data_source: Any,
+        solution_str: Any,
+        ground_truth: Any,
+        extra_info: Any,
         kwargs: dict[str, Any],
     ) -> tuple[Reward, Sample]:
         """The reward with this call's settings, and the sample the call describes."""
         reward = self.with_settings(**{k: v for k, v in kwargs.items() if k not in SAMPLE_KWARGS})
-        return reward, Sample.from_call(data_source, solution_str, ground_truth, extra_info, **kwargs)
+        return reward, Sample.from_call(
+            data_source, solution_str, ground_truth, extra_info, **kwargs
+        )
 
     def with_settings(self: R, **settings: Any) -> R:
         """This reward with some settings changed; built once per distinct set, then cached.
@@ -466,7 +491,7 @@ class Reward:
         """
         if not settings:
             return self
-        settings = _plain_settings(settings)
+        settings = plain_settings(settings)
         try:
             key = tuple(sorted((k, repr(v)) for k, v in settings.items()))
         except Exception as exc:  # a hostile __repr__: still only ever a ConfigError

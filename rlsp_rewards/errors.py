@@ -11,7 +11,14 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DependencyError", "RlspRewardsError"]
+__all__ = [
+    "ConfigError",
+    "DependencyError",
+    "JudgeError",
+    "RlspRewardsError",
+    "TokenizerError",
+    "require",
+]
 
 
 class RlspRewardsError(Exception):
@@ -24,6 +31,21 @@ class ConfigError(RlspRewardsError, ValueError):
 
 class DependencyError(RlspRewardsError, ImportError):
     """An optional dependency is missing; the message gives the exact ``pip install`` line."""
+
+
+class JudgeError(RlspRewardsError):
+    """A judge call or its reply failed: the endpoint, the status or what was wrong with it.
+
+    Raised inside the judge only; a reward that scores turns it into ``judge_failed = 1``.
+    """
+
+
+class TokenizerError(RlspRewardsError):
+    """A tokenizer could not be loaded (the path and the cause are in the message).
+
+    Raised inside the length measure only; scoring falls back to characters / 4 with
+    ``error = 1``.
+    """
 
 
 def require(module: str, extra: str) -> None:
@@ -43,5 +65,5 @@ def require(module: str, extra: str) -> None:
 
     if importlib.util.find_spec(module) is None:
         raise DependencyError(
-            f"{module!r} is not installed; run: pip install \"rlsp-rewards[{extra}]\""
+            f'{module!r} is not installed; run: pip install "rlsp-rewards[{extra}]"'
         )

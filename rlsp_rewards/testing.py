@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import inspect
 import math
@@ -191,8 +192,7 @@ class ContractReport:
         failed = len(self.failed_checks)
         verdict = "passed" if self.ok else f"FAILED ({failed} of {len(CHECKS)} checks)"
         return (
-            f"Reward contract of {self.target} for {self.framework}: {verdict}, "
-            f"{self.calls} calls"
+            f"Reward contract of {self.target} for {self.framework}: {verdict}, {self.calls} calls"
         )
 
     def table(self) -> Table:
@@ -501,7 +501,12 @@ class _Checker:
         order = list(CHECKS)
         problems = sorted(self.problems, key=lambda p: order.index(p.check))
         return ContractReport(
-            target, self.framework, self.budget_s, tuple(problems), self.calls, self.slowest_s,
+            target,
+            self.framework,
+            self.budget_s,
+            tuple(problems),
+            self.calls,
+            self.slowest_s,
             self.slowest_input,
         )
 
@@ -676,9 +681,7 @@ class _Checker:
             self.problem("shape", f"{key} is a single value for {n} queries")
             return
         if len(items) != n:
-            self.problem(
-                "shape", f"{key} has {len(items)} values for {n} queries (need one each)"
-            )
+            self.problem("shape", f"{key} has {len(items)} values for {n} queries (need one each)")
         for item in items:
             self.check_number(key, item, "OpenRLHF builds float tensors from it")
 
@@ -723,10 +726,8 @@ class _Checker:
         lock = threading.Lock()
 
         def worker(offset: int) -> None:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=self.limit_s)
-            except threading.BrokenBarrierError:
-                pass
             for j in range(len(cases)):
                 case = cases[(offset + j) % len(cases)]
                 out = _Call()
@@ -785,11 +786,10 @@ class _Checker:
         except Exception as exc:
             self.problem(
                 "pickle",
-                f"cannot be pickled ({type(exc).__name__}: {_exc_text(exc)[:120]}); Ray and process "
-                "pools pickle rewards: define it at module level of an installed module (no "
-                "lambda, closure or local class; a file loaded by path is not importable by the "
-                "workers), "
-                "and keep locks, clients and pools out of its pickled state",
+                f"cannot be pickled ({type(exc).__name__}: {_exc_text(exc)[:120]}); Ray and "
+                "process pools pickle rewards: define it at module level of an installed module "
+                "(no lambda, closure or local class; a file loaded by path is not importable by "
+                "the workers), and keep locks, clients and pools out of its pickled state",
             )
             return
         case = next((c for c in self.cases if c.name in results), None)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import dataclasses
 import enum
 import itertools
@@ -159,7 +160,9 @@ def _install_lean_start() -> None:
     from multiprocessing import spawn
 
     if not hasattr(spawn.get_preparation_data, "__wrapped__"):
-        spawn.get_preparation_data = _lean_preparation_data(spawn.get_preparation_data)
+        spawn.get_preparation_data = _lean_preparation_data(  # type: ignore[assignment]
+            spawn.get_preparation_data
+        )
 
 
 def _worker_main(conn: Any, preload: tuple[str, ...], memory_mb: int | None) -> None:
@@ -243,7 +246,7 @@ class WorkerPool:
         self._preload = tuple(preload)
         self._memory_mb = memory_mb
         _install_lean_start()
-        self._context = multiprocessing.get_context(start_method)
+        self._context: Any = multiprocessing.get_context(start_method)  # a start-method context
         _note_start_method(start_method)
         if start_method == "forkserver" and self._preload:
             self._context.set_forkserver_preload(list(self._preload))
@@ -450,8 +453,14 @@ class WorkerPool:
         for fn, args in calls:
             future: Future = Future()
             tasks.append(
-                _Task(next(self._ids), _by_name(fn), tuple(args), timeout_s,
-                      math.inf if deadline is None else deadline, future)
+                _Task(
+                    next(self._ids),
+                    _by_name(fn),
+                    tuple(args),
+                    timeout_s,
+                    math.inf if deadline is None else deadline,
+                    future,
+                )
             )
         with self._lock:
             if self._closed:
@@ -558,11 +567,13 @@ class WorkerPool:
                 if task.future.done():  # its caller gave up
                     continue
                 if task.deadline <= now:
-                    self._finish(task, TaskResult(TaskStatus.EXPIRED, detail="deadline passed in queue"))
+                    self._finish(
+                        task, TaskResult(TaskStatus.EXPIRED, detail="deadline passed in queue")
+                    )
                     continue
                 return [task]
             size = min(_MAX_CHUNK, max(1, len(self._batch) // (2 * self.size)))
-            chunk = []
+            chunk: list[_Task] = []
             while self._batch and len(chunk) < size:
                 task = self._batch.popleft()
                 if not task.future.done():
@@ -575,8 +586,9 @@ class WorkerPool:
         except Exception as exc:  # EOF: the worker died while running its task
             with self._lock:
                 self._counters["crashes"] += 1
-            self._fail_worker(worker, f"worker died ({type(exc).__name__}, exit code "
-                                      f"{worker.process.exitcode})")
+            self._fail_worker(
+                worker, f"worker died ({type(exc).__name__}, exit code {worker.process.exitcode})"
+            )
             return
         task = worker.inflight.popleft()
         worker.started = time.monotonic()
@@ -584,7 +596,11 @@ class WorkerPool:
             self._fail_worker(worker, "worker answered out of order")
             return
         with self._lock:
-            result = TaskResult(TaskStatus.OK, payload) if ok else TaskResult(TaskStatus.ERROR, detail=payload)
+            result = (
+                TaskResult(TaskStatus.OK, payload)
+                if ok
+                else TaskResult(TaskStatus.ERROR, detail=payload)
+            )
             self._finish(task, result)
 
     def _fail_worker(self, worker: _Worker, detail: str) -> None:
@@ -601,13 +617,19 @@ class WorkerPool:
             used_budget = now - worker.started >= _FULL_BUDGET * task.budget_s
             status = TaskStatus.TIMEOUT if used_budget else TaskStatus.EXPIRED
             with self._lock:
-                self._finish(task, TaskResult(status, detail=f"killed after {now - worker.started:.2f} s"))
+                self._finish(
+                    task, TaskResult(status, detail=f"killed after {now - worker.started:.2f} s")
+                )
             self._replace(worker)
 
     def _finish(self, task: _Task, result: TaskResult) -> None:
         """Resolve a task's future and count it; the caller holds ``self._lock``."""
-        key = {TaskStatus.OK: "ok", TaskStatus.ERROR: "errors", TaskStatus.TIMEOUT: "timeouts",
-               TaskStatus.EXPIRED: "expired"}[result.status]
+        key = {
+            TaskStatus.OK: "ok",
+            TaskStatus.ERROR: "errors",
+            TaskStatus.TIMEOUT: "timeouts",
+            TaskStatus.EXPIRED: "expired",
+        }[result.status]
         self._counters[key] += 1
         try:
             task.future.set_result(result)
@@ -634,10 +656,8 @@ class WorkerPool:
     def _shutdown(self) -> None:
         self._fail_everything("pool is closed")
         for worker in self._workers:
-            try:
+            with contextlib.suppress(Exception):
                 worker.conn.send(None)
-            except Exception:
-                pass
         for worker in self._workers:
             worker.process.join(timeout=0.5)
             if worker.process.is_alive():
@@ -687,6 +707,8 @@ _fork_server_is_the_parents = False  # this process was forked after that: the s
 def _note_start_method(start_method: str) -> None:
     global _fork_server_used
     _fork_server_used = _fork_server_used or start_method == "forkserver"
+
+
 _shared_lock = threading.Lock()
 
 

@@ -20,7 +20,10 @@ _FRAMEWORK_TESTS = {
     "openrlhf": ["integrations/openrlhf/test_openrlhf_*.py"],
 }
 collect_ignore_glob: list[str] = [
-    pattern for name, patterns in _FRAMEWORK_TESTS.items() if name != FRAMEWORK for pattern in patterns
+    pattern
+    for name, patterns in _FRAMEWORK_TESTS.items()
+    if name != FRAMEWORK
+    for pattern in patterns
 ]
 
 
@@ -44,9 +47,9 @@ def tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     corpus = ["Let me check: 2 + 2 = 4, so the answer is \\boxed{4}.", "Wait, that's wrong."]
     bpe.train_from_iterator(corpus * 50, trainer)
     path = tmp_path_factory.mktemp("tokenizer")
-    PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>").save_pretrained(
-        str(path)
-    )
+    PreTrainedTokenizerFast(
+        tokenizer_object=bpe, bos_token="<s>", eos_token="</s>"
+    ).save_pretrained(str(path))
     return str(path)
 
 
@@ -68,8 +71,9 @@ def serve_app():
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                access_log=False, backlog=2048)
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", access_log=False, backlog=2048
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
         thread.start()
@@ -105,17 +109,26 @@ def fixed_grade_judge_url():
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802  (/v1/models, when no model is configured)
+        def do_GET(self) -> None:
             self.reply({"object": "list", "data": [{"id": "judge", "object": "model"}]})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             grade = json.dumps({"rationale": "several strategies, checked", "grade": 0.7})
-            self.reply({
-                "id": "cmpl-1", "object": "chat.completion", "model": "judge",
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": grade}}],
-            })
+            self.reply(
+                {
+                    "id": "cmpl-1",
+                    "object": "chat.completion",
+                    "model": "judge",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": grade},
+                        }
+                    ],
+                }
+            )
 
         def log_message(self, *args) -> None:
             pass
@@ -172,5 +185,5 @@ async def _run_counting_ticks(awaitable):
 
 @pytest.fixture
 def run_counting_ticks():
-    """``asyncio.run(run_counting_ticks(coro))`` gives ``(result, ticks)``: checks a loop stays free."""
+    """``asyncio.run(run_counting_ticks(coro))`` gives ``(result, ticks)``: is a loop kept free?"""
     return _run_counting_ticks

@@ -306,8 +306,9 @@ TOKENS = st.one_of(st.none(), st.integers(0, 10**6))
 def test_guarded_total_stays_within_its_bounds(
     text: str, gold: object, tokens: int | None, alpha: float
 ) -> None:
-    out = combined(solution_str=text, ground_truth=gold, response_tokens=tokens,
-                   preset="guarded", alpha=alpha)
+    out = combined(
+        solution_str=text, ground_truth=gold, response_tokens=tokens, preset="guarded", alpha=alpha
+    )
     assert tuple(out) == RESULT_KEYS
     low, high = (1 - alpha) * -1.0, alpha
     assert low - 1e-12 <= out["score"] <= high + 1e-12
@@ -330,9 +331,10 @@ def test_any_input_gives_the_fixed_keys_without_raising(
 def test_paper_score_is_monotone_in_length(a: int, b: int, text: str) -> None:
     short, long_ = sorted((a, b))
     kwargs = {"solution_str": text, "ground_truth": "4"}
-    assert combined(**kwargs, response_tokens=short)["score"] <= combined(
-        **kwargs, response_tokens=long_
-    )["score"]
+    assert (
+        combined(**kwargs, response_tokens=short)["score"]
+        <= combined(**kwargs, response_tokens=long_)["score"]
+    )
 
 
 # -- the real judge over HTTP on 127.0.0.1 ------------------------------------------------------
@@ -360,7 +362,10 @@ def effort_judge_app(grade_by_word: dict[str, float]) -> object:
 def test_real_judge_over_http(serve_app: object) -> None:
     url = serve_app(effort_judge_app({"zqx-good": 1.0, "zqx-meh": 0.25}))  # type: ignore[operator]
     reward = combined.with_settings(
-        exploration="judge", judge_url=f"{url}/v1", judge_model="judge", judge_retries=0,
+        exploration="judge",
+        judge_url=f"{url}/v1",
+        judge_model="judge",
+        judge_retries=0,
         judge_budget_s=10.0,
     )
     good = "A zqx-good attempt: \\boxed{4}"

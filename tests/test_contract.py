@@ -3,8 +3,8 @@
 The checker calls each reward the framework's way on the battery of awkward inputs (empty,
 None, huge, unicode, adversarial LaTeX, unparseable gold, binary junk), from one thread and from
 8 at once, checks the fixed key set and finite values, and pickles it. The judge rewards talk to
-a real HTTP server on 127.0.0.1 that answers like an OpenAI-compatible endpoint (conftest). The OpenRLHF
-adapter is checked in ``test_openrlhf_contract.py`` (its environment has torch).
+a real HTTP server on 127.0.0.1 that answers like an OpenAI-compatible endpoint (conftest). The
+OpenRLHF adapter is checked in ``test_openrlhf_contract.py`` (its environment has torch).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from rlsp_rewards.testing import CASES, assert_reward_contract
 
 def verl_rewards(judge_url: str) -> dict[str, Any]:
     from rlsp_rewards.combine import RlspReward, combined
-    from rlsp_rewards.judge.reward import JudgeExploration
     from rlsp_rewards.exploration.length import LengthExploration, length
+    from rlsp_rewards.judge.reward import JudgeExploration
     from rlsp_rewards.outcome.verifier import OutcomeVerifier, outcome
 
     return {
@@ -38,8 +38,15 @@ def verl_rewards(judge_url: str) -> dict[str, Any]:
 
 
 REWARD_NAMES = [
-    "combined (paper)", "combined.acall (async, for verl's event loop)", "RlspReward reference", "RlspReward guarded", "RlspReward judge",
-    "outcome", "OutcomeVerifier first_box", "length", "LengthExploration C=500",
+    "combined (paper)",
+    "combined.acall (async, for verl's event loop)",
+    "RlspReward reference",
+    "RlspReward guarded",
+    "RlspReward judge",
+    "outcome",
+    "OutcomeVerifier first_box",
+    "length",
+    "LengthExploration C=500",
     "JudgeExploration",
 ]
 

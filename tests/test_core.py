@@ -106,12 +106,18 @@ def test_sample_coerces_response(solution_str: object, expected: str) -> None:
     ],
 )
 def test_sample_token_count(kwargs: dict, extra_info: dict | None, expected: int | None) -> None:
-    assert Sample.from_call(solution_str="x", extra_info=extra_info, **kwargs).response_tokens == expected
+    assert (
+        Sample.from_call(solution_str="x", extra_info=extra_info, **kwargs).response_tokens
+        == expected
+    )
 
 
 def test_sample_kwargs_are_not_settings() -> None:
     out = EchoReward()(
-        solution_str="ab", prompt="p", response_tokens=3, reward_router_address="h:1",
+        solution_str="ab",
+        prompt="p",
+        response_tokens=3,
+        reward_router_address="h:1",
         reward_model_tokenizer=None,
     )
     assert out["score"] == 2.0
@@ -122,7 +128,7 @@ def test_per_call_settings_are_cached_and_validated() -> None:
     assert reward(solution_str="ab", bonus=1)["score"] == 3.0
     assert reward.with_settings(bonus=1) is reward.with_settings(bonus=1)
     assert reward.with_settings() is reward
-    with pytest.raises(ConfigError, match="unknown setting 'colour'.*known: bonus, mode"):
+    with pytest.raises(ConfigError, match=r"unknown setting 'colour'.*known: bonus, mode"):
         reward(solution_str="ab", colour="red")
     with pytest.raises(ConfigError, match="bonus='lots'"):
         EchoReward(bonus="lots")
@@ -147,7 +153,9 @@ def test_async_call_and_threads() -> None:
     assert asyncio.run(reward.acall(solution_str="boom"))["error"] == 1.0
     results: list[float] = []
     threads = [
-        threading.Thread(target=lambda: results.append(reward(solution_str="xyz", bonus=1)["score"]))
+        threading.Thread(
+            target=lambda: results.append(reward(solution_str="xyz", bonus=1)["score"])
+        )
         for _ in range(16)
     ]
     for t in threads:
@@ -167,9 +175,24 @@ def test_package_import_stays_light() -> None:
     import subprocess
     import sys
 
-    heavy = ("sympy", "math_verify", "torch", "numpy", "transformers", "verl", "openrlhf",
-             "httpx", "aiohttp", "httptools", "fastapi", "asyncio", "multiprocessing", "rlsp_rewards.outcome.grade",
-             "rlsp_rewards.outcome.values", "rlsp_rewards.outcome.screen")
+    heavy = (
+        "sympy",
+        "math_verify",
+        "torch",
+        "numpy",
+        "transformers",
+        "verl",
+        "openrlhf",
+        "httpx",
+        "aiohttp",
+        "httptools",
+        "fastapi",
+        "asyncio",
+        "multiprocessing",
+        "rlsp_rewards.outcome.grade",
+        "rlsp_rewards.outcome.values",
+        "rlsp_rewards.outcome.screen",
+    )
     code = (
         "import sys, rlsp_rewards; rlsp_rewards.combined; "
         f"print([m for m in {heavy!r} if m in sys.modules])"
@@ -181,12 +204,12 @@ def test_package_import_stays_light() -> None:
 def test_package_names_are_the_ready_instances() -> None:
     # Importing the submodules must not replace the instances of the same names.
     import rlsp_rewards
-    import rlsp_rewards.exploration.length  # noqa: F401
-    import rlsp_rewards.judge  # noqa: F401
-    import rlsp_rewards.judge.reward  # noqa: F401
-    import rlsp_rewards.outcome  # noqa: F401
-    import rlsp_rewards.outcome.grade  # noqa: F401
-    import rlsp_rewards.outcome.verifier  # noqa: F401
+    import rlsp_rewards.exploration.length
+    import rlsp_rewards.judge
+    import rlsp_rewards.judge.reward
+    import rlsp_rewards.outcome
+    import rlsp_rewards.outcome.grade
+    import rlsp_rewards.outcome.verifier
 
     assert isinstance(rlsp_rewards.outcome, rlsp_rewards.OutcomeVerifier)
     assert isinstance(rlsp_rewards.judge, rlsp_rewards.JudgeExploration)
@@ -204,7 +227,9 @@ def test_package_names_are_the_ready_instances() -> None:
         ("oops", 0.0, False),  # anything else becomes 0.0 rather than an exception
     ],
 )
-def test_to_dict_is_always_finite_floats(field_value: object, expected: float, finite: bool) -> None:
+def test_to_dict_is_always_finite_floats(
+    field_value: object, expected: float, finite: bool
+) -> None:
     result = RewardResult(score=1.0, judge_grade=field_value)  # type: ignore[arg-type]
     d = result.to_dict()
     assert d["judge_grade"] == expected and d["score"] == 1.0
@@ -248,8 +273,8 @@ class FakeDictConfig(Mapping):
 
 
 class ContainerConfig(EchoConfig):
-    tags: list[str] = []
-    weights: dict[str, float] = {}
+    tags: list[str] = []  # noqa: RUF012  (pydantic copies field defaults)
+    weights: dict[str, float] = {}  # noqa: RUF012
     anything: Any = None
 
 
@@ -264,8 +289,11 @@ class ContainerReward(EchoReward):
         # must hold plain containers (picklable without omegaconf, equal to the plain spelling)
         ("tags", FakeListConfig(["a", "b"]), ["a", "b"]),
         ("weights", FakeDictConfig({"x": 1.5}), {"x": 1.5}),
-        ("anything", FakeDictConfig({"k": FakeListConfig([1, FakeDictConfig({"n": 2})])}),
-         {"k": [1, {"n": 2}]}),  # recursively, even where the field's type would keep them
+        (
+            "anything",
+            FakeDictConfig({"k": FakeListConfig([1, FakeDictConfig({"n": 2})])}),
+            {"k": [1, {"n": 2}]},
+        ),  # recursively, even where the field's type would keep them
         ("anything", FakeListConfig(["s", b"b", ("t", 1)]), ["s", b"b", ("t", 1)]),  # text stays
     ],
 )
@@ -353,7 +381,9 @@ class Hostile:
         ({"response_tokens": 3.0, "reward_router_address": ""}, 3, None),
     ],
 )
-def test_sample_from_hostile_call_never_raises(kwargs: dict, tokens: object, judge_url: object) -> None:
+def test_sample_from_hostile_call_never_raises(
+    kwargs: dict, tokens: object, judge_url: object
+) -> None:
     sample = Sample.from_call(solution_str="ab", **kwargs)
     assert sample.response_tokens == tokens and sample.judge_url == judge_url
     out = EchoReward()(solution_str="ab", **kwargs)

@@ -131,7 +131,7 @@ def no_kwargs(data_source, solution_str, ground_truth, extra_info):
 
 class UnprintableError(Exception):
     def __str__(self) -> str:
-        return "%s and %s" % self.args  # one argument given: str() raises TypeError
+        return "%s and %s" % self.args  # noqa: UP031  (one argument given: str() raises TypeError)
 
 
 def raises_unprintable(data_source=None, solution_str=None, ground_truth=None, **kwargs):
@@ -144,7 +144,9 @@ def openrlhf_slices_the_prompt_off(queries, prompts, labels):
     # The usual OpenRLHF reward: the response is the query after the templated prompt.
     if not queries[0].startswith(prompts[0]):
         raise ValueError("the query does not start with the prompt")
-    return good_openrlhf([q[len(p) :] for q, p in zip(queries, prompts)], prompts, labels)
+    return good_openrlhf(
+        [q[len(p) :] for q, p in zip(queries, prompts, strict=False)], prompts, labels
+    )
 
 
 # -- tests -----------------------------------------------------------------------------------

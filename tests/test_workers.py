@@ -78,7 +78,9 @@ def test_a_worker_killed_while_idle_costs_no_task():
 def test_a_stuck_task_in_a_batch_fails_alone(pool):
     calls = [(0.01,)] * 6 + [(3600,)] + [(0.01,)] * 6
     results = pool.map(time.sleep, calls, timeout_s=0.5)
-    assert [r.status for r in results] == [TaskStatus.OK] * 6 + [TaskStatus.TIMEOUT] + [TaskStatus.OK] * 6
+    assert [r.status for r in results] == [TaskStatus.OK] * 6 + [TaskStatus.TIMEOUT] + [
+        TaskStatus.OK
+    ] * 6
 
 
 def test_batch_results_keep_input_order(pool):

@@ -167,7 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_source = args.data_source or args.inputs[0].stem.replace("sample_", "").lower()
     rows = (row for path in args.inputs for row in read_rows(path))
     converted, skipped = convert(
-        rows, split=args.split, data_source=data_source, instruction=args.instruction,
+        rows,
+        split=args.split,
+        data_source=data_source,
+        instruction=args.instruction,
         limit=args.limit,
     )
     if not converted:

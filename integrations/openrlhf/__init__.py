@@ -55,7 +55,9 @@ def __getattr__(name: str) -> Any:
     with _lock:
         built = globals().get("reward_func")
         if built is None:
-            require("torch", "openrlhf")  # the file adapter returns tensors: fail at load, not per call
+            require(
+                "torch", "openrlhf"
+            )  # the file adapter returns tensors: fail at load, not per call
             built = OpenRLHFReward.from_env()
             globals()["reward_func"] = built
     return built

@@ -27,6 +27,7 @@ from typing import Any
 
 from rlsp_rewards.core import NUMERIC_KEYS, Reward, RewardResult, Sample, as_text
 from rlsp_rewards.errors import ConfigError
+from rlsp_rewards.registry import build
 
 from .settings import AdapterSettings, settings_from_env, split_settings
 from .split import split_response
@@ -55,11 +56,7 @@ class OpenRLHFReward:
     """
 
     def __init__(self, reward: Reward | None = None, settings: AdapterSettings | None = None):
-        if reward is None:
-            from rlsp_rewards.combine import RlspReward
-
-            reward = RlspReward()
-        self.reward = reward
+        self.reward = reward if reward is not None else build()
         self.settings = settings or AdapterSettings()
 
     @classmethod
@@ -74,13 +71,11 @@ class OpenRLHFReward:
             >>> adapter.settings.eval_mode
             True
         """
-        from rlsp_rewards.combine import RlspReward
-
         adapter_settings, reward_settings = split_settings(settings)
         try:
-            reward = RlspReward(**reward_settings)
+            reward = build(adapter_settings.reward, **reward_settings)
         except ConfigError as exc:
-            raise ConfigError(f"{exc} (adapter settings: label_key, eval_mode)") from None
+            raise ConfigError(f"{exc} (adapter settings: label_key, eval_mode, reward)") from None
         return cls(reward, adapter_settings)
 
     @classmethod
@@ -187,7 +182,9 @@ class OpenRLHFReward:
         """
         rows = [r.to_dict() for r in results]
         return {
-            "rewards": [row["acc"] if ev else row["score"] for row, ev in zip(rows, evals)],
+            "rewards": [
+                row["acc"] if ev else row["score"] for row, ev in zip(rows, evals, strict=False)
+            ],
             "scores": [row["acc"] for row in rows],
             "extra_logs": {key: [row[key] for row in rows] for key in NUMERIC_KEYS},
         }

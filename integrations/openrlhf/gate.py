@@ -130,7 +130,8 @@ class Gate:
         return secrets.compare_digest(offered.encode(), self.token.encode())
 
     async def _read_body(self, receive: Any) -> bytes | None:
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":  # the client went away

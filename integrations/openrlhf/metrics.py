@@ -147,13 +147,13 @@ class _PoolCollector:
             for key in totals:
                 totals[key] += int(stats.get(key, 0))
         for key in _POOL_COUNTERS:
-            family = CounterMetricFamily(f"rlsp_pool_{key}", f"Worker-pool tasks/workers: {key}")
-            family.add_metric([], totals[key])
-            yield family
+            counter = CounterMetricFamily(f"rlsp_pool_{key}", f"Worker-pool tasks/workers: {key}")
+            counter.add_metric([], totals[key])
+            yield counter
         for key in ("workers", "queued", "running"):
-            family = GaugeMetricFamily(f"rlsp_pool_{key}", f"Worker-pool {key} now")
-            family.add_metric([], totals[key])
-            yield family
+            gauge = GaugeMetricFamily(f"rlsp_pool_{key}", f"Worker-pool {key} now")
+            gauge.add_metric([], totals[key])
+            yield gauge
 
 
 def _pool_stats() -> list[dict[str, int]]:

@@ -73,7 +73,6 @@ SERVER_SIDE_SETTINGS = frozenset(
 _INLINE_CHARS = 65_536
 
 
-
 # -- schemas --------------------------------------------------------------------------------------
 
 
@@ -148,10 +147,11 @@ class ScoreRequest(BaseModel):
 
 
 #: One result with the fixed keys (:data:`~rlsp_rewards.core.RESULT_KEYS`).
+_RESULT_FIELDS: dict[str, Any] = {key: (float, ...) for key in NUMERIC_KEYS}
 SampleResult = create_model(  # built from the key list so the schema cannot drift from it
     "SampleResult",
     __config__=ConfigDict(extra="forbid"),
-    **{key: (float, ...) for key in NUMERIC_KEYS},
+    **_RESULT_FIELDS,
     pred=(str, ""),
 )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ class AdapterSettings(BaseModel):
             passes the dataset's value unchanged, so a dict label arrives as a dict).
         eval_mode: when true, ``rewards`` is pure 0/1 correctness (for eval pass@k). A single
             sample can ask for it too with ``"eval_mode": true`` inside a dict label.
+        reward: which reward to serve, by its name in :func:`rlsp_rewards.registry.build`
+            (``combined``, ``outcome``, ``length`` or ``judge``).
 
     Example:
         >>> AdapterSettings(label_key="solution").label_key
@@ -47,6 +50,7 @@ class AdapterSettings(BaseModel):
 
     label_key: str = "answer"
     eval_mode: bool = False
+    reward: str = "combined"
 
 
 def load_settings(source: str) -> dict[str, Any]:
@@ -106,16 +110,17 @@ def _read_file(path: Path) -> Any:
 
 
 def _toml_module(path: Path) -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
     try:
-        import tomllib  # Python 3.11+
+        import tomli  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
-        try:
-            import tomli as tomllib
-        except ImportError:
-            raise DependencyError(
-                f"reading {str(path)!r} on Python 3.10 needs tomli; run: pip install tomli"
-            ) from None
-    return tomllib
+        raise DependencyError(
+            f"reading {str(path)!r} on Python 3.10 needs tomli; run: pip install tomli"
+        ) from None
+    return tomli
 
 
 def _yaml_module(path: Path) -> Any:

@@ -45,9 +45,9 @@ from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 from verl.trainer.ppo.reward import _call_with_kwargs, _call_with_kwargs_async
 from verl.utils.reward_score import default_compute_score
 
-from rlsp_rewards.combine import combined
 from rlsp_rewards.core import Reward
 from rlsp_rewards.errors import ConfigError
+from rlsp_rewards.registry import build
 
 __all__ = ["RlspRewardManager", "clip_range_from_config"]
 
@@ -96,7 +96,7 @@ class RlspRewardManager(RewardManagerBase):
         self.reward_router_address = reward_router_address
         self.reward_model_tokenizer = reward_model_tokenizer
         self.clip_range = clip_range_from_config(config)
-        self.compute_score = compute_score
+        self.compute_score: Callable[..., Any] = compute_score or default_compute_score
         #: our reward with its reward_kwargs applied (validated here, not on the first sample),
         #: or None when compute_score is a user function
         self.reward = _our_reward(compute_score)
@@ -116,7 +116,7 @@ class RlspRewardManager(RewardManagerBase):
         item = data[-1:][0]
         loop = asyncio.get_running_loop()
         response_ids = item.batch["responses"]
-        response_tokens = int(item.batch["attention_mask"][-response_ids.shape[-1]:].sum())
+        response_tokens = int(item.batch["attention_mask"][-response_ids.shape[-1] :].sum())
         response = await loop.run_in_executor(
             None,
             functools.partial(
@@ -192,7 +192,8 @@ def _warm_up(warm_up: Callable[[], Any]) -> None:
     if problem is not None:
         logger.warning(
             "rlsp-rewards: warming up the verifier's worker processes failed (%s); the first "
-            "samples may use up their time budget", problem,
+            "samples may use up their time budget",
+            problem,
         )
 
 
@@ -227,23 +228,14 @@ def clip_range_from_config(config: Any) -> tuple[float, float] | None:
 def _our_reward(compute_score: Any) -> Reward | None:
     """Our reward behind what verl loaded, with its ``reward_kwargs`` applied; None if not ours."""
     if compute_score is None or compute_score is default_compute_score:
-        return combined
+        return build()
     if isinstance(compute_score, Reward):
         return compute_score
     reward = _user_function(compute_score)
     if isinstance(reward, Reward) and isinstance(compute_score, functools.partial):
         settings = compute_score.args[1]
-        return reward.with_settings(**{k: _plain(v) for k, v in settings.items()})
+        return reward.with_settings(**settings)  # OmegaConf containers are read by duck type
     return None
-
-
-def _plain(value: Any) -> Any:
-    """An OmegaConf list or dict from the Hydra config as plain Python; other values as is."""
-    from omegaconf import DictConfig, ListConfig, OmegaConf
-
-    if isinstance(value, (DictConfig, ListConfig)):
-        return OmegaConf.to_container(value, resolve=True)
-    return value
 
 
 def _user_function(compute_score: Any) -> Any:

@@ -23,7 +23,9 @@ try:
 except Exception as exc:
     logger.warning(
         "rlsp-rewards: the 'rlsp' verl reward manager could not be registered "
-        "(reward.reward_manager.name=rlsp will fail): %s: %s", type(exc).__name__, exc,
+        "(reward.reward_manager.name=rlsp will fail): %s: %s",
+        type(exc).__name__,
+        exc,
     )
     raise
 

@@ -5,8 +5,9 @@ The set (``rlsp_rewards/bench/data/labelled_answers.jsonl``) holds rows
 whether that response's final answer is truly correct, a category and a note. :func:`evaluate`
 scores it two ways:
 
-* **ours**: :func:`~rlsp_rewards.outcome.extract.gold_answer` + :func:`~rlsp_rewards.outcome.extract.extract_answer`
-  (``last_box``) + :func:`~rlsp_rewards.outcome.grade.fast_compare`, falling back to
+* **ours**: :func:`~rlsp_rewards.outcome.extract.gold_answer` +
+  :func:`~rlsp_rewards.outcome.extract.extract_answer` (``last_box``) +
+  :func:`~rlsp_rewards.outcome.grade.fast_compare`, falling back to
   :func:`~rlsp_rewards.outcome.grade.compare` (in-process here: the answers are bounded);
 * **plain math-verify**, per sample, with its defaults: ``verify(parse(gold), parse(response))``.
   The gold is wrapped in ``\\boxed{}`` first, as verl's math-verify reward does; math-verify's
@@ -31,8 +32,8 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
-from rlsp_rewards.outcome.extract import extract_answer, gold_answer
 from rlsp_rewards.core import OutcomeStatus
+from rlsp_rewards.outcome.extract import extract_answer, gold_answer
 from rlsp_rewards.outcome.grade import compare, fast_compare
 
 __all__ = ["AccuracyReport", "Miss", "evaluate", "labelled_rows", "our_verdict"]
@@ -213,8 +214,12 @@ def _print(report: AccuracyReport) -> None:
             detail.add_column(column, overflow="fold")
         for miss in misses:
             detail.add_row(
-                str(miss.index), miss.kind, str(miss.label),
-                (miss.gold or "")[:40], (miss.pred or "")[:40], miss.note,
+                str(miss.index),
+                miss.kind,
+                str(miss.label),
+                (miss.gold or "")[:40],
+                (miss.pred or "")[:40],
+                miss.note,
             )
         console.print(detail)
 

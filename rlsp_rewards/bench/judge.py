@@ -2,7 +2,7 @@
 
 A stub OpenAI-compatible server that answers every chat completion after a fixed latency runs in
 a separate process (so its CPU is not counted). The client side sends ``count`` judgements of
-distinct responses through :meth:`~rlsp_rewards.judge.reward.JudgeExploration.agrade`, the path verl's
+distinct responses through :meth:`~rlsp_rewards.judge.JudgeExploration.agrade`, the path verl's
 async reward workers use, as a stream: ``in_flight`` callers each start their next judgement
 when the previous one returns, as rollouts reach a reward worker during training. With a
 latency ``L`` the best possible rate is ``in_flight / L`` (64 / 20 ms = 3,200 requests/s); the
@@ -55,8 +55,7 @@ _REPLY = json.dumps(
     }
 ).encode()
 _RESPONSE_HEAD = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-    % len(_REPLY)
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(_REPLY)
 )
 
 
@@ -204,8 +203,10 @@ def compare_judge_clients(
     baseline: list[JudgeBenchResult] = []
     with _stub_server(latency_s) as port:
         for _ in range(rounds):
-            for name, drive, results in (("ours", _drive, ours),
-                                         ("baseline", _drive_bare, baseline)):
+            for name, drive, results in (
+                ("ours", _drive, ours),
+                ("baseline", _drive_bare, baseline),
+            ):
                 result = asyncio.run(drive(port, count, in_flight, latency_s))
                 results.append(result)
                 if on_round is not None:
@@ -281,9 +282,7 @@ async def _drive(port: int, count: int, in_flight: int, latency_s: float) -> Jud
     return JudgeBenchResult(count, in_flight, latency_s, wall, cpu, failures)
 
 
-async def _drive_bare(
-    port: int, count: int, in_flight: int, latency_s: float
-) -> JudgeBenchResult:
+async def _drive_bare(port: int, count: int, in_flight: int, latency_s: float) -> JudgeBenchResult:
     import aiohttp
 
     from rlsp_rewards.judge.prompt import DEFAULT_TEMPLATE, load_template, render_prompt
@@ -294,8 +293,14 @@ async def _drive_bare(
 
     def body(i: int) -> bytes:
         content = render_prompt(template, _question(i), _response(i), 32000)
-        return json.dumps({"model": "bench", "messages": [{"role": "user", "content": content}],
-                           "temperature": 0.0, "max_tokens": 512}).encode()
+        return json.dumps(
+            {
+                "model": "bench",
+                "messages": [{"role": "user", "content": content}],
+                "temperature": 0.0,
+                "max_tokens": 512,
+            }
+        ).encode()
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
 

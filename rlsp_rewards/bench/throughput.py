@@ -3,7 +3,7 @@
 One run scores the same synthetic workload (:mod:`rlsp_rewards.bench.workload`: 512 prompts x 16
 responses by default, labelled) with four methods:
 
-* ``ours-batch``: :meth:`~rlsp_rewards.outcome.verifier.OutcomeVerifier.verify_batch` on the whole step.
+* ``ours-batch``: :meth:`~rlsp_rewards.outcome.OutcomeVerifier.verify_batch` on the whole step.
 * ``ours-threads``: the verl-style single-sample call from ``threads`` threads at once, the way
   the frameworks call a reward.
 * ``math-verify``: plain ``math_verify.verify(parse(gold), parse(response))`` per sample, in
@@ -111,9 +111,13 @@ def _ours_batch(rows: Sequence[dict], timeout_s: float, threads: int) -> MethodR
     verdicts = verifier.verify_batch([(row["gold"], row["response"]) for row in rows])
     seconds = time.perf_counter() - started
     return MethodRun(
-        "ours-batch", "OutcomeVerifier.verify_batch, one call for the whole step", seconds,
-        [v.correct for v in verdicts], [seconds] * len(rows),
-        sum(v.status is OutcomeStatus.TIMEOUT for v in verdicts), _worker_checks(),
+        "ours-batch",
+        "OutcomeVerifier.verify_batch, one call for the whole step",
+        seconds,
+        [v.correct for v in verdicts],
+        [seconds] * len(rows),
+        sum(v.status is OutcomeStatus.TIMEOUT for v in verdicts),
+        _worker_checks(),
     )
 
 
@@ -122,14 +126,20 @@ def _ours_threads(rows: Sequence[dict], timeout_s: float, threads: int) -> Metho
 
     def one(row: dict) -> tuple[dict, float]:
         started = time.perf_counter()
-        result = verifier(data_source="bench", solution_str=row["response"], ground_truth=row["gold"])
+        result = verifier(
+            data_source="bench", solution_str=row["response"], ground_truth=row["gold"]
+        )
         return result, time.perf_counter() - started
 
     results, seconds = _threaded(one, rows, threads)
     return MethodRun(
-        "ours-threads", f"the verl-style call from {threads} threads", seconds,
-        [r["acc"] == 1.0 for r, _ in results], [t for _, t in results],
-        sum(r["timeout"] == 1.0 for r, _ in results), _worker_checks(),
+        "ours-threads",
+        f"the verl-style call from {threads} threads",
+        seconds,
+        [r["acc"] == 1.0 for r, _ in results],
+        [t for _, t in results],
+        sum(r["timeout"] == 1.0 for r, _ in results),
+        _worker_checks(),
     )
 
 
@@ -152,8 +162,12 @@ def _math_verify(rows: Sequence[dict], timeout_s: float, threads: int) -> Method
     started = time.perf_counter()
     results = [one(row) for row in rows]  # its signal timeouts need the main thread
     seconds = time.perf_counter() - started
-    return _baseline_run("math-verify", "math_verify parse + verify per sample, defaults, in process",
-                         results, seconds)
+    return _baseline_run(
+        "math-verify",
+        "math_verify parse + verify per sample, defaults, in process",
+        results,
+        seconds,
+    )
 
 
 def _verl(rows: Sequence[dict], timeout_s: float, threads: int) -> MethodRun:
@@ -170,8 +184,9 @@ def _verl(rows: Sequence[dict], timeout_s: float, threads: int) -> MethodRun:
     with _quiet_stderr():  # verl's workers log each math-verify timeout with the whole response
         compute_score("$1$", "1")  # warm: starts verl's process pool (it inherits our stderr)
         results, seconds = _threaded(one, rows, threads)
-    return _baseline_run("verl", f"verl 0.9.1 math_verify.compute_score from {threads} threads",
-                         results, seconds)
+    return _baseline_run(
+        "verl", f"verl 0.9.1 math_verify.compute_score from {threads} threads", results, seconds
+    )
 
 
 @contextlib.contextmanager
@@ -195,10 +210,15 @@ def _threaded(fn: Callable[[dict], Any], rows: Sequence[dict], threads: int) -> 
     return results, time.perf_counter() - started
 
 
-def _baseline_run(method: str, description: str, results: list[tuple[bool, float]],
-                  seconds: float) -> MethodRun:
+def _baseline_run(
+    method: str, description: str, results: list[tuple[bool, float]], seconds: float
+) -> MethodRun:
     return MethodRun(
-        method, description, seconds, [ok for ok, _ in results], [t for _, t in results],
+        method,
+        description,
+        seconds,
+        [ok for ok, _ in results],
+        [t for _, t in results],
         sum(t >= BASELINE_TIMEOUT_S for _, t in results),
     )
 
@@ -250,8 +270,10 @@ def run_bench(
         if _verl_available():
             runners.append(_verl)
         else:
-            notes.append("verl is not installed here: method (d) skipped (run `make bench`, "
-                         "which uses the verl environment)")
+            notes.append(
+                "verl is not installed here: method (d) skipped (run `make bench`, "
+                "which uses the verl environment)"
+            )
     runs = []
     for runner in runners:
         if console is not None:
@@ -267,44 +289,62 @@ def run_bench(
     return report
 
 
-def _report(rows: Sequence[dict], runs: list[MethodRun], timeout_s: float, seed: int,
-            threads: int, notes: list[str]) -> dict[str, Any]:
+def _report(
+    rows: Sequence[dict],
+    runs: list[MethodRun],
+    timeout_s: float,
+    seed: int,
+    threads: int,
+    notes: list[str],
+) -> dict[str, Any]:
     labels = [bool(row["label"]) for row in rows]
     budget = timeout_s + SLACK_S
     methods = []
     for run in runs:
-        methods.append({
-            "method": run.method,
-            "description": run.description,
-            "seconds": run.seconds,
-            "samples_per_s": run.samples_per_s,
-            "p50_s": run.percentile(50),
-            "p99_s": run.percentile(99),
-            "max_s": max(run.latencies, default=0.0),
-            "timeouts": run.timeouts,
-            "worker_checks": run.worker_checks,
-            "over_budget": sum(t > budget for t in run.latencies) if run.method == "ours-threads" else None,
-            "accuracy": _agreement(run.verdicts, labels),
-            "correct_rate": sum(run.verdicts) / len(run.verdicts) if run.verdicts else 0.0,
-            "per_sample_latency": run.method != "ours-batch",
-        })
+        methods.append(
+            {
+                "method": run.method,
+                "description": run.description,
+                "seconds": run.seconds,
+                "samples_per_s": run.samples_per_s,
+                "p50_s": run.percentile(50),
+                "p99_s": run.percentile(99),
+                "max_s": max(run.latencies, default=0.0),
+                "timeouts": run.timeouts,
+                "worker_checks": run.worker_checks,
+                "over_budget": sum(t > budget for t in run.latencies)
+                if run.method == "ours-threads"
+                else None,
+                "accuracy": _agreement(run.verdicts, labels),
+                "correct_rate": sum(run.verdicts) / len(run.verdicts) if run.verdicts else 0.0,
+                "per_sample_latency": run.method != "ours-batch",
+            }
+        )
     by_name = {run.method: run for run in runs}
     ratios = {
         f"{ours}/{base}": by_name[ours].samples_per_s / by_name[base].samples_per_s
-        for ours in ("ours-batch", "ours-threads") if ours in by_name
-        for base in ("math-verify", "verl") if base in by_name
+        for ours in ("ours-batch", "ours-threads")
+        if ours in by_name
+        for base in ("math-verify", "verl")
+        if base in by_name
     }
     agreement = {
         f"{a.method}~{b.method}": _agreement(a.verdicts, b.verdicts)
-        for i, a in enumerate(runs) for b in runs[i + 1:]
+        for i, a in enumerate(runs)
+        for b in runs[i + 1 :]
     }
     kinds: dict[str, int] = {}
     for row in rows:
         kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
     return {
-        "workload": {"samples": len(rows), "problems": len({r["problem"] for r in rows}),
-                     "seed": seed, "kinds": kinds, "correct_labels": sum(labels),
-                     "mean_response_chars": sum(len(r["response"]) for r in rows) / max(1, len(rows))},
+        "workload": {
+            "samples": len(rows),
+            "problems": len({r["problem"] for r in rows}),
+            "seed": seed,
+            "kinds": kinds,
+            "correct_labels": sum(labels),
+            "mean_response_chars": sum(len(r["response"]) for r in rows) / max(1, len(rows)),
+        },
         "settings": {"threads": threads, "timeout_s": timeout_s, "cpus": _cpus()},
         "methods": methods,
         "ratios": ratios,
@@ -315,7 +355,7 @@ def _report(rows: Sequence[dict], runs: list[MethodRun], timeout_s: float, seed:
 
 
 def _agreement(a: Sequence[bool], b: Sequence[bool]) -> float:
-    return sum(x == y for x, y in zip(a, b)) / len(a) if a else 1.0
+    return sum(x == y for x, y in zip(a, b, strict=False)) / len(a) if a else 1.0
 
 
 def _cpus() -> int:
@@ -339,15 +379,29 @@ def _print(console: Any, report: dict[str, Any]) -> None:
     work = report["workload"]
     settings = report["settings"]
     table = Table(
-        title=(f"Outcome verifier: {work['samples']} responses ({work['problems']} prompts, "
-               f"{work['kinds'].get('adversarial', 0)} adversarial), {settings['cpus']} CPUs, "
-               f"budget {settings['timeout_s']:g} s"),
-        caption=("ours-batch's latency: its one call for all samples; in workers: checks that "
-                 "needed a worker process; baseline timeouts: samples that ran >= "
-                 f"{BASELINE_TIMEOUT_S:g} s (math-verify's own timeout)"),
+        title=(
+            f"Outcome verifier: {work['samples']} responses ({work['problems']} prompts, "
+            f"{work['kinds'].get('adversarial', 0)} adversarial), {settings['cpus']} CPUs, "
+            f"budget {settings['timeout_s']:g} s"
+        ),
+        caption=(
+            "ours-batch's latency: its one call for all samples; in workers: checks that "
+            "needed a worker process; baseline timeouts: samples that ran >= "
+            f"{BASELINE_TIMEOUT_S:g} s (math-verify's own timeout)"
+        ),
     )
-    for column in ("method", "samples/s", "vs math-verify", "vs verl", "p50 ms", "p99 ms",
-                   "max ms", "timeouts", "in workers", "accuracy"):
+    for column in (
+        "method",
+        "samples/s",
+        "vs math-verify",
+        "vs verl",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "timeouts",
+        "in workers",
+        "accuracy",
+    ):
         table.add_column(column, justify="left" if column == "method" else "right")
     ratios = report["ratios"]
     for m in report["methods"]:
@@ -374,7 +428,9 @@ def _print(console: Any, report: dict[str, Any]) -> None:
         console.print(agree)
     threads = next((m for m in report["methods"] if m["method"] == "ours-threads"), None)
     if threads is not None:
-        console.print(f"samples over budget + {SLACK_S:g} s (ours-threads): {threads['over_budget']}")
+        console.print(
+            f"samples over budget + {SLACK_S:g} s (ours-threads): {threads['over_budget']}"
+        )
     labelled = report["labelled_set"]
     if labelled:
         baseline = labelled["math_verify"]

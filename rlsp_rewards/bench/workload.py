@@ -34,7 +34,11 @@ Family = Callable[[random.Random], tuple[str, list[str], list[str]]]
 def _integer(rng: random.Random) -> tuple[str, list[str], list[str]]:
     n = rng.choice([rng.randint(2, 99), rng.randint(100, 9999), rng.randint(10**5, 10**9)])
     spelled = f"{n:,}".replace(",", "{,}") if n >= 10_000 else str(n)
-    return str(n), [str(n), spelled, f"{n}.0" if n < 1000 else str(n)], [str(n + 1), str(n - 1), str(2 * n)]
+    return (
+        str(n),
+        [str(n), spelled, f"{n}.0" if n < 1000 else str(n)],
+        [str(n + 1), str(n - 1), str(2 * n)],
+    )
 
 
 def _fraction(rng: random.Random) -> tuple[str, list[str], list[str]]:
@@ -50,28 +54,40 @@ def _fraction(rng: random.Random) -> tuple[str, list[str], list[str]]:
 
 def _radical(rng: random.Random) -> tuple[str, list[str], list[str]]:
     a, b = rng.randint(2, 9), rng.choice([2, 3, 5, 6, 7, 10, 11])
-    return (rf"{a}\sqrt{{{b}}}", [rf"{a}\sqrt{{{b}}}", rf"\sqrt{{{a * a * b}}}", rf"{a} \sqrt{{{b}}}"],
-            [rf"{a}\sqrt{{{b + 1}}}", rf"{a + 1}\sqrt{{{b}}}"])
+    return (
+        rf"{a}\sqrt{{{b}}}",
+        [rf"{a}\sqrt{{{b}}}", rf"\sqrt{{{a * a * b}}}", rf"{a} \sqrt{{{b}}}"],
+        [rf"{a}\sqrt{{{b + 1}}}", rf"{a + 1}\sqrt{{{b}}}"],
+    )
 
 
 def _pi_multiple(rng: random.Random) -> tuple[str, list[str], list[str]]:
     k, m = rng.choice([(1, 2), (1, 3), (2, 3), (3, 4), (5, 6), (1, 6), (7, 4)])
     top = "" if k == 1 else str(k)
-    return (rf"\frac{{{top}\pi}}{{{m}}}", [rf"\frac{{{top}\pi}}{{{m}}}", rf"\frac{{{k}}}{{{m}}}\pi"],
-            [rf"\frac{{{k + 1}\pi}}{{{m}}}", rf"\frac{{{k}}}{{{m}}}"])
+    return (
+        rf"\frac{{{top}\pi}}{{{m}}}",
+        [rf"\frac{{{top}\pi}}{{{m}}}", rf"\frac{{{k}}}{{{m}}}\pi"],
+        [rf"\frac{{{k + 1}\pi}}{{{m}}}", rf"\frac{{{k}}}{{{m}}}"],
+    )
 
 
 def _polynomial(rng: random.Random) -> tuple[str, list[str], list[str]]:
     a, b = rng.randint(1, 9), rng.randint(1, 9)
     gold = f"x^2 + {a + b}x + {a * b}"
-    return (gold, [gold, f"(x+{a})(x+{b})", f"{a * b} + {a + b}x + x^2"],
-            [f"x^2 - {a + b}x + {a * b}", f"(x+{a})(x-{b})"])
+    return (
+        gold,
+        [gold, f"(x+{a})(x+{b})", f"{a * b} + {a + b}x + x^2"],
+        [f"x^2 - {a + b}x + {a * b}", f"(x+{a})(x-{b})"],
+    )
 
 
 def _rational_expression(rng: random.Random) -> tuple[str, list[str], list[str]]:
     a = rng.randint(1, 9)
-    return (rf"\frac{{x+{a}}}{{x-{a}}}", [rf"\frac{{x+{a}}}{{x-{a}}}", rf"\frac{{{a}+x}}{{x-{a}}}"],
-            [rf"\frac{{x-{a}}}{{x+{a}}}"])
+    return (
+        rf"\frac{{x+{a}}}{{x-{a}}}",
+        [rf"\frac{{x+{a}}}{{x-{a}}}", rf"\frac{{{a}+x}}{{x-{a}}}"],
+        [rf"\frac{{x-{a}}}{{x+{a}}}"],
+    )
 
 
 def _pair(rng: random.Random) -> tuple[str, list[str], list[str]]:
@@ -84,17 +100,22 @@ def _pair(rng: random.Random) -> tuple[str, list[str], list[str]]:
 def _interval(rng: random.Random) -> tuple[str, list[str], list[str]]:
     a = rng.randint(-9, 5)
     b = a + rng.randint(1, 9)
-    return (f"[{a}, {b})", [f"[{a}, {b})", f"[{a},{b})"],
-            [f"({a}, {b})", f"[{a}, {b}]", rf"[{a}, \infty)"])
+    return (
+        f"[{a}, {b})",
+        [f"[{a}, {b})", f"[{a},{b})"],
+        [f"({a}, {b})", f"[{a}, {b}]", rf"[{a}, \infty)"],
+    )
 
 
 def _set(rng: random.Random) -> tuple[str, list[str], list[str]]:
     items = sorted(rng.sample(range(-9, 20), 3))
     shuffled = items[:]
     rng.shuffle(shuffled)
-    return (r"\{" + ", ".join(map(str, items)) + r"\}",
-            [r"\{" + ", ".join(map(str, shuffled)) + r"\}", ", ".join(map(str, items))],
-            [r"\{" + ", ".join(map(str, items[:2])) + r"\}"])
+    return (
+        r"\{" + ", ".join(map(str, items)) + r"\}",
+        [r"\{" + ", ".join(map(str, shuffled)) + r"\}", ", ".join(map(str, items))],
+        [r"\{" + ", ".join(map(str, items[:2])) + r"\}"],
+    )
 
 
 def _text(rng: random.Random) -> tuple[str, list[str], list[str]]:
@@ -110,13 +131,28 @@ def _decimal(rng: random.Random) -> tuple[str, list[str], list[str]]:
     if value.denominator == 1:
         value += Fraction(1, 4)
     text = str(float(value))
-    return (text, [text, rf"\frac{{{value.numerator}}}{{{value.denominator}}}", text + "0"],
-            [str(float(value) + 0.5), text[::-1] if text[::-1] != text else str(float(value) * 2)])
+    return (
+        text,
+        [text, rf"\frac{{{value.numerator}}}{{{value.denominator}}}", text + "0"],
+        [str(float(value) + 0.5), text[::-1] if text[::-1] != text else str(float(value) * 2)],
+    )
 
 
 FAMILIES: tuple[Family, ...] = (
-    _integer, _integer, _integer, _fraction, _fraction, _radical, _pi_multiple, _polynomial,
-    _rational_expression, _pair, _interval, _set, _text, _decimal,
+    _integer,
+    _integer,
+    _integer,
+    _fraction,
+    _fraction,
+    _radical,
+    _pi_multiple,
+    _polynomial,
+    _rational_expression,
+    _pair,
+    _interval,
+    _set,
+    _text,
+    _decimal,
 )
 
 #: (gold, response answer) pairs that are wrong and hard: slow or fooling plain math-verify.
@@ -138,7 +174,8 @@ _STEPS = (
     "Wait, that doesn't look right. Let me recompute: ${n1} \\times {n2} = {n4}$.",
     "Substituting back, we get\n\\[\n f({n1}) = {n2}x^2 + {n3}x - {n1}.\n\\]",
     "Let me check this with a small case: if $x = {n1}$, then the sum is ${n2} + {n1} = {n5}$.",
-    "Another approach: consider the generating function $\\sum_{{k\\ge 0}} x^k = \\frac{{1}}{{1-x}}$.",
+    "Another approach: consider the generating function "
+    "$\\sum_{{k\\ge 0}} x^k = \\frac{{1}}{{1-x}}$.",
     "Hmm, so the remainder when ${n4}$ is divided by ${n1}$ is ${n6}$.",
     "By the triangle inequality, $|a - b| \\le {n3}$, which gives a bound on the answer.",
     "Dividing both sides by ${n1}$, we find $y = \\frac{{{n2}}}{{{n1}}}$.",
@@ -177,12 +214,18 @@ def _problem(rng: random.Random, index: int, samples: int) -> list[dict[str, Any
         if roll < 0.03:  # truncated mid-thought: no final answer
             response, label, kind = body + " Now I need to", False, "truncated"
         elif roll < 0.05:  # no final answer, but the last number is the gold's
-            response, label, kind = body + f" I computed {gold} earlier, and then", False, "unanswered"
+            response, label, kind = (
+                body + f" I computed {gold} earlier, and then",
+                False,
+                "unanswered",
+            )
         else:
             answer, label = rng.choices(pool, weights)[0]
             ending = rng.choice(_ENDINGS if " " not in answer else _ENDINGS[:4])
             response, kind = body + "\n\n" + ending.format(answer=answer), "normal"
-        rows.append({"problem": index, "gold": gold, "response": response, "label": label, "kind": kind})
+        rows.append(
+            {"problem": index, "gold": gold, "response": response, "label": label, "kind": kind}
+        )
     return rows
 
 
@@ -212,7 +255,10 @@ def generate(
     for position in rng.sample(range(len(rows)), round(adversarial * len(rows))):
         gold, answer, label = rng.choice(ADVERSARIAL)
         rows[position] = {
-            "problem": rows[position]["problem"], "gold": gold, "label": label,
-            "response": _reasoning(rng) + "\n\nSo the answer is " + answer, "kind": "adversarial",
+            "problem": rows[position]["problem"],
+            "gold": gold,
+            "label": label,
+            "response": _reasoning(rng) + "\n\nSo the answer is " + answer,
+            "kind": "adversarial",
         }
     return rows

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import typer
 
@@ -60,7 +61,9 @@ def serve(
         None, envvar="RLSP_SERVER_TOKEN", help="Require this bearer token on the scoring routes."
     ),
     max_body_bytes: int = typer.Option(8 * 1024 * 1024, help="Larger request bodies get 413."),
-    max_in_flight: int = typer.Option(4096, help="Scoring requests admitted at once; more get 503."),
+    max_in_flight: int = typer.Option(
+        4096, help="Scoring requests admitted at once; more get 503."
+    ),
     batch_window_s: float = typer.Option(
         0.005, help="Score /get_reward samples arriving within this window together (0: off)."
     ),
@@ -69,16 +72,24 @@ def serve(
 ) -> None:
     """Serve the reward over HTTP: OpenRLHF's /get_reward, /v1/score, /health, /metrics."""
     from rlsp_rewards.errors import ConfigError
-    from rlsp_rewards.integrations.openrlhf.settings import load_settings
     from rlsp_rewards.integrations.openrlhf.server import serve as run_server
+    from rlsp_rewards.integrations.openrlhf.settings import load_settings
 
     try:
         settings = load_settings(config or "")
-        settings.update({k: v for k, v in (("preset", preset), ("workers", workers)) if v is not None})
+        settings.update(
+            {k: v for k, v in (("preset", preset), ("workers", workers)) if v is not None}
+        )
         run_server(
-            host=host, port=port, settings=settings, token=token or "",
-            max_body_bytes=max_body_bytes, max_in_flight=max_in_flight,
-            batch_window_s=batch_window_s, log_level=log_level, access_log=access_log,
+            host=host,
+            port=port,
+            settings=settings,
+            token=token or "",
+            max_body_bytes=max_body_bytes,
+            max_in_flight=max_in_flight,
+            batch_window_s=batch_window_s,
+            log_level=log_level,
+            access_log=access_log,
         )
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -172,17 +183,23 @@ def score(
     """
     from rich.console import Console
 
-    from rlsp_rewards.errors import RlspRewardsError
     from rlsp_rewards.cli.runs import FieldMap, build_reward, parse_settings, score_with_progress
     from rlsp_rewards.cli.summary import summary_tables
+    from rlsp_rewards.errors import RlspRewardsError
 
     console = Console()
     fields = FieldMap(response_field, gold_field, prompt_field, data_source_field, tokens_field)
     try:
         reward = build_reward(preset, parse_settings(settings), judge_url, judge_model)
         summary = score_with_progress(
-            input_path, reward, console, label=f"scoring {input_path.name}",
-            out=out, fields=fields, resume=resume, chunk_size=chunk_size,
+            input_path,
+            reward,
+            console,
+            label=f"scoring {input_path.name}",
+            out=out,
+            fields=fields,
+            resume=resume,
+            chunk_size=chunk_size,
         )
         for table in summary_tables(summary):
             console.print(table)
@@ -227,12 +244,16 @@ def check(
     from rich.console import Console
 
     from rlsp_rewards.errors import RlspRewardsError
-    from rlsp_rewards.testing import check_reward, load_target
+    from rlsp_rewards.testing import Framework, check_reward, load_target
 
     try:
         reward = load_target(target)
         report = check_reward(
-            reward, framework, budget_s, name=target, data_source=data_source  # type: ignore[arg-type]
+            reward,
+            cast(Framework, framework),  # check_reward names the valid choices
+            budget_s,
+            name=target,
+            data_source=data_source,
         )
     except RlspRewardsError as exc:
         raise _fail(exc) from None
@@ -261,8 +282,13 @@ def bench(
         return
     from rlsp_rewards.bench.throughput import run_bench
 
-    run_bench(128 if quick else samples, seed=seed, threads=threads, timeout_s=timeout_s,
-              json_path=json_file)
+    run_bench(
+        128 if quick else samples,
+        seed=seed,
+        threads=threads,
+        timeout_s=timeout_s,
+        json_path=json_file,
+    )
 
 
 def _bench_judge(rounds: int, count: int, json_file: Path | None) -> None:
@@ -270,8 +296,8 @@ def _bench_judge(rounds: int, count: int, json_file: Path | None) -> None:
     import dataclasses
     import json
 
-    from rlsp_rewards.errors import RlspRewardsError, require
     from rlsp_rewards.bench.judge import JudgeBenchComparison, compare_judge_clients
+    from rlsp_rewards.errors import RlspRewardsError, require
 
     try:
         require("httptools", "bench")
@@ -283,16 +309,20 @@ def _bench_judge(rounds: int, count: int, json_file: Path | None) -> None:
         count=count, rounds=rounds, on_round=lambda name, r: typer.echo(names[name] + r.summary())
     )
     ours, floor = JudgeBenchComparison.median(both.ours), JudgeBenchComparison.median(both.baseline)
-    typer.echo(f"median of {rounds} round(s): ours {ours.fraction_of_ideal:.0%} of ideal, "
-               f"bare aiohttp {floor.fraction_of_ideal:.0%}; ours / bare aiohttp: "
-               f"{ours.requests_per_s / floor.requests_per_s:.2f}x its rate, "
-               f"{ours.cpu_ms_per_request / floor.cpu_ms_per_request:.2f}x its CPU per request")
+    typer.echo(
+        f"median of {rounds} round(s): ours {ours.fraction_of_ideal:.0%} of ideal, "
+        f"bare aiohttp {floor.fraction_of_ideal:.0%}; ours / bare aiohttp: "
+        f"{ours.requests_per_s / floor.requests_per_s:.2f}x its rate, "
+        f"{ours.cpu_ms_per_request / floor.cpu_ms_per_request:.2f}x its CPU per request"
+    )
     if json_file is not None:
         report = {
             "ours": dataclasses.asdict(ours),
             "bare_aiohttp": dataclasses.asdict(floor),
-            "rounds": {"ours": [dataclasses.asdict(r) for r in both.ours],
-                       "bare_aiohttp": [dataclasses.asdict(r) for r in both.baseline]},
+            "rounds": {
+                "ours": [dataclasses.asdict(r) for r in both.ours],
+                "bare_aiohttp": [dataclasses.asdict(r) for r in both.baseline],
+            },
         }
         json_file.write_text(json.dumps(report, indent=2) + "\n")
 

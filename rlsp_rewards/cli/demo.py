@@ -36,7 +36,13 @@ __all__ = ["PRESETS", "run_demo", "sample_rollouts_path"]
 PRESETS: tuple[str, ...] = ("paper", "reference", "guarded")
 #: The kinds of response shown as examples, one row each, in this order.
 EXAMPLE_KINDS: tuple[str, ...] = (
-    "correct", "equivalent", "wrong", "long_correct", "long_wrong", "no_answer", "truncated",
+    "correct",
+    "equivalent",
+    "wrong",
+    "long_correct",
+    "long_wrong",
+    "no_answer",
+    "truncated",
     "repetitive",
 )
 

@@ -2,9 +2,9 @@
 
 A rollouts file is JSONL (one JSON object per line; ``.jsonl.gz`` is read compressed) or
 parquet. The scored output is JSONL, gzip-compressed when its name ends in ``.gz`` (then it
-cannot be resumed). Rows are read lazily, scored ``chunk_size`` at a time through the reward's batch path,
-and written out as they are done, so memory stays flat however large the file is: only one
-chunk and a fixed-size random sample of the results (for percentiles and plots) are held.
+cannot be resumed). Rows are read lazily, scored ``chunk_size`` at a time through the reward's
+batch path, and written out as they are done, so memory stays flat however large the file is:
+only one chunk and a fixed-size random sample of the results (for percentiles and plots) are held.
 
 Every input row appears in the output, in input order, with the fields it came with plus:
 
@@ -189,7 +189,7 @@ def _open_text(path: Path) -> TextIO:
     if path.suffix.lower() == ".gz":
         import gzip
 
-        return gzip.open(path, "rt", **options)  # type: ignore[return-value]
+        return gzip.open(path, "rt", **options)
     return path.open(**options)
 
 
@@ -275,7 +275,7 @@ def build_reward(
         >>> build_reward("guarded", {"C": 500}).config.C
         500.0
     """
-    from rlsp_rewards.combine import RlspReward
+    from rlsp_rewards.registry import build
 
     values = dict(settings or {})
     if judge_url:
@@ -283,7 +283,7 @@ def build_reward(
         values["judge_url"] = judge_url
     if judge_model:
         values["judge_model"] = judge_model
-    return RlspReward(preset=preset, **values)
+    return build("combined", preset=preset, **values)
 
 
 # -- the summary ------------------------------------------------------------------------------
@@ -425,7 +425,7 @@ def score_file(
         if compressed:
             import gzip
 
-            writer = gzip.open(out, "wt", encoding="utf-8", newline="\n")
+            writer = gzip.open(out, "wt", encoding="utf-8", newline="\n")  # noqa: SIM115
         else:
             writer = open(out, "a" if resume else "w", encoding="utf-8")  # noqa: SIM115
     try:
@@ -471,14 +471,16 @@ def score_with_progress(
         TimeElapsedColumn,
     )
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     shown = console.is_terminal  # a log file gets no bar
     with Progress(*columns, console=console, transient=True, disable=not shown) as progress:
         task = progress.add_task(label, total=count_rows(path))
-        return score_file(
-            path, reward, on_progress=lambda n: progress.advance(task, n), **options
-        )
+        return score_file(path, reward, on_progress=lambda n: progress.advance(task, n), **options)
 
 
 def _score_chunk(
@@ -525,12 +527,7 @@ def _score_chunk(
 #: and lone surrogates (from escapes such as "\\ud800" in the input), which UTF-8 cannot encode:
 #: all written as JSON escapes, which read back as the same string.
 _LINE_BREAKS = str.maketrans(
-    {
-        **{code: f"\\u{code:04x}" for code in range(0xD800, 0xE000)},
-        "\x85": "\\u0085",
-        "\u2028": "\\u2028",
-        "\u2029": "\\u2029",
-    }
+    {code: f"\\u{code:04x}" for code in (*range(0xD800, 0xE000), 0x85, 0x2028, 0x2029)}
 )
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from rlsp_rewards.cli.runs import Summary
@@ -120,7 +119,8 @@ def summary_tables(summary: Summary, title: str = "") -> list[Table]:
         if key == "judge_grade" and not summary.judge_used:
             continue
         components.add_row(
-            key, f"{summary.mean(key):.3f}",
+            key,
+            f"{summary.mean(key):.3f}",
             *(f"{summary.percentile(key, q):.3f}" for q in (10, 50, 90)),
         )
 

@@ -18,8 +18,8 @@ Two options implement the presets' variants (:mod:`rlsp_rewards.combine` sets th
   characters before the first ``\\boxed``, divided by 4, whatever token count is available.
 * ``repetition_aware=True`` (the ``guarded`` preset): the length counts non-repetitive content
   only, ``effective_length = length * (1 - repetition)``, with ``repetition`` from
-  :func:`rlsp_rewards.exploration.repetition.repetition`; and ``length_floor`` / ``length_cap`` clamp the
-  term, so it cannot outweigh the outcome.
+  :func:`rlsp_rewards.exploration.repetition.repetition`; and ``length_floor`` /
+  ``length_cap`` clamp the term, so it cannot outweigh the outcome.
 
 ``repetition`` and the behaviour counts are measured for every response (they are metrics even
 when nothing uses them).
@@ -35,17 +35,24 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import Field, field_validator, model_validator
 
-from rlsp_rewards.outcome.extract import text_before_first_box
-from rlsp_rewards.behaviours import count_behaviours
+from rlsp_rewards.behaviours import behaviour_fields
 from rlsp_rewards.core import LengthSource, Reward, RewardConfig, RewardResult, Sample, recoverable
 from rlsp_rewards.exploration.repetition import DEFAULT_NGRAM, repetition
 from rlsp_rewards.exploration.tokens import TokenCounter, TokenizerLoadError
+from rlsp_rewards.outcome.extract import text_before_first_box
 
-__all__ = ["LengthConfig", "LengthExploration", "LengthMeasure", "length"]
+__all__ = [
+    "LengthConfig",
+    "LengthExploration",
+    "LengthFields",
+    "LengthMeasure",
+    "length",
+    "measure_fields",
+]
 
 logger = logging.getLogger("rlsp_rewards")
 
@@ -127,7 +134,6 @@ class LengthMeasure:
         term: the exploration term ``-C / max(effective_length, 1)``, clamped when configured.
         tokenizer_failed: True when the configured tokenizer could not be loaded or failed on
             this text (the length then falls back to characters / 4).
-        behaviours: the emergent-behaviour counts of the response.
 
     Example:
         >>> LengthExploration().measure(Sample(response="abcd" * 250)).term
@@ -140,7 +146,6 @@ class LengthMeasure:
     effective_length: float
     term: float
     tokenizer_failed: bool
-    behaviours: dict[str, int]
 
 
 class LengthExploration(Reward):
@@ -201,7 +206,6 @@ class LengthExploration(Reward):
             effective_length=effective,
             term=term,
             tokenizer_failed=tokenizer_failed,
-            behaviours=count_behaviours(text),
         )
 
     def _count(self, text: str) -> tuple[float, LengthSource, bool]:
@@ -213,8 +217,9 @@ class LengthExploration(Reward):
             except BaseException as exc:  # one text the tokenizer refuses (or panics on)
                 if not recoverable(exc):  # must not lose the sample
                     raise
-                logger.warning("counting tokens failed: %s; this length is characters / 4",
-                               type(exc).__name__)
+                logger.warning(
+                    "counting tokens failed: %s; this length is characters / 4", type(exc).__name__
+                )
         return len(text) / CHARS_PER_TOKEN, LengthSource.CHARS, self._counter is not None
 
     def score(self, sample: Sample) -> RewardResult:
@@ -225,23 +230,32 @@ class LengthExploration(Reward):
             length_term=m.term,
             error=float(m.tokenizer_failed),
             **measure_fields(m),
+            **behaviour_fields(sample.response),
         )
 
 
-def measure_fields(m: LengthMeasure) -> dict[str, float]:
-    """The :class:`RewardResult` fields a length measure fills (length, repetition, behaviours).
+class LengthFields(TypedDict):
+    """The :class:`~rlsp_rewards.core.RewardResult` fields a length measure fills."""
+
+    length: float
+    length_source: float
+    effective_length: float
+    repetition: float
+
+
+def measure_fields(m: LengthMeasure) -> LengthFields:
+    """The :class:`RewardResult` fields a length measure fills (length, its source, repetition).
 
     Example:
         >>> m = LengthExploration().measure(Sample(response="Wait, no."))
-        >>> measure_fields(m)["backtracking"], measure_fields(m)["length"]
-        (1.0, 2.25)
+        >>> measure_fields(m)["length"], measure_fields(m)["length_source"]
+        (2.25, 0.0)
     """
     return {
         "length": m.length,
         "length_source": float(m.source),
         "effective_length": m.effective_length,
         "repetition": m.repetition,
-        **{key: float(n) for key, n in m.behaviours.items()},
     }
 
 

@@ -67,8 +67,8 @@ def repetition(text: str, ngram: int = DEFAULT_NGRAM) -> float:
         return 0.0
     number = {piece: i for i, piece in enumerate(dict.fromkeys(pieces))}
     ids = list(map(number.__getitem__, pieces))
-    hashes = list(map(hash, zip(*(ids[k:] for k in range(ngram)))))
-    first_seen = dict(zip(reversed(hashes), range(windows - 1, -1, -1)))
+    hashes = list(map(hash, zip(*(ids[k:] for k in range(ngram)), strict=False)))
+    first_seen = dict(zip(reversed(hashes), range(windows - 1, -1, -1), strict=False))
     is_copy = map(ne, map(first_seen.__getitem__, hashes), range(windows))
     # copies[k]: how many of the windows starting before k are copies. Piece j lies in the
     # windows starting at j-ngram+1 .. j, so it is repeated when that range holds a copy.

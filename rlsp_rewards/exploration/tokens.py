@@ -22,18 +22,20 @@ import re
 import threading
 from typing import Any
 
-from rlsp_rewards.errors import require
+from rlsp_rewards.errors import TokenizerError, require
+from rlsp_rewards.lru import LruCache
 
 __all__ = ["TokenCounter", "TokenizerLoadError"]
 
 logger = logging.getLogger("rlsp_rewards")
 
-_loaded: dict[str, Any] = {}  # path -> tokenizer, or the exception that loading raised
+#: path -> the loaded tokenizer, or the exception that loading raised (so it is not retried)
+_loaded: LruCache[str, Any] = LruCache(16)
 _load_lock = threading.Lock()
 _slow_lock = threading.Lock()
 
 
-class TokenizerLoadError(RuntimeError):
+class TokenizerLoadError(TokenizerError):
     """The tokenizer at a path could not be loaded (reported once per process, then cached)."""
 
 
@@ -56,7 +58,7 @@ def _load(path: str) -> Any:
                         f"could not load the tokenizer {path!r}: {type(exc).__name__}: {exc}"
                     )
                     logger.warning("%s; lengths fall back to characters / 4", found)
-                _loaded[path] = found
+                _loaded.put(path, found)
     if isinstance(found, TokenizerLoadError):
         raise found
     return found

@@ -1,8 +1,8 @@
 """A chat-completions client for OpenAI-compatible servers that cannot stall its caller.
 
 Async callers run their requests on their own event loop (no thread hop), with keep-alive
-connections kept per loop (see :mod:`rlsp_rewards.judge.http_pool`) and reused across calls; they are
-closed when the loop shuts down its async generators (``asyncio.run`` does; a loop closed
+connections kept per loop (see :mod:`rlsp_rewards.judge.http_pool`) and reused across calls;
+they are closed when the loop shuts down its async generators (``asyncio.run`` does; a loop closed
 without doing so keeps them, and itself, until the process ends). Sync callers, from any
 thread, including one whose own event loop is running, hand their request to one private event
 loop per process, on a daemon thread started on first use, and block on the result. A forked
@@ -51,7 +51,15 @@ from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import TypeVar
 
 from rlsp_rewards import __version__
-from rlsp_rewards.judge.http_pool import ConnectionFailed, ConnectionPool, Endpoint, Proxy, Reply, ReplyTooLarge
+from rlsp_rewards.errors import JudgeError
+from rlsp_rewards.judge.http_pool import (
+    ConnectionFailed,
+    ConnectionPool,
+    Endpoint,
+    Proxy,
+    Reply,
+    ReplyTooLarge,
+)
 
 __all__ = ["ChatClient", "JudgeCallError", "chat_url"]
 
@@ -66,7 +74,7 @@ _timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+
 T = TypeVar("T")
 
 
-class JudgeCallError(RuntimeError):
+class JudgeCallError(JudgeError):
     """A judge call gave no usable reply; the message says why (HTTP status, timeout...)."""
 
 
@@ -194,8 +202,11 @@ class ChatClient:
         """The request body up to its messages (the settings are fixed per client)."""
         head = self._body_heads.get(model)
         if head is None:
-            settings = {"model": model, "temperature": self.temperature,
-                        "max_tokens": self.max_tokens}
+            settings = {
+                "model": model,
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+            }
             head = self._body_heads[model] = json.dumps(settings)[:-1].encode() + b', "messages": '
         return head
 
@@ -219,7 +230,12 @@ class ChatClient:
         return known
 
     async def _send(
-        self, state: _LoopState, endpoint: Endpoint, head: bytes, body: bytes, deadline: float,
+        self,
+        state: _LoopState,
+        endpoint: Endpoint,
+        head: bytes,
+        body: bytes,
+        deadline: float,
         problems: list[str],
     ) -> bytes:
         """One request with retries; the reply body of a 2xx status."""

@@ -206,9 +206,7 @@ class ConnectionPool:
                     f"(HTTP {status})"
                 )
             conn = _Connection(self.max_body_bytes)
-            tls = await loop.start_tls(
-                transport, conn, _tls_context(), server_hostname=where.host
-            )
+            tls = await loop.start_tls(transport, conn, _tls_context(), server_hostname=where.host)
         except OSError as exc:  # the TLS handshake through the tunnel failed
             transport.abort()
             raise ConnectionFailed(
@@ -218,7 +216,7 @@ class ConnectionPool:
         except BaseException:
             transport.abort()
             raise
-        conn.connection_made(tls)  # start_tls does not call it
+        conn.connection_made(tls)  # type: ignore[arg-type]  # start_tls does not call it
         return conn
 
 

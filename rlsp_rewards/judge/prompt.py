@@ -34,6 +34,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from rlsp_rewards.errors import JudgeError
+
 __all__ = [
     "DEFAULT_TEMPLATE",
     "NO_PROBLEM",
@@ -63,7 +65,7 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _DECODER = json.JSONDecoder()
 
 
-class JudgeReplyError(ValueError):
+class JudgeReplyError(JudgeError, ValueError):
     """The judge's reply holds no usable grade; the message says why."""
 
 

@@ -55,7 +55,6 @@ Example:
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import hashlib
 import logging
@@ -68,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
-from rlsp_rewards.behaviours import count_behaviours
+from rlsp_rewards.behaviours import behaviour_fields
 from rlsp_rewards.core import Reward, RewardConfig, RewardResult, Sample
 from rlsp_rewards.errors import require
 from rlsp_rewards.judge.prompt import (
@@ -79,6 +78,7 @@ from rlsp_rewards.judge.prompt import (
     parse_reply,
     render_prompt,
 )
+from rlsp_rewards.lru import LruCache
 
 if TYPE_CHECKING:  # the client (and asyncio) are imported on the first judgement
     from rlsp_rewards.judge.client import ChatClient
@@ -214,8 +214,7 @@ class JudgeExploration(Reward):
     def __init__(self, config: JudgeConfig | None = None, **settings: Any) -> None:
         super().__init__(config, **settings)
         self._template = load_template(self.config.judge_prompt)
-        self._cache: collections.OrderedDict[bytes, JudgeGrade] = collections.OrderedDict()
-        self._cache_lock = threading.Lock()
+        self._cache: LruCache[bytes, JudgeGrade] = LruCache(self.config.judge_cache_size)
         self._clients: dict[tuple[str, str | None, str | None], ChatClient] = {}
 
     # -- the judgement --------------------------------------------------------------------------
@@ -263,7 +262,7 @@ class JudgeExploration(Reward):
             score=judged.grade,
             judge_grade=judged.grade,
             judge_failed=float(judged.failed),
-            **{key: float(n) for key, n in count_behaviours(sample.response).items()},
+            **behaviour_fields(sample.response),
         )
 
     def failure(self, sample: Sample, exc: BaseException) -> RewardResult:
@@ -284,8 +283,7 @@ class JudgeExploration(Reward):
         base = sample.judge_url or cfg.judge_url or _first_env(URL_ENV_VARS)
         if not base:
             return self._failed(
-                "no judge endpoint: set judge_url (e.g. http://127.0.0.1:8000/v1) or "
-                "RLSP_JUDGE_URL"
+                "no judge endpoint: set judge_url (e.g. http://127.0.0.1:8000/v1) or RLSP_JUDGE_URL"
             )
         url = chat_url(base)
         model = cfg.judge_model or os.environ.get(MODEL_ENV_VAR) or None
@@ -293,7 +291,7 @@ class JudgeExploration(Reward):
         key = b""
         if cfg.judge_cache_size:
             key = _cache_key(url, model or "", problem or "", sample.response)
-            cached = self._cached(key)
+            cached = self._cache.get(key)
             if cached is not None:
                 return cached
         content = render_prompt(self._template, problem, sample.response, cfg.judge_max_chars)
@@ -335,7 +333,7 @@ class JudgeExploration(Reward):
         except JudgeReplyError as exc:
             return self._failed(exc)
         judged = JudgeGrade(grade=reply.grade, failed=False, reason=reply.rationale)
-        self._remember(call.key, judged)
+        self._cache.put(call.key, judged)
         return judged
 
     def _failed(self, why: BaseException | str) -> JudgeGrade:
@@ -349,23 +347,6 @@ class JudgeExploration(Reward):
             reason = f"{type(why).__name__}: {why}"
         _failure_log.record(reason)
         return JudgeGrade(grade=self.config.judge_fallback, failed=True, reason=reason)
-
-    def _cached(self, key: bytes) -> JudgeGrade | None:
-        with self._cache_lock:
-            judged = self._cache.get(key)
-            if judged is not None:
-                self._cache.move_to_end(key)
-            return judged
-
-    def _remember(self, key: bytes, judged: JudgeGrade) -> None:
-        size = self.config.judge_cache_size
-        if not size:
-            return
-        with self._cache_lock:
-            self._cache[key] = judged
-            self._cache.move_to_end(key)
-            while len(self._cache) > size:
-                self._cache.popitem(last=False)
 
 
 def _first_env(names: tuple[str, ...]) -> str | None:

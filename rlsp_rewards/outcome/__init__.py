@@ -22,4 +22,11 @@ from __future__ import annotations
 from rlsp_rewards.outcome.extract import extract_answer, gold_answer
 from rlsp_rewards.outcome.verifier import OutcomeConfig, OutcomeVerifier, Verdict, outcome
 
-__all__ = ["OutcomeConfig", "OutcomeVerifier", "Verdict", "extract_answer", "gold_answer", "outcome"]
+__all__ = [
+    "OutcomeConfig",
+    "OutcomeVerifier",
+    "Verdict",
+    "extract_answer",
+    "gold_answer",
+    "outcome",
+]

@@ -56,7 +56,12 @@ _MAX_JOINED_BOXES = 8
 _FALLBACK_WINDOW = 4_000
 #: Text fallbacks, lower case; the rightmost marker in the response wins.
 _MARKERS = (
-    "the final answer is", "final answer:", "final answer", "the answer is", "answer:", "####",
+    "the final answer is",
+    "final answer:",
+    "final answer",
+    "the answer is",
+    "answer:",
+    "####",
 )
 #: A comma and a word that starts a new clause after the answer ("12, which is even").
 _CLAUSE = re.compile(

@@ -39,7 +39,6 @@ Example:
     <OutcomeStatus.INCORRECT: 'incorrect'>
 """
 
-
 from __future__ import annotations
 
 from typing import Any
@@ -61,6 +60,7 @@ __all__ = ["compare", "fast_compare"]
 
 CORRECT = OutcomeStatus.CORRECT
 INCORRECT = OutcomeStatus.INCORRECT
+
 
 def fast_compare(gold: str, pred: str) -> OutcomeStatus | None:
     """Decide ``pred == gold`` cheaply, or return ``None`` when the full check is needed.
@@ -116,7 +116,7 @@ def _fast_compare(gold: str, pred: str) -> OutcomeStatus | None:
         return None
     if reference.label and len(answer.sides) > 1:
         return None  # "x = 3" against a chain "3 = 3": math-verify's equation rules decide
-    verdicts = []
+    verdicts: list[OutcomeStatus | None] = []
     for side_digits, side_value in zip(answer.digits, answer.values, strict=True):
         if gold_digits is not None and side_digits is not None:
             verdicts.append(CORRECT if side_digits == gold_digits else INCORRECT)
@@ -185,6 +185,7 @@ def _big_int_inside(text: str) -> bool:
         if run > BIG_INT_DIGITS:
             return True
     return False
+
 
 # -- math-verify --------------------------------------------------------------------------------
 

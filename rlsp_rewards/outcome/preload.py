@@ -26,7 +26,10 @@ _SHAPES = (
     ("(1, a)", "(1,a)"),  # tuples with symbols
     (r"[b, \infty)", r"[b,\infty)"),  # intervals with symbols
     (r"\{a, 2\}", r"\{2, a\}"),  # sets
-    (r"\begin{pmatrix} 1 & y \\ 0 & 1 \end{pmatrix}", r"\begin{pmatrix} 1 & y \\ 0 & 1 \end{pmatrix}"),
+    (
+        r"\begin{pmatrix} 1 & y \\ 0 & 1 \end{pmatrix}",
+        r"\begin{pmatrix} 1 & y \\ 0 & 1 \end{pmatrix}",
+    ),
     ("y = 2x + 1", "y = 1 + 2x"),  # equations
     (r"3 e^{x}", r"e^{x} \cdot 3"),  # exponentials
     (r"\log_{2}(x)", r"\frac{\ln x}{\ln 2}"),  # logarithms

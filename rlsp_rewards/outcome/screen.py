@@ -169,5 +169,3 @@ def screened(answer: str) -> bool:
         True
     """
     return _screened_cached(answer) if len(answer) <= MAX_PARSE_CHARS else is_pathological(answer)
-
-

@@ -149,7 +149,6 @@ def braced(text: str, at: int) -> tuple[str | None, int]:
     return None, at
 
 
-
 # -- simple values ----------------------------------------------------------------------------
 
 
@@ -359,7 +358,8 @@ def _poly_mul(a: _Poly, b: _Poly) -> _Poly:
 
 def _ratio_add(a: tuple[_Poly, _Poly], b: tuple[_Poly, _Poly]) -> tuple[_Poly, _Poly]:
     left, right = _poly_mul(a[0], b[1]), _poly_mul(b[0], a[1])
-    total = {k: left.get(k, 0) + right.get(k, 0) for k in left.keys() | right.keys()}
+    zero = Fraction(0)
+    total = {k: left.get(k, zero) + right.get(k, zero) for k in left.keys() | right.keys()}
     return {k: v for k, v in total.items() if v}, _poly_mul(a[1], b[1])
 
 
@@ -619,7 +619,7 @@ def _compare_ratios(gold: _Value, pred: _Value) -> OutcomeStatus | None:
     if isinstance(gold, _Num):
         gold, pred = pred, gold
     if isinstance(pred, _Num):
-        if pred.atom or pred.decimal or pred.percent:
+        if not isinstance(gold, _Ratio) or pred.atom or pred.decimal or pred.percent:
             return None  # math-verify's float and constant rules decide
         pred = _Ratio(gold.variable, ((0, pred.coef),), ((0, Fraction(1)),))
     if not isinstance(gold, _Ratio) or not isinstance(pred, _Ratio):
@@ -759,8 +759,25 @@ _RELATION = re.compile(
     r"[<>]|!=|\\(?:le|ge|ne|neq|leq|geq|lt|gt|approx|in|subset|pm|mp)(?![A-Za-z])"
 )
 _CONSTANT_COMMANDS = frozenset(
-    {"\\pi", "\\sqrt", "\\frac", "\\cdot", "\\times", "\\infty", "\\circ", "\\cdots", "\\ldots",
-     "\\dots", "\\div", "\\log", "\\ln", "\\sin", "\\cos", "\\tan", "\\exp"}
+    {
+        "\\pi",
+        "\\sqrt",
+        "\\frac",
+        "\\cdot",
+        "\\times",
+        "\\infty",
+        "\\circ",
+        "\\cdots",
+        "\\ldots",
+        "\\dots",
+        "\\div",
+        "\\log",
+        "\\ln",
+        "\\sin",
+        "\\cos",
+        "\\tan",
+        "\\exp",
+    }
 )
 
 
@@ -811,7 +828,6 @@ def plain_int(text: str) -> str | None:
     return ("" if body == "0" else sign) + body
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Reading:
     """What the fast path reads from one answer (cached: rollouts repeat their answers)."""
@@ -840,5 +856,3 @@ _read_cached = functools.lru_cache(maxsize=4096)(_read_answer)
 
 def read(answer: str) -> Reading:
     return _read_cached(answer) if len(answer) <= MAX_PARSE_CHARS else _read_answer(answer)
-
-

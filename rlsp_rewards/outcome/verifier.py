@@ -2,8 +2,9 @@
 
 The pipeline for one response, cheapest step first:
 
-1. In the caller: extract the final answer (:func:`~rlsp_rewards.outcome.extract.extract_answer`) and
-   read the gold (:func:`~rlsp_rewards.outcome.extract.gold_answer`), both linear time and bounded.
+1. In the caller: extract the final answer
+   (:func:`~rlsp_rewards.outcome.extract.extract_answer`) and read the gold
+   (:func:`~rlsp_rewards.outcome.extract.gold_answer`), both linear time and bounded.
 2. In the caller: :func:`~rlsp_rewards.outcome.grade.fast_compare` decides simple values and
    screens pathological answers in microseconds.
 3. A bounded, thread-safe LRU cache of verdicts keyed by ``(gold, answer)``; concurrent calls
@@ -29,7 +30,6 @@ Example:
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import threading
 import time
@@ -40,9 +40,17 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from rlsp_rewards.outcome.extract import extract_answer, gold_answer
 from rlsp_rewards.core import OutcomeStatus, Reward, RewardConfig, RewardResult, Sample
-from rlsp_rewards.workers import GRACE_S, TaskResult, TaskStatus, WorkerPool, available_cpus, shared_pool
+from rlsp_rewards.lru import LruCache
+from rlsp_rewards.outcome.extract import extract_answer, gold_answer
+from rlsp_rewards.workers import (
+    GRACE_S,
+    TaskResult,
+    TaskStatus,
+    WorkerPool,
+    available_cpus,
+    shared_pool,
+)
 
 __all__ = ["OutcomeConfig", "OutcomeVerifier", "Verdict", "outcome"]
 
@@ -52,7 +60,6 @@ WORKER_PRELOAD: tuple[str, ...] = ("rlsp_rewards.outcome.preload",)
 DEFAULT_MAX_WORKERS = 16
 #: Pairs longer than this (gold + answer, characters) are checked but not cached.
 _MAX_CACHED_CHARS = 4_000
-
 
 
 class OutcomeConfig(RewardConfig):
@@ -136,42 +143,6 @@ class _Pending:
         return max(0.0, self.deadline + GRACE_S - time.monotonic())
 
 
-class _VerdictCache:
-    """A bounded LRU map from ``(gold, pred)`` to a status, safe to share between threads."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: collections.OrderedDict[tuple[str, str], OutcomeStatus] = (
-            collections.OrderedDict()
-        )
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple[str, str]) -> OutcomeStatus | None:
-        with self._lock:
-            status = self._items.get(key)
-            if status is None:
-                self.misses += 1
-            else:
-                self.hits += 1
-                self._items.move_to_end(key)
-            return status
-
-    def stats(self) -> dict[str, int]:
-        with self._lock:
-            return {"hits": self.hits, "misses": self.misses, "entries": len(self._items)}
-
-    def put(self, key: tuple[str, str], status: OutcomeStatus) -> None:
-        if self.size == 0 or len(key[0]) + len(key[1]) > _MAX_CACHED_CHARS:
-            return
-        with self._lock:
-            self._items[key] = status
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
 class OutcomeVerifier(Reward):
     """The outcome reward: 1 when the response's final answer equals the gold, else 0.
 
@@ -187,7 +158,8 @@ class OutcomeVerifier(Reward):
 
     Example:
         >>> verifier = OutcomeVerifier(timeout_s=3)
-        >>> [v.status.value for v in verifier.verify_batch([("7", r"\\boxed{7}"), ("7", "no idea")])]
+        >>> verdicts = verifier.verify_batch([("7", r"\\boxed{7}"), ("7", "no idea")])
+        >>> [v.status.value for v in verdicts]
         ['correct', 'no_answer']
     """
 
@@ -196,7 +168,7 @@ class OutcomeVerifier(Reward):
 
     def __init__(self, config: OutcomeConfig | None = None, **settings: Any) -> None:
         super().__init__(config, **settings)
-        self._cache = _VerdictCache(self.config.cache_size)
+        self._cache: LruCache[tuple[str, str], OutcomeStatus] = LruCache(self.config.cache_size)
         self._inflight: dict[tuple[str, str], Future] = {}
         self._inflight_lock = threading.Lock()
 
@@ -283,16 +255,16 @@ class OutcomeVerifier(Reward):
             if item.status is None and item.key not in checks:
                 if not checks:
                     self._pool().ensure_started()
-                checks[item.key] = self._pool().submit(_grade().compare, *item.key,
-                                                       timeout_s=self.config.timeout_s)
+                checks[item.key] = self._pool().submit(
+                    _grade().compare, *item.key, timeout_s=self.config.timeout_s
+                )
             prepared.append(item)
         if checks:
             results = self._pool().wait_all(list(checks.values()), timeout_s=self.config.timeout_s)
-            for key, result in zip(checks, results):
+            for key, result in zip(checks, results, strict=False):
                 decided[key] = self._remember(key, result)
         return [
-            Verdict(p.status if p.status is not None else decided[p.key], p.pred)
-            for p in prepared
+            Verdict(p.status if p.status is not None else decided[p.key], p.pred) for p in prepared
         ]
 
     # -- the reward interface ---------------------------------------------------------------------
@@ -301,7 +273,8 @@ class OutcomeVerifier(Reward):
         """The fixed-key result of a verdict: score, acc, outcome, pred and the status flags.
 
         Example:
-            >>> r = OutcomeVerifier(no_answer_score=-0.5).to_result(Verdict(OutcomeStatus.NO_ANSWER))
+            >>> verifier = OutcomeVerifier(no_answer_score=-0.5)
+            >>> r = verifier.to_result(Verdict(OutcomeStatus.NO_ANSWER))
             >>> r.score, r.acc, r.no_answer
             (-0.5, 0.0, 1.0)
         """
@@ -371,7 +344,7 @@ class OutcomeVerifier(Reward):
             if status is None:
                 status = _grade().fast_compare(gold_text, pred)
                 if status is not None:
-                    self._cache.put(key, status)
+                    self._keep(key, status)
             if status is not None and decided is not None:
                 decided[key] = status
             return _Prepared(pred, status, gold_text)
@@ -389,8 +362,9 @@ class OutcomeVerifier(Reward):
             future = self._inflight.get(prepared.key)
             if future is not None and not future.done():  # a done one may be a stale expiry
                 return _Pending(prepared, future, False, deadline)
-            future = self._pool().submit(_grade().compare, *prepared.key, timeout_s=self.config.timeout_s,
-                                         deadline=deadline)
+            future = self._pool().submit(
+                _grade().compare, *prepared.key, timeout_s=self.config.timeout_s, deadline=deadline
+            )
             self._inflight[prepared.key] = future
         return _Pending(prepared, future, True, deadline)
 
@@ -414,15 +388,19 @@ class OutcomeVerifier(Reward):
         status = _status_of(result)
         # Decided verdicts are kept, and so are checks that used their whole budget (the same
         # pathological pair would burn it again); an expired or crashed check may do better.
-        if result is not None and result.status in (TaskStatus.OK, TaskStatus.TIMEOUT):
-            if status is not OutcomeStatus.ERROR:
-                self._cache.put(key, status)
+        kept = result is not None and result.status in (TaskStatus.OK, TaskStatus.TIMEOUT)
+        if kept and status is not OutcomeStatus.ERROR:
+            self._keep(key, status)
         return status
+
+    def _keep(self, key: tuple[str, str], status: OutcomeStatus) -> None:
+        """Cache a verdict, unless the pair is too long to be worth its memory."""
+        if len(key[0]) + len(key[1]) <= _MAX_CACHED_CHARS:
+            self._cache.put(key, status)
 
     def _pool(self) -> WorkerPool:
         size = self.config.workers or min(available_cpus(), DEFAULT_MAX_WORKERS)
-        return shared_pool(size, preload=WORKER_PRELOAD,
-                           memory_mb=self.config.worker_memory_mb)
+        return shared_pool(size, preload=WORKER_PRELOAD, memory_mb=self.config.worker_memory_mb)
 
 
 def _grade() -> ModuleType:

@@ -1,4 +1,4 @@
-"""Tests of rlsp_rewards.bench.accuracy: the labelled set, our accuracy on it, and plain math-verify's."""
+"""rlsp_rewards.bench.accuracy: the labelled set, our accuracy on it, and plain math-verify's."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from rlsp_rewards.bench.accuracy import AccuracyReport, evaluate, labelled_rows, our_verdict
-from rlsp_rewards.outcome.extract import extract_answer, gold_answer
 from rlsp_rewards.core import OutcomeStatus
+from rlsp_rewards.outcome.extract import extract_answer, gold_answer
 from rlsp_rewards.outcome.grade import fast_compare
 
 #: Rows of the labelled set our verifier is known to get wrong: index -> reason. Empty today.
@@ -29,9 +29,28 @@ def test_labelled_set_shape() -> None:
         assert set(row) == {"gold", "response", "label", "kind", "note"}
         assert isinstance(row["label"], bool) and isinstance(row["response"], str)
     kinds = Counter(row["kind"] for row in ROWS)
-    for kind in ("fraction", "radical", "interval", "set", "tuple", "matrix", "units", "percent",
-                 "text", "base_n", "near_miss", "truncated", "equation", "degrees", "dfrac",
-                 "left_right", "scientific", "negative", "pi", "false_positive"):
+    for kind in (
+        "fraction",
+        "radical",
+        "interval",
+        "set",
+        "tuple",
+        "matrix",
+        "units",
+        "percent",
+        "text",
+        "base_n",
+        "near_miss",
+        "truncated",
+        "equation",
+        "degrees",
+        "dfrac",
+        "left_right",
+        "scientific",
+        "negative",
+        "pi",
+        "false_positive",
+    ):
         assert kinds[kind] >= 3, kind
     # both verdicts well represented
     assert 0.3 < sum(row["label"] for row in ROWS) / len(ROWS) < 0.8

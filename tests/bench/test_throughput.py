@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rlsp_rewards.outcome.extract import extract_answer
 from rlsp_rewards.bench.workload import ADVERSARIAL, generate
+from rlsp_rewards.outcome.extract import extract_answer
 
 
 def test_bench_quick_end_to_end(tmp_path: Path):
@@ -69,8 +69,9 @@ def test_judge_bench_without_its_baseline_names_the_extra(monkeypatch) -> None:
     from rlsp_rewards.cli.app import app
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "aiohttp" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "aiohttp" else real(name, *a)
+    )
     result = CliRunner().invoke(app, ["bench", "--judge", "--quick"])
     assert result.exit_code == 2
     assert 'pip install "rlsp-rewards[bench]"' in result.output

@@ -36,9 +36,17 @@ def test_demo_scores_the_sample_rollouts(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--preset", "guarded", "--no-compare", "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = plain(result.output)
-    for words in ("preset guarded", "accuracy (acc)", "Reward components", "Response length",
-                  "Behaviours", "Statuses", "time in the reward", "One response of each kind",
-                  "repetitive"):
+    for words in (
+        "preset guarded",
+        "accuracy (acc)",
+        "Reward components",
+        "Response length",
+        "Behaviours",
+        "Statuses",
+        "time in the reward",
+        "One response of each kind",
+        "repetitive",
+    ):
         assert words in text
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 207 and all("reward" in row for row in rows)
@@ -82,11 +90,25 @@ def write_rollouts(path: Path) -> Path:
 def test_score_maps_fields_keeps_every_row_and_plots(tmp_path: Path) -> None:
     src = write_rollouts(tmp_path / "in.jsonl")
     out, png = tmp_path / "out.jsonl", tmp_path / "run.png"
-    result = runner.invoke(app, [
-        "score", str(src), "--out", str(out), "--response-field", "resp",
-        "--gold-field", "meta.answer", "--preset", "guarded", "--set", "C=500",
-        "--plot", str(png),
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(src),
+            "--out",
+            str(out),
+            "--response-field",
+            "resp",
+            "--gold-field",
+            "meta.answer",
+            "--preset",
+            "guarded",
+            "--set",
+            "C=500",
+            "--plot",
+            str(png),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["line"] for r in rows] == [1, 2, 3, 4]
@@ -102,8 +124,16 @@ def test_score_maps_fields_keeps_every_row_and_plots(tmp_path: Path) -> None:
 def test_score_resume_appends_only_the_missing_rows(tmp_path: Path) -> None:
     src = write_rollouts(tmp_path / "in.jsonl")
     out = tmp_path / "out.jsonl"
-    args = ["score", str(src), "--out", str(out), "--response-field", "resp",
-            "--gold-field", "meta.answer"]
+    args = [
+        "score",
+        str(src),
+        "--out",
+        str(out),
+        "--response-field",
+        "resp",
+        "--gold-field",
+        "meta.answer",
+    ]
     assert runner.invoke(app, args).exit_code == 0
     full = out.read_text()
     out.write_text("".join(full.splitlines(keepends=True)[:2]))

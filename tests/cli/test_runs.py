@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from rlsp_rewards.cli import runs as scoring
+from rlsp_rewards.cli.runs import FieldMap, Summary, parse_settings, score_file
+from rlsp_rewards.cli.summary import summary_tables
 from rlsp_rewards.core import RewardResult, Sample
 from rlsp_rewards.errors import ConfigError
 from rlsp_rewards.exploration.length import LengthExploration
-from rlsp_rewards.cli.runs import FieldMap, Summary, parse_settings, score_file
-from rlsp_rewards.cli.summary import summary_tables
 
 
 class EchoReward:
@@ -64,7 +64,12 @@ def test_every_row_is_kept_in_order_with_line_numbers_and_reasons(tmp_path: Path
     out = read_out(tmp_path / "out.jsonl")
     assert [r["line"] for r in out] == [1, 2, 3, 5, 6, 7]
     assert [("reward" in r, "skipped" in r) for r in out] == [
-        (True, False), (False, True), (True, False), (False, True), (False, True), (True, False),
+        (True, False),
+        (False, True),
+        (True, False),
+        (False, True),
+        (False, True),
+        (True, False),
     ]
     assert out[0]["id"] == 1 and out[0]["reward"]["acc"] == 1.0 and out[0]["reward"]["pred"] == "2"
     assert out[1]["skipped"].startswith("invalid JSON") and out[1]["raw"] == "{not json\n"
@@ -86,7 +91,9 @@ def test_field_mapping_reaches_nested_fields_and_chat_prompts(tmp_path: Path) ->
         "n_tokens": 17,
     }
     fields = FieldMap(
-        response="completion", gold="reward_model.ground_truth", data_source="source",
+        response="completion",
+        gold="reward_model.ground_truth",
+        data_source="source",
         tokens="n_tokens",
     )
     sample = fields.sample(row)
@@ -177,7 +184,7 @@ def test_resume_refuses_gzip_output(tmp_path: Path) -> None:
     # A crash leaves a half-written gzip member that cannot be cut back: say so up front.
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"response": "2", "gold": "2"}) + "\n")
-    with pytest.raises(ConfigError, match="--resume needs a plain .jsonl"):
+    with pytest.raises(ConfigError, match=r"--resume needs a plain \.jsonl"):
         score_file(src, EchoReward(), out=tmp_path / "out.jsonl.gz", resume=True)
 
 
@@ -284,8 +291,10 @@ def test_lone_surrogates_in_a_row_are_written_not_a_crash(tmp_path: Path) -> Non
     # now written back as the same JSON escape, so the row round-trips unchanged.
     src = write_jsonl(
         tmp_path / "in.jsonl",
-        ['{"response": "x \\ud800", "gold": "1", "note": "\\udfff \\ud83d\\ude00"}',
-         {"response": "y", "gold": "1"}],
+        [
+            '{"response": "x \\ud800", "gold": "1", "note": "\\udfff \\ud83d\\ude00"}',
+            {"response": "y", "gold": "1"},
+        ],
     )
     summary = score_file(src, EchoReward(), out=tmp_path / "out.jsonl")
     out = read_out(tmp_path / "out.jsonl")

@@ -17,8 +17,8 @@ from rlsp_rewards.core import RESULT_KEYS, LengthSource, Sample
 from rlsp_rewards.errors import ConfigError, DependencyError
 from rlsp_rewards.exploration.length import LengthConfig, LengthExploration, length
 from rlsp_rewards.exploration.repetition import repetition
-from rlsp_rewards.testing import assert_reward_contract
 from rlsp_rewards.exploration.tokens import TokenCounter
+from rlsp_rewards.testing import assert_reward_contract
 
 
 @pytest.mark.parametrize(
@@ -82,12 +82,16 @@ def test_local_tokenizer_counts_tokens(tokenizer_dir: str) -> None:
         ("a\udcff\ud83d b", "a\ufffd\ufffd b"),  # each lone surrogate counts as one U+FFFD
     ],
 )
-def test_tokenizer_counts_text_with_lone_surrogates(tokenizer_dir: str, text: str, clean: str) -> None:
+def test_tokenizer_counts_text_with_lone_surrogates(
+    tokenizer_dir: str, text: str, clean: str
+) -> None:
     # The Rust tokenizer takes valid Unicode only: a lone surrogate raised, and the whole sample
     # failed (score 0, error 1) although its length only needed counting.
     from transformers import AutoTokenizer
 
-    expected = len(AutoTokenizer.from_pretrained(tokenizer_dir).encode(clean, add_special_tokens=False))
+    expected = len(
+        AutoTokenizer.from_pretrained(tokenizer_dir).encode(clean, add_special_tokens=False)
+    )
     out = LengthExploration(tokenizer=tokenizer_dir)(solution_str=text)
     assert out["error"] == 0.0 and out["length_source"] == LengthSource.TOKENIZER
     assert out["length"] == expected
@@ -135,7 +139,7 @@ def test_first_use_from_many_threads_loads_once(tokenizer_dir: str, tmp_path: Pa
     for t in threads:
         t.join()
     assert len(counts) == 8 and len(set(counts)) == 1
-    assert tokens._loaded[str(fresh)] is tokens._load(str(fresh))  # one instance per path
+    assert tokens._loaded.get(str(fresh)) is tokens._load(str(fresh))  # one instance per path
 
 
 def test_unloadable_tokenizer_falls_back_and_is_counted(tmp_path: Path) -> None:
@@ -169,13 +173,16 @@ def test_tokenizer_failing_on_one_text_falls_back_and_is_counted(
     out = LengthExploration(tokenizer=tokenizer_dir)(solution_str=text)
     assert out["length"] == len(text) / 4 and out["length_source"] == LengthSource.CHARS
     assert out["error"] == 1.0 and out["score"] == pytest.approx(-1000 / (len(text) / 4))
-    both = RlspReward(tokenizer=tokenizer_dir)(solution_str=text, ground_truth="4", response_tokens=None)
+    both = RlspReward(tokenizer=tokenizer_dir)(
+        solution_str=text, ground_truth="4", response_tokens=None
+    )
     assert both["acc"] == 1.0 and both["error"] == 1.0
     assert both["score"] == pytest.approx(0.8 - 0.2 * 1000 / (len(text) / 4))
 
 
 def test_missing_transformers_fails_when_built(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
+
     def find_spec(name: str, *args: object) -> object:
         return None if name == "transformers" else real(name, *args)
 
@@ -204,8 +211,11 @@ def test_repetition_aware_length_and_bounds() -> None:
     assert plain["effective_length"] == 400 and plain["score"] == -2.5
     assert aware["effective_length"] == 100 and aware["score"] == -10.0
     bounded = length(
-        solution_str=text, response_tokens=400, repetition_aware=True,
-        length_floor=-1.0, length_cap=0.0,
+        solution_str=text,
+        response_tokens=400,
+        repetition_aware=True,
+        length_floor=-1.0,
+        length_cap=0.0,
     )
     assert bounded["score"] == -1.0
     capped = length(solution_str="x", response_tokens=10**6, length_cap=-0.5)

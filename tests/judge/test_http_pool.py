@@ -157,7 +157,7 @@ class Server:
             pass  # the client went away while the script wrote: the test checks what it got
         except asyncio.CancelledError:
             pass  # stopped at the test's end: the task ends quietly (no asyncio error log)
-        except Exception as exc:  # noqa: BLE001 (reported by ``serving``)
+        except Exception as exc:
             self.errors.append(exc)
         finally:
             self._tasks.discard(task)
@@ -373,7 +373,8 @@ def test_the_server_receives_exactly_the_request(
         header_lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         expected = [
             f"{method} /v1/judge HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n{header_lines}"
-            f"Content-Length: {len(body)}\r\n\r\n".encode("latin-1") + body
+            f"Content-Length: {len(body)}\r\n\r\n".encode("latin-1")
+            + body
             for body in bodies
         ]
         assert server.peers[0].requests == expected
@@ -1112,7 +1113,8 @@ class TunnelProxy:
     [
         pytest.param("http://127.0.0.1:{port}", None, id="plain"),
         pytest.param(  # credentials in the URL, percent-encoded, become Basic auth
-            "http://judge%40team:s3cr%3At@127.0.0.1:{port}", "Basic anVkZ2VAdGVhbTpzM2NyOnQ=",
+            "http://judge%40team:s3cr%3At@127.0.0.1:{port}",
+            "Basic anVkZ2VAdGVhbTpzM2NyOnQ=",
             id="credentials",
         ),
     ],
@@ -1174,10 +1176,16 @@ def test_proxy_refusing_the_tunnel_fails_with_its_status(
         ("http://10.0.0.5:8000/v1", {"HTTPS_PROXY": "http://p:3128"}, None),
         ("https://api.example.com/v1", {}, None),
         # NO_PROXY exempts hosts and domains
-        ("https://api.example.com/v1", {"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "example.com"},
-         None),
-        ("https://api.other.com/v1", {"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "example.com"},
-         ("p", 3128)),
+        (
+            "https://api.example.com/v1",
+            {"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "example.com"},
+            None,
+        ),
+        (
+            "https://api.other.com/v1",
+            {"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "example.com"},
+            ("p", 3128),
+        ),
         # lower-case names work too; a proxy without a port uses 80
         ("https://api.example.com/v1", {"https_proxy": "http://p"}, ("p", 80)),
     ],

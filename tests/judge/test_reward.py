@@ -26,10 +26,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from rlsp_rewards.bench.judge import run_judge_bench
 from rlsp_rewards.core import RESULT_KEYS, Sample
 from rlsp_rewards.errors import ConfigError
-from rlsp_rewards.judge.reward import JudgeConfig, JudgeExploration, JudgeGrade, judge
-from rlsp_rewards.bench.judge import run_judge_bench
 from rlsp_rewards.judge.client import chat_url
 from rlsp_rewards.judge.prompt import (
     NO_PROBLEM,
@@ -39,6 +38,7 @@ from rlsp_rewards.judge.prompt import (
     render_prompt,
     truncate_middle,
 )
+from rlsp_rewards.judge.reward import JudgeConfig, JudgeExploration, JudgeGrade, judge
 
 SLACK_S = 2.0  # generous: the machine is shared; only "finishes within its budget" is checked
 
@@ -117,10 +117,15 @@ class StubJudge:
         found_group = re.search(r"GROUP:(\w+)", content)
         group = found_group.group(1) if found_group else None
         with self._lock:
-            self.requests.append({"body": body, "headers": dict(request.headers),
-                                  "path": request.path, "content": content,
-                                  "peer": request.transport and request.transport.get_extra_info(
-                                      "peername")})
+            self.requests.append(
+                {
+                    "body": body,
+                    "headers": dict(request.headers),
+                    "path": request.path,
+                    "content": content,
+                    "peer": request.transport and request.transport.get_extra_info("peername"),
+                }
+            )
             self.hits[content] += 1
             attempt = self.hits[content]
             if group:
@@ -145,9 +150,7 @@ class StubJudge:
         if scenario == "ratelimited" and attempt == 1:
             return web.json_response({"error": "later"}, status=429, headers={"Retry-After": "1"})
         if scenario == "ratelimitedlong":
-            return web.json_response(
-                {"error": "later"}, status=429, headers={"Retry-After": "120"}
-            )
+            return web.json_response({"error": "later"}, status=429, headers={"Retry-After": "120"})
         if scenario == "redirected":
             return web.Response(status=307, headers={"Location": "https://elsewhere/v1"})
         if scenario == "badrequest":
@@ -158,7 +161,7 @@ class StubJudge:
             await asyncio.sleep(30)
         if scenario == "slowish":
             await asyncio.sleep(0.15)
-        if scenario == "dropped" and attempt == 1 or scenario == "alwaysdropped":
+        if (scenario == "dropped" and attempt == 1) or scenario == "alwaysdropped":
             response = web.StreamResponse(headers={"Content-Type": "application/json"})
             response.content_length = 5000
             await response.prepare(request)
@@ -211,7 +214,7 @@ def timed(reward: JudgeExploration, response: str, **kw: Any) -> tuple[JudgeGrad
     [
         (CLEAN, 0.7),  # bare JSON
         (REPLIES["fenced"], 0.6),  # ```json fence with prose before it
-        ("```\n{\"grade\": 0.5}\n```", 0.5),  # fence without a language
+        ('```\n{"grade": 0.5}\n```', 0.5),  # fence without a language
         (REPLIES["prose"], 0.4),  # prose on both sides
         (REPLIES["trailing"], 0.3),  # trailing comma
         (REPLIES["stringgrade"], 0.8),  # grade as a string
@@ -249,8 +252,15 @@ def test_replies_rejected(reply: str, message: str) -> None:
 
 def test_prompt_has_the_rubric_and_no_gold() -> None:
     prompt = render_prompt(load_template("rlsp-effort-v1"), "Find x if 2x = 6.", "x = 3")
-    for phrase in ("Diversity of strategies", "Depth of exploration", "Creativity",
-                   "Persistence and rigor", '"rationale"', '"grade"', "Find x if 2x = 6."):
+    for phrase in (
+        "Diversity of strategies",
+        "Depth of exploration",
+        "Creativity",
+        "Persistence and rigor",
+        '"rationale"',
+        '"grade"',
+        "Find x if 2x = 6.",
+    ):
         assert phrase in prompt
     assert "correct" in prompt  # it tells the judge to ignore correctness
     assert prompt.count("x = 3") == 1
@@ -307,7 +317,7 @@ def test_user_template_file(
 ) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text("Grade {problem} please", encoding="utf-8")
-    with pytest.raises(ConfigError, match="no {response} placeholder"):
+    with pytest.raises(ConfigError, match=r"no \{response\} placeholder"):
         JudgeExploration(judge_prompt=str(bad))
     good = tmp_path / "mine.txt"
     good.write_text('Effort of [{response}] on [{problem}]? JSON {"grade": x}', encoding="utf-8")
@@ -328,8 +338,10 @@ def test_ready_instance_builds_without_environment() -> None:
 
 
 def test_import_stays_light() -> None:
-    code = ("import sys, rlsp_rewards.judge; "
-            "print([m for m in ('httptools', 'asyncio', 'aiohttp') if m in sys.modules])")
+    code = (
+        "import sys, rlsp_rewards.judge; "
+        "print([m for m in ('httptools', 'asyncio', 'aiohttp') if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stderr
 
@@ -393,8 +405,9 @@ def test_slow_reply_is_cut_at_the_budget(stub: StubJudge) -> None:
 
 def test_queued_calls_stay_within_their_budget(stub: StubJudge) -> None:
     # One slot, slow replies: waiting for the slot counts toward each sample's budget.
-    reward = make_judge(stub, judge_max_in_flight=1, judge_timeout_s=5.0, judge_budget_s=1.0,
-                        judge_retries=0)
+    reward = make_judge(
+        stub, judge_max_in_flight=1, judge_timeout_s=5.0, judge_budget_s=1.0, judge_retries=0
+    )
 
     def one(response: str) -> tuple[JudgeGrade, float]:
         return timed(reward, response)
@@ -447,8 +460,12 @@ def test_https_judges_use_the_environment_proxy(
     monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy_port}")
     monkeypatch.setenv("NO_PROXY", no_proxy)
     monkeypatch.delenv("no_proxy", raising=False)
-    reward = JudgeExploration(judge_url=f"https://127.0.0.1:{judge_port}/v1", judge_model="m",
-                              judge_retries=0, judge_budget_s=2.0)
+    reward = JudgeExploration(
+        judge_url=f"https://127.0.0.1:{judge_port}/v1",
+        judge_model="m",
+        judge_retries=0,
+        judge_budget_s=2.0,
+    )
     judged = asyncio.run(reward.agrade(Sample(response="any")))  # a fresh loop: fresh pools
     assert judged.failed
     assert (f"the proxy 127.0.0.1:{proxy_port}" in judged.reason) is via_proxy, judged.reason
@@ -459,8 +476,12 @@ def test_connection_refused(stub: StubJudge) -> None:
     with socket.socket() as sock:  # a port that nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    reward = JudgeExploration(judge_url=f"http://127.0.0.1:{port}/v1", judge_model="m",
-                              judge_budget_s=2.0, judge_fallback=0.25)
+    reward = JudgeExploration(
+        judge_url=f"http://127.0.0.1:{port}/v1",
+        judge_model="m",
+        judge_budget_s=2.0,
+        judge_fallback=0.25,
+    )
     judged, elapsed = timed(reward, "any")
     assert (judged.grade, judged.failed) == (0.25, True)
     assert "connection failed" in judged.reason
@@ -471,8 +492,9 @@ def test_request_carries_model_rubric_problem_and_key(
     stub: StubJudge, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MY_JUDGE_KEY", "sk-test-123")
-    reward = make_judge(stub, judge_api_key_env="MY_JUDGE_KEY", judge_temperature=0.3,
-                        judge_max_tokens=300)
+    reward = make_judge(
+        stub, judge_api_key_env="MY_JUDGE_KEY", judge_temperature=0.3, judge_max_tokens=300
+    )
     response = text()
     timed(reward, response, extra_info={"question": "How many primes are below 20?"})
     (sent,) = stub.requests_for(response)
@@ -534,9 +556,12 @@ def test_no_endpoint_is_a_counted_failure() -> None:
 
 def test_odd_inputs_never_raise(stub: StubJudge) -> None:
     reward = make_judge(stub)
-    for kwargs in ({"solution_str": None}, {"solution_str": b"\xff\xfe junk"},
-                   {"solution_str": "x" * 300_000, "extra_info": "not a dict"},
-                   {"solution_str": "ok", "extra_info": {"question": 123}}):
+    for kwargs in (
+        {"solution_str": None},
+        {"solution_str": b"\xff\xfe junk"},
+        {"solution_str": "x" * 300_000, "extra_info": "not a dict"},
+        {"solution_str": "ok", "extra_info": {"question": 123}},
+    ):
         out = reward(**kwargs)
         assert list(out) == list(RESULT_KEYS) and out["error"] == 0.0
 
@@ -626,7 +651,10 @@ def test_async_calls_are_bounded_per_loop(stub: StubJudge) -> None:
     ],
 )
 def test_python_310_timeouts(
-    stub: StubJudge, monkeypatch: pytest.MonkeyPatch, scenario: str, settings: dict[str, Any],
+    stub: StubJudge,
+    monkeypatch: pytest.MonkeyPatch,
+    scenario: str,
+    settings: dict[str, Any],
     failed: bool,
 ) -> None:
     # Python 3.10 has no asyncio.timeout_at: the client falls back to wait_for; same bounds.
@@ -735,9 +763,20 @@ def test_unexpected_failure_scores_the_fallback() -> None:
 def test_judge_config_names() -> None:
     # RlspReward exposes these names flat; keep them stable.
     assert set(JudgeConfig.model_fields) == {
-        "judge_url", "judge_model", "judge_api_key_env", "judge_temperature", "judge_max_tokens",
-        "judge_timeout_s", "judge_budget_s", "judge_retries", "judge_max_in_flight",
-        "judge_fallback", "judge_cache_size", "judge_max_chars", "judge_prompt", "question_key",
+        "judge_url",
+        "judge_model",
+        "judge_api_key_env",
+        "judge_temperature",
+        "judge_max_tokens",
+        "judge_timeout_s",
+        "judge_budget_s",
+        "judge_retries",
+        "judge_max_in_flight",
+        "judge_fallback",
+        "judge_cache_size",
+        "judge_max_chars",
+        "judge_prompt",
+        "question_key",
     }
 
 

@@ -1,4 +1,4 @@
-"""Tests of rlsp_rewards.outcome.extract: answer extraction, gold reading, the reference length text."""
+"""rlsp_rewards.outcome.extract: answer extraction, gold reading, the reference length text."""
 
 from __future__ import annotations
 
@@ -203,8 +203,10 @@ def test_extract_answer_fuzz_any_text(text: str) -> None:
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50),
-        lambda inner: st.lists(inner, max_size=3)
-        | st.dictionaries(st.sampled_from(["ground_truth", "answer", "x"]), inner, max_size=3),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["ground_truth", "answer", "x"]), inner, max_size=3)
+        ),
         max_leaves=8,
     )
 )

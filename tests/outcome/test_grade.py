@@ -281,8 +281,18 @@ def test_pathological(answer: str) -> None:
 @pytest.mark.parametrize(
     "answer",
     [
-        "42", "2^{10}", "2^{100000}", "2006!", r"\frac{1}{2004!}", "e^{x^2}", "5!!", "9" * 5000,
-        "(1, 2)", r"\sum_{k=1}^{100} k", r"\binom{2006}{3}", r"\int_0^1 x^2 dx",
+        "42",
+        "2^{10}",
+        "2^{100000}",
+        "2006!",
+        r"\frac{1}{2004!}",
+        "e^{x^2}",
+        "5!!",
+        "9" * 5000,
+        "(1, 2)",
+        r"\sum_{k=1}^{100} k",
+        r"\binom{2006}{3}",
+        r"\int_0^1 x^2 dx",
     ],
 )
 def test_not_pathological(answer: str) -> None:
@@ -397,8 +407,13 @@ def _spellings(numerator: int, denominator: int) -> list[str]:
 
 @settings(max_examples=60, deadline=None, derandomize=True)  # math-verify runs: keep CI stable
 @given(
-    st.integers(-12, 12), st.integers(1, 6), st.integers(-12, 12), st.integers(1, 6),
-    st.booleans(), st.integers(0, 30), st.integers(0, 30),
+    st.integers(-12, 12),
+    st.integers(1, 6),
+    st.integers(-12, 12),
+    st.integers(1, 6),
+    st.booleans(),
+    st.integers(0, 30),
+    st.integers(0, 30),
 )
 def test_fast_path_agrees_with_math_verify(
     a: int, b: int, c: int, d: int, same_value: bool, i: int, j: int

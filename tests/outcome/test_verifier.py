@@ -1,4 +1,4 @@
-"""The outcome verifier: statuses, the fixed keys, bad input, budgets, threads, asyncio, pickling."""
+"""The outcome verifier: statuses, fixed keys, bad input, budgets, threads, asyncio, pickling."""
 
 from __future__ import annotations
 
@@ -143,9 +143,13 @@ def test_model_output_is_never_executed(verifier, tmp_path, template):
 
 def test_batch_matches_single_calls_and_deduplicates(verifier):
     pairs = [
-        ("3", r"\boxed{3}"), ("3", r"\boxed{3}"), ("3", r"\boxed{4}"),
-        ("x^2", r"\boxed{x \cdot x}"), ("x^2", r"\boxed{x \cdot x}"),
-        ("5", "no answer here"), (None, r"\boxed{1}"),
+        ("3", r"\boxed{3}"),
+        ("3", r"\boxed{3}"),
+        ("3", r"\boxed{4}"),
+        ("x^2", r"\boxed{x \cdot x}"),
+        ("x^2", r"\boxed{x \cdot x}"),
+        ("5", "no answer here"),
+        (None, r"\boxed{1}"),
     ]
     batch = verifier.verify_batch(pairs)
     single = [verifier.verify(g, r) for g, r in pairs]
@@ -172,8 +176,8 @@ def test_sixteen_threads_at_once(verifier):
     results: dict[int, dict] = {}
 
     def call(i: int) -> None:
-        response = r"\boxed{" + ("x^2 + %d" % (i % 4)) + "}"
-        results[i] = verifier(solution_str=response, ground_truth="%d + x^2" % (i % 4))
+        response = r"\boxed{" + f"x^2 + {i % 4}" + "}"
+        results[i] = verifier(solution_str=response, ground_truth=f"{i % 4} + x^2")
 
     threads = [threading.Thread(target=call, args=(i,)) for i in range(16)]
     for t in threads:
@@ -208,7 +212,9 @@ def test_pickle_round_trip_then_use(verifier):
 
 def test_ready_instance_and_per_call_settings():
     assert outcome(solution_str=r"\boxed{1} then \boxed{2}", ground_truth="2")["acc"] == 1.0
-    first = outcome(solution_str=r"\boxed{1} then \boxed{2}", ground_truth="2", extraction="first_box")
+    first = outcome(
+        solution_str=r"\boxed{1} then \boxed{2}", ground_truth="2", extraction="first_box"
+    )
     assert first["acc"] == 0.0 and first["pred"] == "1"
 
 
@@ -255,12 +261,28 @@ def test_first_check_in_a_fresh_process_is_not_charged_the_pool_start():
     assert out.stdout.strip() == "correct", out.stderr[-2000:]
 
 
-LATEX_ISH = st.lists(st.sampled_from(list("\\{}$()[],.^_=+-*/ 0123456789xye") + [
-    r"\boxed{", r"\frac{", r"\sqrt{", r"\(", r"\[", r"\infty", r"\pi", "Answer: ", "####",
-]), max_size=60).map("".join)
+LATEX_ISH = st.lists(
+    st.sampled_from(
+        [
+            *list("\\{}$()[],.^_=+-*/ 0123456789xye"),
+            r"\boxed{",
+            r"\frac{",
+            r"\sqrt{",
+            r"\(",
+            r"\[",
+            r"\infty",
+            r"\pi",
+            "Answer: ",
+            "####",
+        ]
+    ),
+    max_size=60,
+).map("".join)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     gold=st.one_of(st.none(), st.integers(), LATEX_ISH, st.lists(LATEX_ISH, max_size=2)),
     response=st.one_of(LATEX_ISH, st.binary(max_size=64), st.none()),

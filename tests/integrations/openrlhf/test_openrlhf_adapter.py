@@ -22,11 +22,11 @@ import openrlhf  # noqa: F401  (the framework must import: a broken install fail
 import pytest
 import torch
 from openrlhf.utils.agent import SingleTurnAgentExecutor
-from rlsp_rewards.integrations import openrlhf as adapter_pkg
-from rlsp_rewards.integrations.openrlhf import OpenRLHFReward, adapter_file, split_response
 
 from rlsp_rewards.core import NUMERIC_KEYS, Reward, RewardResult, Sample
 from rlsp_rewards.errors import ConfigError
+from rlsp_rewards.integrations import openrlhf as adapter_pkg
+from rlsp_rewards.integrations.openrlhf import OpenRLHFReward, adapter_file, split_response
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -231,7 +231,7 @@ def test_unreadable_config_files(tmp_path, fresh_reward_func, name, text) -> Non
     path = tmp_path / name
     path.write_text(text)
     fresh_reward_func(str(path))
-    with pytest.raises(ConfigError, match="cannot parse|mapping"):
+    with pytest.raises(ConfigError, match=r"cannot parse|mapping"):
         SingleTurnAgentExecutor(str(adapter_file()))
 
 
@@ -272,8 +272,16 @@ def test_labels(reward_func, label, expected) -> None:
 
 @pytest.mark.parametrize(
     "flag, is_eval",
-    [(True, True), ("true", True), (1, True), (False, False), ("false", False), (0, False),
-     (None, False), ("maybe", False)],
+    [
+        (True, True),
+        ("true", True),
+        (1, True),
+        (False, False),
+        ("false", False),
+        (0, False),
+        (None, False),
+        ("maybe", False),
+    ],
 )
 def test_eval_flag_in_label(reward_func, flag, is_eval) -> None:
     label = {"answer": "42", "eval_mode": flag}
@@ -390,6 +398,14 @@ def test_doc_examples(module) -> None:
     assert result.failed == 0 and result.attempted > 0
 
 
+def test_reward_setting_picks_a_reward_by_name() -> None:
+    from rlsp_rewards.exploration import LengthExploration
+
+    assert isinstance(OpenRLHFReward.from_settings({"reward": "length"}).reward, LengthExploration)
+    with pytest.raises(ConfigError, match=r"unknown reward 'lenght'"):
+        OpenRLHFReward.from_settings({"reward": "lenght"})
+
+
 def test_settings_helpers_without_torch_or_env(monkeypatch) -> None:
     from rlsp_rewards.integrations.openrlhf.settings import settings_from_env
 
@@ -398,9 +414,10 @@ def test_settings_helpers_without_torch_or_env(monkeypatch) -> None:
     assert json.loads(json.dumps(OpenRLHFReward.from_settings({}).settings.model_dump())) == {
         "label_key": "answer",
         "eval_mode": False,
+        "reward": "combined",
     }
     assert threading.active_count() >= 1
     with ThreadPoolExecutor(4) as pool:  # building the lazy attribute from threads: one object
-        built = list(pool.map(lambda _: getattr(adapter_pkg, "reward_func"), range(8)))
+        built = list(pool.map(lambda _: adapter_pkg.reward_func, range(8)))
     assert all(b is built[0] for b in built)
     monkeypatch.delitem(vars(adapter_pkg), "reward_func", raising=False)

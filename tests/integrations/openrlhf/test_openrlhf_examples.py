@@ -22,6 +22,7 @@ from unittest import mock
 
 import openrlhf
 import pytest
+
 from rlsp_rewards.integrations.openrlhf import OpenRLHFReward, adapter_file
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "openrlhf"

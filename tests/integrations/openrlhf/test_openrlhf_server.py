@@ -144,11 +144,14 @@ def test_a_burst_as_openrlhf_sends_it(serve_app, rlsp_reward, agent_log) -> None
     tokenizer = WordTokenizer()
 
     async def burst() -> list[dict]:
-        return await asyncio.gather(*(
-            executor.execute(PROMPT, str(i % 4), params, 4096, tokenizer,
-                             TinyEngine(f"\\boxed{{{i % 3}}}"))
-            for i in range(BURST)
-        ))
+        return await asyncio.gather(
+            *(
+                executor.execute(
+                    PROMPT, str(i % 4), params, 4096, tokenizer, TinyEngine(f"\\boxed{{{i % 3}}}")
+                )
+                for i in range(BURST)
+            )
+        )
 
     outs = asyncio.run(burst())
     assert not failed(agent_log), failed(agent_log)[:3]

@@ -90,8 +90,13 @@ def tiny_model(tokenizer_dir: str, tmp_path_factory: pytest.TempPathFactory) -> 
     shutil.copytree(tokenizer_dir, path, dirs_exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-        num_attention_heads=2, num_key_value_heads=2, architectures=["LlamaForCausalLM"],
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        architectures=["LlamaForCausalLM"],
     ).save_pretrained(path)
     return str(path)
 
@@ -218,7 +223,10 @@ def test_readme_has_the_documented_commands() -> None:
 def prepare(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(EXAMPLES / "prepare_data.py"), *map(str, args)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -254,10 +262,16 @@ def test_prepare_data_reads_aime_columns_json_folders_and_parquet(tmp_path: Path
     # the original MATH layout: a folder of one-problem JSON files, gold inside the solution
     folder = tmp_path / "MATH" / "train" / "algebra"
     folder.mkdir(parents=True)
-    (folder / "1.json").write_text(json.dumps(
-        {"problem": "Solve $x+1=3$.", "level": "Level 1", "type": "Algebra",
-         "solution": "Subtract one: $x = \\boxed{2}$."}
-    ))
+    (folder / "1.json").write_text(
+        json.dumps(
+            {
+                "problem": "Solve $x+1=3$.",
+                "level": "Level 1",
+                "type": "Algebra",
+                "solution": "Subtract one: $x = \\boxed{2}$.",
+            }
+        )
+    )
     (folder / "2.json").write_text(json.dumps({"problem": "No gold here."}))  # skipped
     out = tmp_path / "math.parquet"
     done = prepare(tmp_path / "MATH", "--data-source", "math", "--output", out)
@@ -266,10 +280,15 @@ def test_prepare_data_reads_aime_columns_json_folders_and_parquet(tmp_path: Path
     assert row["reward_model"]["ground_truth"] == "2" and row["data_source"] == "math"
     # a parquet input (as MATH-500 is published), with a row limit
     source = tmp_path / "math500.parquet"
-    pq.write_table(pa.Table.from_pylist(
-        [{"problem": f"What is {i} + 1?", "answer": str(i + 1), "subject": "Prealgebra"}
-         for i in range(5)]
-    ), source)
+    pq.write_table(
+        pa.Table.from_pylist(
+            [
+                {"problem": f"What is {i} + 1?", "answer": str(i + 1), "subject": "Prealgebra"}
+                for i in range(5)
+            ]
+        ),
+        source,
+    )
     limited = tmp_path / "limited.parquet"
     assert prepare(source, "--limit", "2", "--output", limited).returncode == 0
     rows = pq.read_table(limited).to_pylist()

@@ -32,8 +32,11 @@ def fresh_processes() -> dict[str, subprocess.CompletedProcess[str]]:
     scripts = {"plain": LOOK_UP, "sabotaged": SABOTAGE + LOOK_UP}
     running = {
         name: subprocess.Popen(
-            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env=dict(os.environ),
+            [sys.executable, "-c", code],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
         )
         for name, code in scripts.items()
     }

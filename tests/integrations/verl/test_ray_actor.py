@@ -85,7 +85,7 @@ def test_timeout_inside_an_actor(actor, method, gold, slow_answer):
 
 
 def test_concurrent_calls_inside_an_actor(actor):
-    calls = [actor.score_in_thread.remote(str(i), r"\boxed{%d}" % i) for i in range(16)]
+    calls = [actor.score_in_thread.remote(str(i), rf"\boxed{{{i}}}") for i in range(16)]
     results = ray.get(calls, timeout=120)
     assert [r["acc"] for r, _ in results] == [1.0] * 16
 

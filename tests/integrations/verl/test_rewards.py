@@ -25,7 +25,6 @@ import torch
 import verl
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
-from rlsp_rewards.integrations.verl import RlspRewardManager
 from transformers import AutoTokenizer
 from verl import DataProto
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
@@ -35,6 +34,7 @@ import rlsp_rewards
 from rlsp_rewards.combine import combined
 from rlsp_rewards.core import RESULT_KEYS, Reward
 from rlsp_rewards.errors import ConfigError
+from rlsp_rewards.integrations.verl import RlspRewardManager
 
 VERL_CONFIG_DIR = str(Path(verl.__file__).parent / "trainer" / "config")
 QUESTION = "What is 2 + 2? Let's think step by step and output the final answer within \\boxed{}."
@@ -88,7 +88,7 @@ def make_batch(
     """A rollout batch as verl builds it: left-padded prompts, right-padded responses + EOS."""
     eos, pad = tokenizer.eos_token_id, tokenizer.eos_token_id
     prompt_ids = tokenizer.encode(question, add_special_tokens=False)
-    responses = [tokenizer.encode(r, add_special_tokens=False) + [eos] for r, _ in rows]
+    responses = [[*tokenizer.encode(r, add_special_tokens=False), eos] for r, _ in rows]
     width = max(len(r) for r in responses) + 3  # some padding on every row
     n, p = len(rows), len(prompt_ids) + 2
     prompts = torch.full((n, p), pad)
@@ -290,7 +290,6 @@ def test_rlsp_manager_warms_the_reward_up_in_the_background(
 
 def test_combined_is_warmed_through_its_own_verifier() -> None:
     from rlsp_rewards.integrations.verl.manager import _warm_up_of
-
     from rlsp_rewards.outcome.verifier import OutcomeConfig
 
     reward = combined.with_settings(workers=1, timeout_s=3, preset="guarded")
@@ -332,7 +331,7 @@ def test_bad_settings_with_naive_stop_at_the_first_sample(tokenizer: Any, mixed:
         run_manager(reward_manager, mixed[:1])
 
 
-USER_FUNCTIONS = '''
+USER_FUNCTIONS = """
 def plain(data_source, solution_str, ground_truth, extra_info=None, bonus=0):
     return {"score": float(len(solution_str) > 0) + bonus, "tokens": extra_info["response_tokens"]}
 
@@ -347,7 +346,7 @@ def bare_number(data_source, solution_str, ground_truth, extra_info=None):
 
 def echo_prompt(data_source, solution_str, ground_truth, extra_info, prompt):
     return {"score": 0.0, "prompt": prompt}
-'''
+"""
 
 
 @pytest.mark.parametrize(
@@ -413,7 +412,7 @@ class JudgeServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append(body)
                 server.paths.append(self.path)
@@ -451,8 +450,11 @@ def test_rlsp_manager_awaits_the_judge_without_blocking_the_loop(
 ) -> None:
     cfg = verl_config(
         *reward_overrides(
-            "rlsp", exploration="judge", judge_url=f"http://{judge_server.address}/v1",
-            judge_model="judge", judge_retries=0,
+            "rlsp",
+            exploration="judge",
+            judge_url=f"http://{judge_server.address}/v1",
+            judge_model="judge",
+            judge_retries=0,
         )
     )
     reward_manager = load_reward_manager(cfg, tokenizer)
@@ -562,7 +564,8 @@ def test_agent_loop_scores_each_finished_rollout(
     prepare_data = load_prepare_data()
     rows, _ = prepare_data.convert(
         [{"problem": "What is 2 + 2?", "answer": "4"}, {"problem": "Halve 1.", "answer": "0.5"}],
-        split="train", data_source=SOURCE,
+        split="train",
+        data_source=SOURCE,
     )
     parquet = tmp_path / "train.parquet"
     prepare_data.write_parquet(rows, parquet)
@@ -594,7 +597,10 @@ def test_agent_loop_scores_each_finished_rollout(
         info = output.extra_fields["reward_extra_info"]
         extra = {"response_tokens": len(response_ids), "prompt": question}
         want = combined(
-            SOURCE, response, rows[i]["reward_model"]["ground_truth"], rows[i]["extra_info"],
+            SOURCE,
+            response,
+            rows[i]["reward_model"]["ground_truth"],
+            rows[i]["extra_info"],
             **(extra if manager == "rlsp" else {}),
         )
         assert info == want and output.reward_score == want["score"]
