@@ -149,7 +149,7 @@ class _TrlReward:
         return [
             None
             if skip and any(row[f] for f in UNSCORED_FLAGS)
-            else min(max(row["score"], low), high)
+            else min(max(float(row["score"]), low), high)
             for row in rows
         ]
 
