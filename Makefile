@@ -38,7 +38,7 @@ test-openrlhf: $(ORLHF)/.installed
 	RLSP_TEST_FRAMEWORK=openrlhf $(ORLHF)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/openrlhf/test_openrlhf_*.py tests/integrations/test_doctests.py
 
 test-trl: $(TRL)/.installed
-	RLSP_TEST_FRAMEWORK=trl $(TRL)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/trl tests/integrations/test_doctests.py
+	RLSP_TEST_FRAMEWORK=trl $(TRL)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/trl
 
 # In the verl environment, so that verl's own math_verify scoring is measured side by side.
 bench: $(VERL)/.installed
