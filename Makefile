@@ -56,6 +56,8 @@ $(VERL)/.installed: pyproject.toml
 	$(VERL)/bin/pip install $(PIP_FLAGS) -U pip
 	$(VERL)/bin/pip install $(PIP_FLAGS) torch==2.13.0
 	$(VERL)/bin/pip install $(PIP_FLAGS) -e ".[verl,judge,dev]"
+	# verl's default (v1) trainer runs on TransferQueue (verl's verl-core extra): the GDPO tests use it
+	$(VERL)/bin/pip install $(PIP_FLAGS) "transferqueue>=0.1.10"
 	touch $@
 
 # openrlhf's own requirements build flash-attn (GPU only): install it without them.

@@ -4,8 +4,10 @@ Our rewards run through verl's ``RewardLoopManager`` (one Ray reward worker, the
 manager) into a ``DataProto``; then the legacy trainer's own steps (``extract_reward``, the
 ``non_tensor_batch`` update, ``compute_advantage``) compute GDPO advantages over three groups of
 four responses, compared with a hand computation of verl's documented formula and with GRPO
-on the summed score. Last, the legacy trainer's ``_log_rollout_data`` writes the
-``trainer.rollout_data_dir`` dump, whose format the training report reads.
+on the summed score. The legacy trainer's ``_log_rollout_data`` writes the
+``trainer.rollout_data_dir`` dump, whose format the training report reads. Last, the default v1
+trainer's own ``_compute_advantage`` and ``_log_rollout_data`` on a real TransferQueue: why
+run_rlsp_gdpo.sh sets ``trainer.use_v1=False``, and what v1's dump holds.
 """
 
 from __future__ import annotations
@@ -248,3 +250,91 @@ def test_the_rollout_dump_has_our_keys(
                 assert row[key] == pytest.approx(float(extra[key][i]))
         # "score" is our reward's own score: reward_extra_info's key replaces verl's sum
         assert row["score"] == pytest.approx(float(data.batch["token_level_scores"][i].sum()))
+
+
+# -- the default v1 trainer, on a real TransferQueue ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def v1_batch(scored: tuple[DataProto, dict]) -> Iterator[Any]:
+    """The scored samples stored in TransferQueue as v1 stores them: one key per response
+    (``{uid}_{session}_{index}``), unpadded tensors, our keys as fields (the reward step's
+    ``write_back``) and in ``extra_fields``."""
+    import ray
+    import transfer_queue as tq
+    from verl.utils.tensordict_utils import list_of_dict_to_tensordict
+
+    data, extra = scored
+    ray.init(num_cpus=8, include_dashboard=False, log_to_driver=False)  # TQ's actors want CPUs
+    try:
+        tq.init()
+        keys, fields = [], []
+        prompt_mask = data.batch["attention_mask"][:, : data.batch["prompts"].shape[1]].bool()
+        for i in range(len(data)):
+            n = int(data.batch["response_mask"][i].sum())
+            info = {
+                k: extra[k][i].item() if hasattr(extra[k][i], "item") else extra[k][i]
+                for k in extra
+            }
+            keys.append(f"{data.non_tensor_batch['uid'][i]}_{i % 4}_0")
+            fields.append(
+                {
+                    "prompts": data.batch["prompts"][i][prompt_mask[i]],
+                    "responses": data.batch["responses"][i, :n],
+                    "response_mask": data.batch["response_mask"][i, :n],
+                    "rm_scores": data.batch["token_level_scores"][i, :n],
+                    "reward_model": data.non_tensor_batch["reward_model"][i],
+                    "uid": data.non_tensor_batch["uid"][i],
+                    "extra_fields": {"reward_extra_info": info},
+                    **info,
+                }
+            )
+        tags = [{"status": "success"}] * len(keys)
+        fields_td = list_of_dict_to_tensordict(fields)
+        tq.kv_batch_put(keys=keys, partition_id="train", fields=fields_td, tags=tags)
+        yield tq.KVBatchMeta(partition_id="train", keys=keys, tags=[{}] * len(keys))
+        tq.close()
+    finally:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def v1_trainer(cfg: DictConfig, tokenizer_dir: str) -> Any:
+    """verl's v1 PPOTrainer with only what the two methods under test read."""
+    from verl.trainer.ppo.v1.trainer_base import PPOTrainer
+    from verl.utils import hf_tokenizer
+
+    class Probe(PPOTrainer):  # the abstract hooks, unused here
+        def on_sample_end(self) -> None: ...
+
+        def on_step_end(self) -> None: ...
+
+    trainer = Probe.__new__(Probe)
+    trainer.config, trainer.global_steps = cfg, 7
+    trainer.tokenizer = hf_tokenizer(tokenizer_dir)  # as verl loads it: pad = eos when unset
+    return trainer
+
+
+def test_the_default_v1_trainer_cannot_run_gdpo(v1_batch: Any, v1_trainer: Any) -> None:
+    # v1 fetches uid, response_mask, rm_scores (and log-probs) for the advantage: gdpo needs the
+    # prompts and our keys. If this starts passing, drop trainer.use_v1=False from the docs.
+    with pytest.raises(KeyError, match="prompts"):
+        v1_trainer._compute_advantage(v1_batch, {})
+
+
+def test_the_v1_rollout_dump_has_no_components(
+    v1_batch: Any, v1_trainer: Any, scored: tuple[DataProto, dict], tmp_path: Path
+) -> None:
+    data, _ = scored
+    v1_trainer._init_dump_executor()
+    v1_trainer._log_rollout_data(v1_batch, {}, str(tmp_path))
+    v1_trainer._shutdown_dump_executor()
+    rows = [json.loads(line) for line in (tmp_path / "7.jsonl").read_text().splitlines()]
+    assert len(rows) == len(data)
+    for row in rows:
+        assert list(row) == ["input", "output", "gts", "score", "step", "uid"]
+        assert type(row["score"]) is float and type(row["step"]) is int
+        assert row["uid"].rsplit("_", 2)[0] in set(data.non_tensor_batch["uid"])
+    # the score is rm_scores' sum: the reward after clip_range (none here, so ours)
+    scores = data.batch["token_level_scores"].sum(dim=1).tolist()
+    assert sorted(r["score"] for r in rows) == pytest.approx(sorted(scores), rel=1e-5)
