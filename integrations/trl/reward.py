@@ -42,7 +42,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from rlsp_rewards.core import NUMERIC_KEYS, Reward, RewardResult
+from rlsp_rewards.core import NUMERIC_KEYS, Reward, RewardResult, recoverable
 from rlsp_rewards.errors import ConfigError
 from rlsp_rewards.registry import build
 
@@ -117,7 +117,9 @@ class _TrlReward:
             if len(results) != len(batch):
                 raise RuntimeError(f"{len(results)} results for {len(batch)} completions")
             return list(results)
-        except Exception as exc:  # the contract: never raise into the trainer
+        except BaseException as exc:  # the contract: never raise into the trainer
+            if not recoverable(exc):  # an interrupt or exit still stops the run
+                raise
             size = _size(completions)
             logger.warning(
                 "%s failed on a TRL batch of %d: %s: %s",
