@@ -4,17 +4,18 @@ PYTHON ?= python3
 CORE := .venv
 VERL := .venv-verl
 ORLHF := .venv-openrlhf
+TRL := .venv-trl
 PIP_FLAGS := --quiet --disable-pip-version-check
 PYTEST_FLAGS ?=
 
-.PHONY: demo test lint test-core test-verl test-openrlhf bench clean
+.PHONY: demo test lint test-core test-verl test-openrlhf test-trl bench clean
 
 demo: $(CORE)/.installed
 	$(CORE)/bin/rlsp-rewards demo
 
 # -k: every environment's tests run even when an earlier one fails; the exit code still says so.
 test:
-	$(MAKE) -k lint test-core test-verl test-openrlhf
+	$(MAKE) -k lint test-core test-verl test-openrlhf test-trl
 
 # ruff (lint and format) and mypy. mypy reads the package through a tree of links in build/,
 # because the installed package maps rlsp_rewards.integrations onto the top-level integrations/.
@@ -36,6 +37,9 @@ test-verl: $(VERL)/.installed
 test-openrlhf: $(ORLHF)/.installed
 	RLSP_TEST_FRAMEWORK=openrlhf $(ORLHF)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/openrlhf/test_openrlhf_*.py tests/integrations/test_doctests.py
 
+test-trl: $(TRL)/.installed
+	RLSP_TEST_FRAMEWORK=trl $(TRL)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/trl
+
 # In the verl environment, so that verl's own math_verify scoring is measured side by side.
 bench: $(VERL)/.installed
 	$(VERL)/bin/rlsp-rewards bench
@@ -52,6 +56,8 @@ $(VERL)/.installed: pyproject.toml
 	$(VERL)/bin/pip install $(PIP_FLAGS) -U pip
 	$(VERL)/bin/pip install $(PIP_FLAGS) torch==2.13.0
 	$(VERL)/bin/pip install $(PIP_FLAGS) -e ".[verl,judge,dev]"
+	# verl's default (v1) trainer runs on TransferQueue (verl's verl-core extra): the GDPO tests use it
+	$(VERL)/bin/pip install $(PIP_FLAGS) "transferqueue>=0.1.10"
 	touch $@
 
 # openrlhf's own requirements build flash-attn (GPU only): install it without them.
@@ -64,5 +70,14 @@ $(ORLHF)/.installed: pyproject.toml
 	$(ORLHF)/bin/pip install $(PIP_FLAGS) -e ".[server,judge,openrlhf,dev]"
 	touch $@
 
+# torch first (the CPU wheel), then TRL itself: it pins its own transformers (5.24 here).
+$(TRL)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(TRL)
+	$(TRL)/bin/pip install $(PIP_FLAGS) -U pip
+	$(TRL)/bin/pip install $(PIP_FLAGS) torch==2.13.0
+	$(TRL)/bin/pip install $(PIP_FLAGS) trl==1.16.0
+	$(TRL)/bin/pip install $(PIP_FLAGS) -e ".[trl,judge,dev]"
+	touch $@
+
 clean:
-	rm -rf $(CORE) $(VERL) $(ORLHF) .pytest_cache .hypothesis
+	rm -rf $(CORE) $(VERL) $(TRL) $(ORLHF) .pytest_cache .hypothesis

@@ -1,13 +1,14 @@
-"""The reward contract checker: what verl and OpenRLHF silently require of a reward function.
+"""The reward contract checker: what verl, OpenRLHF and TRL silently require of a reward.
 
 Frameworks punish small contract breaches without saying so: verl drops or ``KeyError``s on
 keys that vary between samples, OpenRLHF turns an exception or a coroutine into a ``None``
-reward and crashes later, Ray fails on a closure. :func:`check_reward` calls any reward on a
+reward and crashes later, TRL stops the step on a list of the wrong length, Ray and TRL's
+spawned rollout worker fail on a closure. :func:`check_reward` calls any reward on a
 battery of awkward inputs (normal, empty, ``None``, huge, unicode, adversarial LaTeX,
 unparseable gold, binary junk), the way the framework would, and reports every breach in plain
 words; :func:`assert_reward_contract` is the pytest helper.
 
-Every call runs in a worker thread, as in both frameworks (so a reward that relies on
+Every call runs in a worker thread, as in verl and OpenRLHF (so a reward that relies on
 a SIGALRM timer fails here too), and a call that never returns is abandoned after
 ``3 * budget_s + 2`` seconds: the checker itself never hangs.
 
@@ -47,8 +48,8 @@ __all__ = [
     "load_target",
 ]
 
-Framework = Literal["verl", "openrlhf"]
-FRAMEWORKS: tuple[str, ...] = ("verl", "openrlhf")
+Framework = Literal["verl", "openrlhf", "trl"]
+FRAMEWORKS: tuple[str, ...] = ("verl", "openrlhf", "trl")
 
 #: The checks, in report order, with the promise each one verifies.
 CHECKS: dict[str, str] = {
@@ -110,7 +111,9 @@ _THREAD_CASES = ("correct answer", "wrong answer", "equivalent form", "no final 
 _THREADS = 8
 #: How Python words a call that does not fit the signature.
 _SIGNATURE_ERROR = re.compile(r"unexpected keyword|positional argument|required .*argument")
-_BATCH = 4  # OpenRLHF: one extra call with this many samples checks the return lengths
+_BATCH = 4  # OpenRLHF and TRL: one extra call with this many samples checks the return lengths
+#: The keywords TRL's GRPOTrainer adds to every call besides the dataset's columns.
+_TRL_KWARGS = ("trainer_state", "log_extra", "log_metric")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +144,7 @@ class ContractReport:
 
     Attributes:
         target: the name of the reward that was checked.
-        framework: ``"verl"`` or ``"openrlhf"``.
+        framework: ``"verl"``, ``"openrlhf"`` or ``"trl"``.
         budget_s: the per-call time budget used.
         problems: every breach and warning, in check order.
         calls: how many calls were made.
@@ -233,11 +236,16 @@ def check_reward(
     verl calls ``fn(data_source=, solution_str=, ground_truth=, extra_info=)`` by keyword and
     takes a number or a dict with ``score`` (sync, or ``async def``). OpenRLHF calls
     ``fn(queries, prompts, labels)`` positionally from a worker thread, never awaits, and reads
-    ``{"rewards", "scores", "extra_logs"}`` of lists or tensors (torch is not needed here).
+    ``{"rewards", "scores", "extra_logs"}`` of lists or tensors (torch is not needed here). TRL's
+    ``GRPOTrainer`` calls ``fn(prompts=, completions=, completion_ids=, solution=, ...)`` by
+    keyword on a batch, with the dataset's columns (the gold as ``solution`` here) and
+    ``trainer_state``, ``log_extra``, ``log_metric``; it awaits an ``async`` function (or an
+    object with an ``async def __call__``) and reads a list of one number or ``None`` per
+    completion.
 
     Args:
         fn: the reward function or callable object.
-        framework: ``"verl"`` or ``"openrlhf"``.
+        framework: ``"verl"``, ``"openrlhf"`` or ``"trl"``.
         budget_s: the most one call may take, in seconds.
         cases: the inputs (default :data:`CASES`).
         name: how the report names the reward (default: its qualified name).
@@ -384,6 +392,10 @@ def _resolve(value: Any) -> tuple[Any, bool]:
     return asyncio.run(wait()), True
 
 
+def _ignore(*args: Any) -> None:
+    """Stands in for TRL's ``log_extra`` and ``log_metric`` callbacks."""
+
+
 def _is_async(fn: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__)
 
@@ -490,7 +502,7 @@ class _Checker:
             call = self.call(self.fn, [case])
             if call is not None:
                 results[case.name] = call.value
-        if self.framework == "openrlhf" and self.hangs < 2:
+        if self.framework in ("openrlhf", "trl") and self.hangs < 2:
             self.call(self.fn, [self.cases[i % len(self.cases)] for i in range(_BATCH)])
         self.check_keys()
         if self.hangs < 2:
@@ -520,6 +532,15 @@ class _Checker:
                 solution_str=case.response,
                 ground_truth=case.gold,
                 extra_info={"split": "test", "index": 0},
+            )
+        if self.framework == "trl":
+            completions = [c.response or "" for c in batch]  # TRL decodes: never None
+            return lambda: fn(
+                prompts=[c.prompt for c in batch],
+                completions=completions,
+                completion_ids=[[0] * max(1, len(text) // 4) for text in completions],
+                solution=[c.gold for c in batch],
+                **dict.fromkeys(_TRL_KWARGS, _ignore),
             )
         queries = [_query(c) for c in batch]
         prompts = [_templated_prompt(c) for c in batch]
@@ -568,6 +589,14 @@ class _Checker:
                 "awaits it; the coroutine is logged at INFO and the reward becomes None. "
                 "Make reward_func a plain (sync) function",
             )
+        elif self.framework == "trl":
+            if not _is_async(self.fn):
+                self.problem(
+                    "async",
+                    "returned an awaitable from a sync function: TRL awaits only `async def` "
+                    "functions and objects with an `async def __call__`, and fails on the "
+                    "coroutine object. Make it `async def`",
+                )
         elif not inspect.iscoroutinefunction(self.fn):
             self.problem(
                 "async",
@@ -583,16 +612,21 @@ class _Checker:
             detail += " (signal-based timeouts fail in the frameworks' worker threads)"
         elif isinstance(exc, TypeError) and _SIGNATURE_ERROR.search(text):
             detail += f" (the call was {self.call_shape()})"
-        consequence = (
-            "verl's reward worker crashes the step"
-            if self.framework == "verl"
-            else "OpenRLHF logs it at INFO and the reward becomes None, crashing the trainer later"
-        )
+        consequence = {
+            "verl": "verl's reward worker crashes the step",
+            "openrlhf": "OpenRLHF logs it at INFO and the reward becomes None, crashing the "
+            "trainer later",
+            "trl": "TRL's trainer stops at that step",
+        }[self.framework]
         self.problem("exceptions", f"raised {detail}; {consequence}")
 
     def call_shape(self) -> str:
         if self.framework == "verl":
             return "fn(data_source=..., solution_str=..., ground_truth=..., extra_info=...)"
+        if self.framework == "trl":
+            return "fn(prompts=..., completions=..., completion_ids=..., solution=..., " + (
+                ", ".join(f"{k}=..." for k in _TRL_KWARGS) + ") with lists"
+            )
         return "fn(queries, prompts, labels) with three lists"
 
     # -- signature ---------------------------------------------------------------------------
@@ -611,6 +645,14 @@ class _Checker:
                     "and gets a coroutine, which it logs at INFO and turns into a None reward",
                 )
             return
+        if self.framework == "trl":
+            if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+                self.problem(
+                    "signature",
+                    "takes no **kwargs: TRL passes every dataset column, trainer_state, "
+                    "log_extra and log_metric as keywords",
+                )
+            return
         if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
             self.problem(
                 "signature",
@@ -624,8 +666,27 @@ class _Checker:
     def check_value(self, value: Any, n: int) -> None:
         if self.framework == "verl":
             self.check_verl_value(value)
+        elif self.framework == "trl":
+            self.check_trl_value(value, n)
         else:
             self.check_openrlhf_value(value, n)
+
+    def check_trl_value(self, value: Any, n: int) -> None:
+        if not isinstance(value, list):
+            self.problem(
+                "shape",
+                f"returned {type(value).__name__}, not a list: TRL needs one reward per "
+                "completion, a number or None",
+            )
+            return
+        if len(value) != n:
+            self.problem(
+                "shape",
+                f"returned {len(value)} rewards for {n} completions: TRL raises ValueError",
+            )
+        for item in value:
+            if item is not None:  # None: "not applicable", which TRL leaves out
+                self.check_number("reward", item, "TRL builds a float tensor from the list")
 
     def check_verl_value(self, value: Any) -> None:
         self.key_sets.append((self.where, frozenset(value) if isinstance(value, dict) else None))
@@ -776,7 +837,7 @@ class _Checker:
             self.problem(
                 "threads",
                 f"results for {sorted(mismatched)} differ from the one-at-a-time results when "
-                "called from 8 threads at once: shared mutable state? (both frameworks call "
+                "called from 8 threads at once: shared mutable state? (verl and OpenRLHF call "
                 "rewards from many threads)",
             )
 

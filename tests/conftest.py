@@ -17,6 +17,7 @@ FRAMEWORK = os.environ.get("RLSP_TEST_FRAMEWORK", "core")
 #: Test files that need a framework's own environment, by the RLSP_TEST_FRAMEWORK that runs them.
 _FRAMEWORK_TESTS = {
     "verl": ["integrations/verl/*"],
+    "trl": ["integrations/trl/test_trl_*.py"],
     "openrlhf": ["integrations/openrlhf/test_openrlhf_*.py"],
 }
 collect_ignore_glob: list[str] = [

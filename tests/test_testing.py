@@ -253,7 +253,7 @@ def test_rows_cover_every_check_in_order() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [
-        ({"framework": "trl"}, "framework must be one of verl, openrlhf, got 'trl'"),
+        ({"framework": "nemo"}, "framework must be one of verl, openrlhf, trl, got 'nemo'"),
         ({"budget_s": 0}, "budget_s must be > 0"),
         ({"cases": []}, "cases must not be empty"),
     ],

@@ -223,13 +223,13 @@ def check(
     target: str = typer.Argument(
         ..., metavar="MODULE:NAME", help="The reward: mypkg.rewards:my_reward or path/file.py:name."
     ),
-    framework: str = typer.Option("verl", help="Whose contract: verl or openrlhf."),
+    framework: str = typer.Option("verl", help="Whose contract: verl, openrlhf or trl."),
     budget_s: float = typer.Option(10.0, "--budget-s", help="The most one call may take, seconds."),
     data_source: str = typer.Option(
         "math", help="The data_source verl passes (for rewards that dispatch on it)."
     ),
 ) -> None:
-    """Check a reward function against what verl or OpenRLHF silently require.
+    """Check a reward function against what verl, OpenRLHF or TRL silently require.
 
     Calls it the framework's way on normal, empty, None, huge, unicode and junk inputs.
 

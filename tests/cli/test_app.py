@@ -154,7 +154,7 @@ def test_score_resume_appends_only_the_missing_rows(tmp_path: Path) -> None:
         (["check", "no_colon_here"], "module:name"),
         (["check", "rlsp_rewards:nothing"], "has no attribute 'nothing'"),
         (["check", "no_such_module_xyz:f"], "cannot load 'no_such_module_xyz'"),
-        (["check", "rlsp_rewards:length", "--framework", "trl"], "framework must be one of"),
+        (["check", "rlsp_rewards:length", "--framework", "nemo"], "framework must be one of"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(tmp_path: Path, args: list[str], words: str) -> None:

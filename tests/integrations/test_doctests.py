@@ -22,6 +22,10 @@ MODULES = {
         "rlsp_rewards.integrations.openrlhf.server",
         "rlsp_rewards.integrations.openrlhf.settings",
         "rlsp_rewards.integrations.openrlhf.split",
+        # the TRL adapter speaks TRL's call convention without importing TRL
+        "rlsp_rewards.integrations.trl",
+        "rlsp_rewards.integrations.trl.batch",
+        "rlsp_rewards.integrations.trl.reward",
     ],
     # the file adapter returns torch tensors
     "openrlhf": ["rlsp_rewards.integrations.openrlhf.adapter"],

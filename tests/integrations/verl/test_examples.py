@@ -29,7 +29,7 @@ from rlsp_rewards.combine import RlspReward
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "verl"
 VERL_CONFIG_DIR = str(Path(verl.__file__).parent / "trainer" / "config")
-SCRIPTS = ["run_rlsp_ppo.sh", "run_rlsp_grpo.sh", "run_rlsp_judge.sh"]
+SCRIPTS = ["run_rlsp_ppo.sh", "run_rlsp_grpo.sh", "run_rlsp_judge.sh", "run_rlsp_gdpo.sh"]
 LEGACY = ("custom_reward_function.", "reward_model.")  # accepted by Hydra, ignored by main_ppo
 #: Every document that shows verl overrides.
 DOCS = [EXAMPLES / "README.md", EXAMPLES.parent.parent / "README.md"]
@@ -153,6 +153,22 @@ EXPECTED = {
         "reward.custom_reward_function.reward_kwargs.exploration": "judge",
         "reward.custom_reward_function.reward_kwargs.judge_url": "http://127.0.0.1:8000/v1",
     },
+    # GDPO: the components normalised apart (the legacy trainer: v1 cannot run gdpo), the KL
+    # as a loss (gdpo ignores token_level_rewards), no reward clip (gdpo ignores the sum)
+    "run_rlsp_gdpo.sh": {
+        **{k: v for k, v in PAPER.items() if not k.startswith(("algorithm.", "reward.reward_kw"))},
+        "trainer.use_v1": False,
+        "algorithm.adv_estimator": "gdpo",
+        "algorithm.gdpo_reward_keys": ["outcome", "length_term"],
+        "algorithm.gdpo_reward_weights": [0.8, 0.2],
+        "algorithm.gamma": 1.0,
+        "algorithm.use_kl_in_reward": False,
+        "actor_rollout_ref.actor.use_kl_loss": True,
+        "actor_rollout_ref.actor.kl_loss_coef": 0.05,
+        "actor_rollout_ref.rollout.n": 8,
+        "reward.custom_reward_function.reward_kwargs.preset": "paper",
+        "reward.custom_reward_function.reward_kwargs.repetition_aware": True,
+    },
 }
 
 
@@ -176,15 +192,17 @@ def test_script_overrides_compose_and_validate(
     validate_config(
         cfg, use_reference_policy=need_reference_policy(cfg), use_critic=need_critic(cfg)
     )
-    assert need_reference_policy(cfg)  # the fixed KL needs the reference model
+    assert need_reference_policy(cfg)  # the KL (in the reward, or as a loss) needs it
     algorithm = omega_conf_to_dataclass(cfg.algorithm)
-    assert (algorithm.kl_ctrl.type, algorithm.kl_ctrl.kl_coef) == ("fixed", 0.05)
+    if algorithm.use_kl_in_reward:
+        assert (algorithm.kl_ctrl.type, algorithm.kl_ctrl.kl_coef) == ("fixed", 0.05)
     # the reward section, read by verl's reward loader: our reward with the script's settings
     manager = load_reward_manager(cfg, tokenizer)
     assert isinstance(manager.reward, RlspReward)
     settings = cfg.reward.custom_reward_function.reward_kwargs
     assert {k: getattr(manager.reward.config, k) for k in settings} == dict(settings)
-    assert manager.clip_range == (-10.0, 10.0)
+    clip = EXPECTED[script].get("reward.reward_kwargs.clip_range")
+    assert manager.clip_range == (None if clip is None else tuple(map(float, clip)))
 
 
 @pytest.mark.parametrize(
