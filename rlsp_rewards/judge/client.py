@@ -2,10 +2,12 @@
 
 The transport is aiohttp (both frameworks already ship it): one ``ClientSession`` per endpoint
 (scheme, host, port) and event loop, on a ``TCPConnector(limit=max_in_flight)`` that keeps its
-connections alive between calls, with ``trust_env=True`` (``HTTPS_PROXY``, ``HTTP_PROXY`` and
-``NO_PROXY`` are honoured, an ``https://`` judge through a ``CONNECT`` tunnel) and TLS verified
-against the system's certificates (or ``SSL_CERT_FILE``). Redirects are not followed, cookies
-are not kept, replies over 4 MiB are refused (decompressed size; we ask for no compression).
+connections alive between calls, with the environment's proxy (``HTTPS_PROXY``, ``HTTP_PROXY``,
+``NO_PROXY``: the rule of aiohttp's ``trust_env``, read once per session, see
+:func:`~rlsp_rewards.judge.loops.environment_proxy`; an ``https://`` judge is reached through a
+``CONNECT`` tunnel) and TLS verified against the system's certificates (or ``SSL_CERT_FILE``).
+Redirects are not followed, cookies are not kept, replies over 4 MiB are refused (decompressed
+size; we ask for no compression).
 
 Async callers run their requests on their own event loop (no thread hop); sync callers, from
 any thread, including one whose own event loop is running, hand their request to the process's
@@ -52,9 +54,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from rlsp_rewards import __version__
 from rlsp_rewards.errors import JudgeError
-from rlsp_rewards.judge.loops import LoopSessions, loop_sessions, process_gate, submit
+from rlsp_rewards.judge.loops import LoopSessions, Route, loop_sessions, process_gate, submit
 
 __all__ = ["GRACE_S", "ChatClient", "JudgeCallError", "chat_url", "retry_after_s"]
 
@@ -245,11 +246,8 @@ class ChatClient:
         return self._headers("application/json")
 
     def _headers(self, content_type: str | None = None) -> dict[str, str]:
-        headers = {
-            "User-Agent": f"rlsp-rewards/{__version__}",
-            "Accept": "application/json",
-            "Accept-Encoding": "identity",  # a few kB: compression costs more CPU than it saves
-        }
+        """This client's request headers (the session adds User-Agent and Accept)."""
+        headers: dict[str, str] = {}
         if content_type:
             headers["Content-Type"] = content_type
         if self.api_key:
@@ -305,14 +303,17 @@ class ChatClient:
     ) -> bytes:
         """One request with retries; the reply body of a 2xx status."""
         loop = asyncio.get_running_loop()
-        session = state.session(endpoint.scheme, endpoint.host, endpoint.port, self.max_in_flight)
+        try:
+            route = state.route(endpoint.scheme, endpoint.host, endpoint.port, self.max_in_flight)
+        except JudgeError as exc:
+            raise JudgeCallError(str(exc)) from None
         attempt = 0
         free_retry = True
         while True:
             attempt += 1
             wait: float | None = None
             try:
-                reply = await self._attempt(session, method, endpoint.url, headers, body, deadline)
+                reply = await self._attempt(route, method, endpoint.url, headers, body, deadline)
             except asyncio.TimeoutError:
                 if loop.time() >= deadline:
                     last = f"; last problem: {problems[-1]}" if problems else ""
@@ -357,7 +358,7 @@ class ChatClient:
 
     async def _attempt(
         self,
-        session: aiohttp.ClientSession,
+        route: Route,
         method: str,
         url: str,
         headers: dict[str, str],
@@ -371,20 +372,30 @@ class ChatClient:
             await _before(gate.acquire(), deadline)
         try:
             limit = min(asyncio.get_running_loop().time() + self.timeout_s, deadline)
-            return await _before(_exchange(session, method, url, headers, body), limit)
+            return await _before(_exchange(route, method, url, headers, body), limit)
         finally:
             gate.release()
 
 
 async def _exchange(
-    session: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str], body: bytes
+    route: Route, method: str, url: str, headers: dict[str, str], body: bytes
 ) -> _Reply:
     """One request and its whole reply, the body read up to the cap."""
-    async with session.request(
-        method, url, data=body or None, headers=headers, allow_redirects=False
+    async with route.session.request(
+        method,
+        url,
+        data=body or None,
+        headers=headers,
+        allow_redirects=False,
+        proxy=route.proxy,
+        proxy_headers=route.proxy_headers,
     ) as response:
-        if (response.content_length or 0) > _MAX_BODY_BYTES:
+        size = response.content_length
+        if size is not None and size > _MAX_BODY_BYTES:
             raise _TooLarge
+        if size is not None and "Content-Encoding" not in response.headers:
+            body = await response.read()  # the usual case: a few kB, its length known
+            return _Reply(response.status, body, response.headers.get("Retry-After"))
         chunks = []
         size = 0
         async for chunk in response.content.iter_any():

@@ -668,3 +668,13 @@ def test_proxies_come_from_the_environment(
     assert judged.failed
     assert (f"the proxy 127.0.0.1:{proxy_port}" in judged.reason) is via_proxy, judged.reason
     assert (f"cannot connect to 127.0.0.1:{judge_port}" in judged.reason) is not via_proxy
+
+
+def test_a_proxy_that_cannot_be_used_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "socks5://127.0.0.1:1080")
+    reward = JudgeExploration(judge_url="https://127.0.0.1:9/v1", judge_model="m")
+    judged, elapsed = agrade(reward, "any")
+    assert (
+        judged.failed and "socks5://127.0.0.1" in judged.reason and "http:// URL" in judged.reason
+    )
+    assert elapsed < 1.0 + SLACK_S  # not retried: nothing was sent
