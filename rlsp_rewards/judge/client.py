@@ -211,14 +211,23 @@ class ChatClient:
         except concurrent.futures.CancelledError:
             raise JudgeCallError("the judge call was cancelled") from None
 
-    async def acomplete(self, messages: Sequence[dict[str, str]]) -> str:
+    async def acomplete(
+        self, messages: Sequence[dict[str, str]], deadline: float | None = None
+    ) -> str:
         """Async :meth:`complete`, on the caller's event loop; never blocks it.
+
+        Args:
+            messages: the chat messages.
+            deadline: the loop time (``loop.time()``) by which the call ends, when it must end
+                before ``budget_s`` from now (a batch gives all its calls the deadline of its
+                start).
 
         Raises:
             JudgeCallError: when no usable reply arrived within the bounds.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.budget_s
+        latest = loop.time() + self.budget_s
+        deadline = latest if deadline is None else min(deadline, latest)
         problems: list[str] = []
         state = await loop_sessions()
         model = self.model or await self._discover_model(state, deadline, problems)

@@ -243,11 +243,14 @@ class JudgeExploration(Reward):
 
     async def agrade(self, sample: Sample) -> JudgeGrade:
         """Async :meth:`grade`: does not block the caller's event loop; never raises."""
+        return await self._agrade(sample, None)
+
+    async def _agrade(self, sample: Sample, deadline: float | None) -> JudgeGrade:
         try:
             call = self._prepare(sample)
             if isinstance(call, JudgeGrade):
                 return call
-            return self._finish(call, await call.client.acomplete(call.messages))
+            return self._finish(call, await call.client.acomplete(call.messages, deadline))
         except Exception as exc:
             return self._failed(exc)
 
@@ -275,9 +278,12 @@ class JudgeExploration(Reward):
         return JudgeBatch(self, list(samples))
 
     async def _agrade_all(self, samples: list[Sample]) -> list[JudgeGrade]:
+        """Every judgement of a batch, at once; all end by the budget from the batch's start
+        (preparing thousands of prompts on the loop does not push the last ones' deadlines)."""
         import asyncio
 
-        return list(await asyncio.gather(*(self.agrade(s) for s in samples)))
+        deadline = asyncio.get_running_loop().time() + self.config.judge_budget_s
+        return list(await asyncio.gather(*(self._agrade(s, deadline) for s in samples)))
 
     def score(self, sample: Sample) -> RewardResult:
         """The reward for one sample (see the class docstring for its keys)."""

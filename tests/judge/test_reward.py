@@ -342,6 +342,20 @@ def test_a_batch_is_graded_concurrently_in_order_within_the_bound(stub: StubJudg
     assert [len(stub.requests_for(r)) for r in responses[:3]] == [1, 1, 2]  # retried as alone
 
 
+def test_every_judgement_of_a_big_batch_ends_by_the_budget_from_its_start(
+    stub: StubJudge,
+) -> None:
+    # 2,048 samples against a judge that never answers: preparing their prompts on the loop
+    # takes a while, and still the last one ends by the batch's budget, not later.
+    budget = 2.0
+    reward = stub.reward(judge_budget_s=budget, judge_timeout_s=30.0)
+    samples = [Sample(response=stub.text("slow", f"big batch {i}")) for i in range(2048)]
+    start = time.monotonic()
+    grades = reward.grade_batch(samples)
+    assert time.monotonic() - start < budget + 1.0 + SLACK_S
+    assert all(g.failed and "budget" in g.reason for g in grades)
+
+
 def test_a_batch_uses_the_cache(stub: StubJudge) -> None:
     reward = stub.reward()
     seen, fresh = stub.text(), stub.text()
