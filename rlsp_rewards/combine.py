@@ -71,9 +71,6 @@ __all__ = ["PRESETS", "Preset", "RlspConfig", "RlspReward", "combined"]
 
 C = TypeVar("C", bound=RewardConfig)
 
-#: Judge calls a batch makes at once.
-_JUDGE_BATCH_THREADS = 16
-
 
 @dataclasses.dataclass(frozen=True)
 class Preset:
@@ -305,7 +302,9 @@ class RlspReward(Reward):
     def score_batch(self, samples: Sequence[Sample]) -> list[RewardResult]:
         """Score many samples: one verifier batch (deduplicated, parallel), then combine.
 
-        With the judge on, its calls run in threads while the batch is verified. Never raises:
+        With the judge on, its calls run concurrently (see
+        :meth:`~rlsp_rewards.judge.reward.JudgeExploration.start_batch`) while the batch is
+        verified, each sample's within its own ``judge_budget_s``. Never raises:
         a sample whose combination fails gets the error result.
         """
         samples = list(samples)
@@ -329,12 +328,9 @@ class RlspReward(Reward):
         pairs = [(s.gold, s.response) for s in samples]
         if self._judge is None or not samples:
             return self._verifier.verify_batch(pairs), [None] * len(samples)
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(min(_JUDGE_BATCH_THREADS, len(samples))) as pool:
-            grading = [pool.submit(self._judge.grade, s) for s in samples]
-            verdicts = self._verifier.verify_batch(pairs)
-            return verdicts, [g.result() for g in grading]
+        grading = self._judge.start_batch(samples)  # concurrent, each within its own budget
+        verdicts = self._verifier.verify_batch(pairs)
+        return verdicts, list(grading.result())
 
     def _combine(self, sample: Sample, verdict: Verdict, grade: JudgeGrade | None) -> RewardResult:
         cfg = self.config

@@ -5,14 +5,19 @@ a separate process (so its CPU is not counted). The client side sends ``count`` 
 distinct responses through :meth:`~rlsp_rewards.judge.JudgeExploration.agrade`, the path verl's
 async reward workers use, as a stream: ``in_flight`` callers each start their next judgement
 when the previous one returns, as rollouts reach a reward worker during training. With a
-latency ``L`` the best possible rate is ``in_flight / L`` (64 / 20 ms = 3,200 requests/s); the
-report gives the achieved rate as a fraction of that, and the client process's CPU time per
-request (prompt building, HTTP, parsing).
+latency ``L`` the best possible rate is ``in_flight / L``; the report gives the achieved rate
+as a fraction of that, and the client process's CPU time per judgement (prompt building, HTTP,
+reading the reply).
+
+Two figures (:data:`JUDGE_BENCH_MODES`): a judge as a real one behaves, answering after 1 s
+with 256 requests in flight (ideal 256/s; the goal: at least 95% of it, at most 0.5 ms of client
+CPU per judgement), and a stress figure, 20 ms with 64 in flight (ideal 3,200/s), that shows
+the client's own cost when the judge is much faster than any real one.
 
 The baseline, in the same run against the same server: the same requests sent with bare
 aiohttp (one session, prompts rendered before the clock starts, no budget, retries or
-validation), the async HTTP client both frameworks already ship. :func:`compare_judge_clients`
-alternates the two for several rounds, since a shared machine's speed drifts between runs.
+validation). :func:`compare_judge_clients` alternates the two for several rounds, since a
+shared machine's speed drifts between runs.
 
 Example:
     >>> result = run_judge_bench(count=8, in_flight=4, latency_s=0.005)
@@ -33,7 +38,11 @@ from typing import TypeVar
 from rlsp_rewards.core import Sample
 
 __all__ = [
+    "GOAL_CPU_MS",
+    "GOAL_FRACTION",
+    "JUDGE_BENCH_MODES",
     "JudgeBenchComparison",
+    "JudgeBenchMode",
     "JudgeBenchResult",
     "compare_judge_clients",
     "run_aiohttp_floor",
@@ -41,6 +50,41 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: The goal at the real judge's pace: the fraction of the ideal rate reached, at least...
+GOAL_FRACTION = 0.95
+#: ... and the client CPU per judgement, at most (milliseconds).
+GOAL_CPU_MS = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgeBenchMode:
+    """One figure of the judge benchmark: the stub's latency and the requests in flight.
+
+    Attributes:
+        name: how the report names it.
+        latency_s: the stub server's delay before each reply.
+        in_flight: callers, hence requests on the wire at once (``judge_max_in_flight``).
+        count: judgements per round by default (a multiple of ``in_flight``: whole waves).
+        goal: whether :data:`GOAL_FRACTION` and :data:`GOAL_CPU_MS` apply to it.
+
+    Example:
+        >>> [(m.name, m.in_flight / m.latency_s) for m in JUDGE_BENCH_MODES]
+        [('1 s judge', 256.0), ('20 ms stress', 3200.0)]
+    """
+
+    name: str
+    latency_s: float
+    in_flight: int
+    count: int
+    goal: bool
+
+
+#: What ``rlsp-rewards bench --judge`` measures: a real judge's pace, then the stress figure.
+JUDGE_BENCH_MODES = (
+    JudgeBenchMode("1 s judge", latency_s=1.0, in_flight=256, count=2048, goal=True),
+    JudgeBenchMode("20 ms stress", latency_s=0.020, in_flight=64, count=2048, goal=False),
+)
 
 _REPLY = json.dumps(
     {
@@ -130,6 +174,30 @@ class JudgeBenchComparison:
 
     ours: list[JudgeBenchResult]
     baseline: list[JudgeBenchResult]
+
+    def verdict(self, goal: bool = True) -> str:
+        """The medians side by side, and (with ``goal``) whether ours meets the goal.
+
+        Example:
+            >>> ours = [JudgeBenchResult(512, 256, 1.0, 2.05, 0.15, 0)]
+            >>> bare = [JudgeBenchResult(512, 256, 1.0, 2.02, 0.12, 0)]
+            >>> print(JudgeBenchComparison(ours, bare).verdict())
+            median of 1 round(s): ours 98% of ideal, 0.293 ms CPU per judgement;
+            bare aiohttp 99%, 0.234 ms; goal (>= 95%, <= 0.5 ms): met
+        """
+        ours, bare = self.median(self.ours), self.median(self.baseline)
+        line = (
+            f"median of {len(self.ours)} round(s): ours {ours.fraction_of_ideal:.0%} of ideal, "
+            f"{ours.cpu_ms_per_request:.3f} ms CPU per judgement; bare aiohttp "
+            f"{bare.fraction_of_ideal:.0%}, {bare.cpu_ms_per_request:.3f} ms"
+        )
+        if not goal:
+            return line
+        met = ours.fraction_of_ideal >= GOAL_FRACTION and ours.cpu_ms_per_request <= GOAL_CPU_MS
+        return (
+            f"{line}; goal (>= {GOAL_FRACTION:.0%}, <= {GOAL_CPU_MS:g} ms): "
+            f"{'met' if met else 'not met'}"
+        )
 
     @staticmethod
     def median(results: list[JudgeBenchResult]) -> JudgeBenchResult:

@@ -268,9 +268,14 @@ def bench(
     threads: int = typer.Option(8, min=1, help="Caller threads for the single-sample methods."),
     timeout_s: float = typer.Option(5.0, "--timeout-s", min=0.1, help="Our per-sample budget."),
     json_file: Path = typer.Option(None, "--json", help="Also write the results as JSON here."),
-    quick: bool = typer.Option(False, "--quick", help="A small run (128 responses) for tests."),
+    quick: bool = typer.Option(
+        False, "--quick", help="A small run (128 responses; --judge: one wave, one round)."
+    ),
     judge: bool = typer.Option(False, "--judge", help="Benchmark the LLM judge client instead."),
     rounds: int = typer.Option(3, min=1, help="--judge: rounds of each client, alternated."),
+    count: int = typer.Option(
+        None, "--count", min=1, help="--judge: judgements per round in each mode (2,048)."
+    ),
 ) -> None:
     """Verifier throughput vs plain math-verify and verl, as ratios, on a synthetic workload.
 
@@ -278,7 +283,7 @@ def bench(
     include verl).
     """
     if judge:
-        _bench_judge(1 if quick else rounds, 200 if quick else 2000, json_file)
+        _bench_judge(1 if quick else rounds, count, quick, json_file)
         return
     from rlsp_rewards.bench.throughput import run_bench
 
@@ -291,40 +296,44 @@ def bench(
     )
 
 
-def _bench_judge(rounds: int, count: int, json_file: Path | None) -> None:
-    """The judge client against bare aiohttp, alternated; medians and their ratios."""
+def _bench_judge(rounds: int, count: int | None, quick: bool, json_file: Path | None) -> None:
+    """The judge client against bare aiohttp, alternated, in each mode; medians and the goal."""
     import dataclasses
     import json
 
-    from rlsp_rewards.bench.judge import JudgeBenchComparison, compare_judge_clients
+    from rlsp_rewards.bench.judge import JUDGE_BENCH_MODES, compare_judge_clients
     from rlsp_rewards.errors import RlspRewardsError, require
 
     try:
-        require("httptools", "bench")
-        require("aiohttp", "bench")  # the baseline
+        require("aiohttp", "bench")  # the client, and the baseline
     except RlspRewardsError as exc:
         raise _fail(exc) from None
-    names = {"ours": "ours:         ", "baseline": "bare aiohttp: "}
-    both = compare_judge_clients(
-        count=count, rounds=rounds, on_round=lambda name, r: typer.echo(names[name] + r.summary())
-    )
-    ours, floor = JudgeBenchComparison.median(both.ours), JudgeBenchComparison.median(both.baseline)
-    typer.echo(
-        f"median of {rounds} round(s): ours {ours.fraction_of_ideal:.0%} of ideal, "
-        f"bare aiohttp {floor.fraction_of_ideal:.0%}; ours / bare aiohttp: "
-        f"{ours.requests_per_s / floor.requests_per_s:.2f}x its rate, "
-        f"{ours.cpu_ms_per_request / floor.cpu_ms_per_request:.2f}x its CPU per request"
-    )
+    names = {"ours": "  ours:         ", "baseline": "  bare aiohttp: "}
+    report = []
+    for mode in JUDGE_BENCH_MODES:
+        ideal = mode.in_flight / mode.latency_s
+        typer.echo(f"{mode.name} ({mode.in_flight} in flight, ideal {ideal:.0f}/s):")
+        both = compare_judge_clients(
+            count=count or (mode.in_flight if quick else mode.count),
+            in_flight=mode.in_flight,
+            latency_s=mode.latency_s,
+            rounds=rounds,
+            on_round=lambda name, r: typer.echo(names[name] + r.summary()),
+        )
+        typer.echo("  " + both.verdict(goal=mode.goal))
+        report.append(
+            {
+                "mode": mode.name,
+                "ours": dataclasses.asdict(both.median(both.ours)),
+                "bare_aiohttp": dataclasses.asdict(both.median(both.baseline)),
+                "rounds": {
+                    "ours": [dataclasses.asdict(r) for r in both.ours],
+                    "bare_aiohttp": [dataclasses.asdict(r) for r in both.baseline],
+                },
+            }
+        )
     if json_file is not None:
-        report = {
-            "ours": dataclasses.asdict(ours),
-            "bare_aiohttp": dataclasses.asdict(floor),
-            "rounds": {
-                "ours": [dataclasses.asdict(r) for r in both.ours],
-                "bare_aiohttp": [dataclasses.asdict(r) for r in both.baseline],
-            },
-        }
-        json_file.write_text(json.dumps(report, indent=2) + "\n")
+        json_file.write_text(json.dumps({"modes": report}, indent=2) + "\n")
 
 
 def main() -> None:

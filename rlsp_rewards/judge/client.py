@@ -1,12 +1,18 @@
 """A chat-completions client for OpenAI-compatible servers that cannot stall its caller.
 
-Async callers run their requests on their own event loop (no thread hop), with keep-alive
-connections kept per loop (see :mod:`rlsp_rewards.judge.http_pool`) and reused across calls;
-they are closed when the loop shuts down its async generators (``asyncio.run`` does; a loop closed
-without doing so keeps them, and itself, until the process ends). Sync callers, from any
-thread, including one whose own event loop is running, hand their request to one private event
-loop per process, on a daemon thread started on first use, and block on the result. A forked
-child starts afresh: it never touches its parent's loop thread or connections.
+The transport is aiohttp (both frameworks already ship it): one ``ClientSession`` per endpoint
+(scheme, host, port) and event loop, on a ``TCPConnector(limit=max_in_flight)`` that keeps its
+connections alive between calls, with the environment's proxy (``HTTPS_PROXY``, ``HTTP_PROXY``,
+``NO_PROXY``: the rule of aiohttp's ``trust_env``, read once per session, see
+:func:`~rlsp_rewards.judge.loops.environment_proxy`; an ``https://`` judge is reached through a
+``CONNECT`` tunnel) and TLS verified against the system's certificates (or ``SSL_CERT_FILE``).
+Redirects are not followed, cookies are not kept, replies over 4 MiB are refused (decompressed
+size; we ask for no compression).
+
+Async callers run their requests on their own event loop (no thread hop); sync callers, from
+any thread, including one whose own event loop is running, hand their request to the process's
+private judge loop and block on the result (see :mod:`rlsp_rewards.judge.loops`, which also
+keeps the sessions and the in-flight bound).
 
 Bounds, per call:
 
@@ -16,17 +22,14 @@ Bounds, per call:
   back-off) has ``budget_s``;
 * timeouts, connection errors (refused, reset, a body cut short), HTTP 429 and 5xx are retried
   up to ``retries`` times, after exponential back-off with jitter (0.25 s doubling, capped at
-  8 s, each wait drawn in its upper half) or after the server's ``Retry-After`` on a 429; a
-  retry that cannot start within the budget is not made. Other 4xx and 3xx (redirects are not
-  followed) are not retried.
+  8 s, each wait drawn in its upper half) or after the server's ``Retry-After`` on a 429 (a
+  number of seconds or an HTTP date; a value that is not finite or negative is no hint); a
+  retry that cannot start within the budget is not made. A server that closes the connection
+  without a word (a keep-alive connection it dropped just as we reused it) gets one immediate
+  retry that is not counted. Other 4xx and 3xx are not retried.
 
 Every failure is a :class:`JudgeCallError` whose message says what went wrong; the judge reward
 turns it into its fallback grade.
-
-The transport is our own small keep-alive HTTP/1.1 client on httptools' C parser, because a
-judge call is tiny and frequent and the client's CPU per call is what limits a fast judge.
-Measured with ``rlsp-rewards bench --judge`` (64 requests in flight, 2 cores): about 0.1 ms of
-client CPU per judgement, against about 0.3 ms for bare aiohttp and 1.6-6 ms for httpx 0.28.
 
 Example:
     >>> chat_url("127.0.0.1:8000"), chat_url("https://api.example.com/v1/")
@@ -36,42 +39,38 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import collections
 import concurrent.futures
 import dataclasses
 import email.utils
 import functools
 import json
-import os
+import math
 import random
-import threading
+import re
 import time
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Sequence
+from typing import NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
-from rlsp_rewards import __version__
+import aiohttp
+
 from rlsp_rewards.errors import JudgeError
-from rlsp_rewards.judge.http_pool import (
-    ConnectionFailed,
-    ConnectionPool,
-    Endpoint,
-    Proxy,
-    Reply,
-    ReplyTooLarge,
-)
+from rlsp_rewards.judge.loops import LoopSessions, Route, loop_sessions, process_gate, submit
 
-__all__ = ["ChatClient", "JudgeCallError", "chat_url"]
+__all__ = ["GRACE_S", "ChatClient", "JudgeCallError", "chat_url", "retry_after_s"]
 
 _BACKOFF_FIRST_S = 0.25
 _BACKOFF_CAP_S = 8.0
 #: How much longer than the budget a caller waits before giving up on the loop thread itself.
-_GRACE_S = 1.0
+GRACE_S = 1.0
 #: Reply bodies larger than this are refused (a chat completion is a few kB).
 _MAX_BODY_BYTES = 4 * 1024 * 1024
 _CHAT_PATH = "/chat/completions"
+_DELTA_SECONDS = re.compile(r"\s*\d+(?:\.\d*)?\s*")
 _timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+
 T = TypeVar("T")
+#: Model names discovered from servers' ``/models``, by chat URL.
+_models: dict[str, str] = {}
 
 
 class JudgeCallError(JudgeError):
@@ -94,9 +93,68 @@ def chat_url(base: str) -> str:
     return url if url.endswith(_CHAT_PATH) else url + _CHAT_PATH
 
 
+def retry_after_s(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header, or ``None`` when it gives no usable hint.
+
+    The header holds a number of seconds or an HTTP date (a date in the past means "now").
+    Anything else, including ``nan``, ``inf``, negative numbers and numbers too large to be
+    finite, is no hint: the caller backs off as usual. The caller caps a hint by its budget.
+
+    Args:
+        value: the header's value.
+        now: the current time (``time.time()``), for dates.
+
+    Example:
+        >>> retry_after_s("2"), retry_after_s("nan"), retry_after_s("-1"), retry_after_s("inf")
+        (2.0, None, None, None)
+        >>> retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT")
+        0.0
+    """
+    if not value:
+        return None
+    if _DELTA_SECONDS.fullmatch(value):
+        seconds = float(value)
+        return seconds if math.isfinite(seconds) else None  # 400 digits parse as inf
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+        delay = when.timestamp() - (time.time() if now is None else now)
+    except (TypeError, ValueError, LookupError, OverflowError):
+        return None
+    return max(delay, 0.0) if math.isfinite(delay) else None
+
+
+class _Reply(NamedTuple):
+    status: int
+    body: bytes
+    retry_after: str | None
+
+
+class _TooLarge(Exception):
+    """The reply's body is over the cap: retrying would only fetch it again."""
+
+
+class _Endpoint(NamedTuple):
+    """A URL's origin, which names its session, and the URL itself."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, url: str) -> _Endpoint:
+        parts = urlsplit(url)
+        https = parts.scheme == "https"
+        try:
+            port = parts.port or (443 if https else 80)
+        except ValueError as exc:
+            raise JudgeCallError(f"the judge URL {url!r} has a bad port: {exc}") from None
+        return cls(url, parts.scheme, parts.hostname or "", port)
+
+
 @dataclasses.dataclass(frozen=True)
 class ChatClient:
-    """Settings of judge calls to one endpoint; the calls share the process's loop and session.
+    """Settings of judge calls to one endpoint; the calls share the process's sessions.
 
     Cheap to build (no I/O until a call); build one per endpoint and reuse it, since it keeps
     its request headers and parsed URL. A ``model`` of ``None`` asks the server: the first
@@ -108,7 +166,7 @@ class ChatClient:
         api_key: sent as a bearer token when set.
         temperature: sampling temperature.
         max_tokens: the reply's token limit.
-        timeout_s: the limit of one attempt, from the moment it goes on the wire.
+        timeout_s: the limit of one attempt, from the moment it has a slot.
         budget_s: the limit of a whole call, retries and waiting included.
         retries: retries after the first attempt.
         max_in_flight: requests to ``url`` on the wire at once, per process (every event loop
@@ -120,7 +178,7 @@ class ChatClient:
         ...     client.complete([{"role": "user", "content": "hi"}])  # nothing listens on port 9
         ... except JudgeCallError as exc:
         ...     print(str(exc).split(" (")[0])
-        connection failed
+        cannot connect to 127.0.0.1:9
     """
 
     url: str
@@ -141,34 +199,44 @@ class ChatClient:
         Raises:
             JudgeCallError: when no usable reply arrived within the bounds.
         """
-        runtime = _runtime()
-        if threading.current_thread() is runtime.thread:
-            raise JudgeCallError("complete() was called on the judge loop itself; use acomplete()")
-        future = asyncio.run_coroutine_threadsafe(self.acomplete(messages), runtime.loop)
         try:
-            return future.result(timeout=self.budget_s + _GRACE_S)
+            future = submit(self.acomplete(messages))
+        except JudgeError as exc:
+            raise JudgeCallError(str(exc)) from None
+        try:
+            return future.result(timeout=self.budget_s + GRACE_S)
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise JudgeCallError(f"no reply within the budget of {self.budget_s:g}s") from None
         except concurrent.futures.CancelledError:
             raise JudgeCallError("the judge call was cancelled") from None
 
-    async def acomplete(self, messages: Sequence[dict[str, str]]) -> str:
+    async def acomplete(
+        self, messages: Sequence[dict[str, str]], deadline: float | None = None
+    ) -> str:
         """Async :meth:`complete`, on the caller's event loop; never blocks it.
+
+        Args:
+            messages: the chat messages.
+            deadline: the loop time (``loop.time()``) by which the call ends, when it must end
+                before ``budget_s`` from now (a batch gives all its calls the deadline of its
+                start).
 
         Raises:
             JudgeCallError: when no usable reply arrived within the bounds.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.budget_s
+        latest = loop.time() + self.budget_s
+        deadline = latest if deadline is None else min(deadline, latest)
         problems: list[str] = []
-        state = _states.get(loop) or await _open_loop_state(loop)
+        state = await loop_sessions()
         model = self.model or await self._discover_model(state, deadline, problems)
         body = self._body_head(model) + json.dumps(list(messages)).encode() + b"}"
-        data = await self._send(state, self._endpoint, self._post_head, body, deadline, problems)
+        headers = self._post_headers
+        data = await self._send(state, self._endpoint, "POST", headers, body, deadline, problems)
         try:
             content = json.loads(data)["choices"][0]["message"]["content"]
-        except (ValueError, LookupError, TypeError):
+        except (ValueError, LookupError, TypeError, RecursionError):
             raise JudgeCallError(
                 f"the reply is not a chat completion: {_preview(data)!r}"
             ) from None
@@ -179,15 +247,16 @@ class ChatClient:
     # -- built once per client ----------------------------------------------------------------
 
     @functools.cached_property
-    def _endpoint(self) -> Endpoint:
-        return Endpoint.parse(self.url)
+    def _endpoint(self) -> _Endpoint:
+        return _Endpoint.parse(self.url)
 
     @functools.cached_property
-    def _post_head(self) -> bytes:
-        return self._endpoint.request_head("POST", self._headers("application/json"))
+    def _post_headers(self) -> dict[str, str]:
+        return self._headers("application/json")
 
     def _headers(self, content_type: str | None = None) -> dict[str, str]:
-        headers = {"User-Agent": f"rlsp-rewards/{__version__}", "Accept": "application/json"}
+        """This client's request headers (the session adds User-Agent and Accept)."""
+        headers: dict[str, str] = {}
         if content_type:
             headers["Content-Type"] = content_type
         if self.api_key:
@@ -212,16 +281,18 @@ class ChatClient:
 
     # -- on the loop that makes the call ------------------------------------------------------
 
-    async def _discover_model(self, state: _LoopState, deadline: float, problems: list[str]) -> str:
+    async def _discover_model(
+        self, state: LoopSessions, deadline: float, problems: list[str]
+    ) -> str:
         known = _models.get(self.url)
         if known is None:
             models_url = self.url[: -len(_CHAT_PATH)] + "/models"
-            endpoint = Endpoint.parse(models_url)
-            head = endpoint.request_head("GET", self._headers())
-            data = await self._send(state, endpoint, head, b"", deadline, problems)
+            endpoint = self._endpoint._replace(url=models_url)
+            headers = self._headers()
+            data = await self._send(state, endpoint, "GET", headers, b"", deadline, problems)
             try:
                 known = str(json.loads(data)["data"][0]["id"])
-            except (ValueError, LookupError, TypeError):
+            except (ValueError, LookupError, TypeError, RecursionError):
                 raise JudgeCallError(
                     f"no judge model set and {models_url} lists none; set judge_model or "
                     "RLSP_JUDGE_MODEL"
@@ -231,21 +302,27 @@ class ChatClient:
 
     async def _send(
         self,
-        state: _LoopState,
-        endpoint: Endpoint,
-        head: bytes,
+        state: LoopSessions,
+        endpoint: _Endpoint,
+        method: str,
+        headers: dict[str, str],
         body: bytes,
         deadline: float,
         problems: list[str],
     ) -> bytes:
         """One request with retries; the reply body of a 2xx status."""
         loop = asyncio.get_running_loop()
+        try:
+            route = state.route(endpoint.scheme, endpoint.host, endpoint.port, self.max_in_flight)
+        except JudgeError as exc:
+            raise JudgeCallError(str(exc)) from None
         attempt = 0
+        free_retry = True
         while True:
             attempt += 1
             wait: float | None = None
             try:
-                reply = await self._attempt(state.pool(endpoint), head, body, deadline)
+                reply = await self._attempt(route, method, endpoint.url, headers, body, deadline)
             except asyncio.TimeoutError:
                 if loop.time() >= deadline:
                     last = f"; last problem: {problems[-1]}" if problems else ""
@@ -253,27 +330,35 @@ class ChatClient:
                         f"no usable reply within the budget of {self.budget_s:g}s{last}"
                     ) from None
                 problems.append(f"no reply within {self.timeout_s:g}s")
-            except ReplyTooLarge as exc:
-                raise JudgeCallError(str(exc)) from None
-            except ConnectionFailed as exc:
-                problems.append(f"connection failed ({str(exc)[:160]})")
+            except _TooLarge:
+                raise JudgeCallError(
+                    f"the reply from {endpoint.url} is over {_MAX_BODY_BYTES} bytes"
+                ) from None
+            except aiohttp.ServerDisconnectedError as exc:
+                problems.append(_describe(exc))
+                if free_retry:  # a kept-alive connection closed as it was reused
+                    free_retry = False
+                    attempt -= 1
+                    continue
+            except (aiohttp.ClientError, OSError) as exc:
+                problems.append(_describe(exc))
             else:
                 if 200 <= reply.status < 300:
                     return reply.body
                 problems.append(f"HTTP {reply.status}: {_preview(reply.body)!r}")
                 if reply.status == 429:
-                    wait = _retry_after_s(reply.retry_after)
+                    wait = retry_after_s(reply.retry_after)
                 elif 300 <= reply.status < 400:
                     raise JudgeCallError(
-                        f"{problems[-1]} from {endpoint.target}: redirects are not followed; "
+                        f"{problems[-1]} from {endpoint.url}: redirects are not followed; "
                         "set judge_url to the address the server redirects to"
                     )
                 elif reply.status < 500:  # the request itself is wrong: retrying cannot help
-                    raise JudgeCallError(f"{problems[-1]} from {endpoint.target}")
+                    raise JudgeCallError(f"{problems[-1]} from {endpoint.url}")
             if attempt > self.retries:
                 raise JudgeCallError(f"{problems[-1]} (gave up after {attempt} attempts)")
             delay = wait if wait is not None else _backoff_s(attempt)
-            if loop.time() + delay >= deadline:
+            if not loop.time() + delay < deadline:  # also false for a delay that is not a number
                 raise JudgeCallError(
                     f"{problems[-1]} (a retry in {delay:.3g}s would overrun the budget of "
                     f"{self.budget_s:g}s)"
@@ -281,18 +366,53 @@ class ChatClient:
             await asyncio.sleep(delay)
 
     async def _attempt(
-        self, pool: ConnectionPool, head: bytes, body: bytes, deadline: float
-    ) -> Reply:
-        """One exchange: waits for a slot until ``deadline``, then has ``timeout_s`` on the
-        wire (never past ``deadline``)."""
-        gate = _gates.get((self.url, self.max_in_flight)) or _new_gate(self.url, self.max_in_flight)
+        self,
+        route: Route,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        deadline: float,
+    ) -> _Reply:
+        """One exchange: waits for a slot until ``deadline``, then has ``timeout_s`` (never past
+        ``deadline``)."""
+        gate = process_gate(self.url, self.max_in_flight)
         if not gate.try_acquire():
             await _before(gate.acquire(), deadline)
         try:
             limit = min(asyncio.get_running_loop().time() + self.timeout_s, deadline)
-            return await _before(pool.request(head, body), limit)
+            return await _before(_exchange(route, method, url, headers, body), limit)
         finally:
             gate.release()
+
+
+async def _exchange(
+    route: Route, method: str, url: str, headers: dict[str, str], body: bytes
+) -> _Reply:
+    """One request and its whole reply, the body read up to the cap."""
+    async with route.session.request(
+        method,
+        url,
+        data=body or None,
+        headers=headers,
+        allow_redirects=False,
+        proxy=route.proxy,
+        proxy_headers=route.proxy_headers,
+    ) as response:
+        size = response.content_length
+        if size is not None and size > _MAX_BODY_BYTES:
+            raise _TooLarge
+        if size is not None and "Content-Encoding" not in response.headers:
+            body = await response.read()  # the usual case: a few kB, its length known
+            return _Reply(response.status, body, response.headers.get("Retry-After"))
+        chunks = []
+        size = 0
+        async for chunk in response.content.iter_any():
+            size += len(chunk)
+            if size > _MAX_BODY_BYTES:
+                raise _TooLarge
+            chunks.append(chunk)
+        return _Reply(response.status, b"".join(chunks), response.headers.get("Retry-After"))
 
 
 async def _before(awaitable: Awaitable[T], when: float) -> T:
@@ -310,210 +430,23 @@ def _backoff_s(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def _retry_after_s(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), if readable."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
+def _describe(exc: BaseException) -> str:
+    """What went wrong on the way, in a line that names the host at fault."""
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return f"cannot reach the proxy {exc.host}:{exc.port} ({exc.os_error})"
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return f"the proxy refused a tunnel (HTTP {exc.status} {exc.message})"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        why = exc.certificate_error
+        return f"the TLS certificate of {exc.host}:{exc.port} was rejected ({why})"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect to {exc.host}:{exc.port} ({exc.os_error})"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "connection failed (the server closed it without a reply)"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return f"connection failed (the reply was cut short: {str(exc)[:120]})"
+    return f"connection failed ({type(exc).__name__}: {str(exc)[:160]})"
 
 
 def _preview(data: bytes) -> str:
     return " ".join(data[:200].decode("utf-8", errors="replace").split())[:120]
-
-
-class _LoopState:
-    """What one event loop keeps for judge calls: its connection pools, one per server."""
-
-    def __init__(self) -> None:
-        self.closer: AsyncIterator[None] | None = None  # see _open_loop_state
-        self._pools: dict[tuple[str, int, bool], ConnectionPool] = {}
-
-    def pool(self, endpoint: Endpoint) -> ConnectionPool:
-        """The loop's pool for ``endpoint``'s server, made on first use."""
-        key = (endpoint.host, endpoint.port, endpoint.tls)
-        pool = self._pools.get(key)
-        if pool is None:
-            proxy = Proxy.from_environment(endpoint)
-            pool = self._pools[key] = ConnectionPool(endpoint, _MAX_BODY_BYTES, proxy)
-        return pool
-
-    def close(self) -> None:
-        for pool in self._pools.values():
-            pool.close()
-
-
-async def _closing_with(loop: asyncio.AbstractEventLoop, state: _LoopState) -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        with _states_lock:
-            _states.pop(loop, None)  # the generator refers to the loop: drop it explicitly
-        state.close()
-
-
-_states_lock = threading.Lock()
-_states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-async def _open_loop_state(loop: asyncio.AbstractEventLoop) -> _LoopState:
-    """The running loop's state, made on its first judge call.
-
-    A new state starts an async generator on the loop, whose ``finally`` closes the session:
-    the loop closes it when it shuts down its async generators (``asyncio.run`` does).
-    """
-    state = _states.get(loop)
-    if state is None:  # only a loop's own thread adds its state: no race for the same loop
-        state = _LoopState()
-        with _states_lock:
-            _states[loop] = state
-        state.closer = _closing_with(loop, state)
-        await state.closer.__anext__()
-    return state
-
-
-class _ProcessGate:
-    """A semaphore shared by every event loop and thread of the process, first come first served.
-
-    A released slot goes straight to the oldest waiter, on that waiter's own loop; a waiter
-    cancelled while its slot is on the way passes the slot on.
-
-    Example:
-        >>> gate = _ProcessGate(1)
-        >>> async def once():
-        ...     async with gate:
-        ...         inside = gate.free
-        ...     return inside, gate.free
-        >>> asyncio.run(once())
-        (0, 1)
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.free = limit
-        self._lock = threading.Lock()
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
-
-    def try_acquire(self) -> bool:
-        """Take a slot if one is free now (and nobody waits for one)."""
-        with self._lock:
-            if self.free > 0 and not self._waiters:
-                self.free -= 1
-                return True
-            return False
-
-    async def acquire(self) -> None:
-        with self._lock:
-            if self.free > 0 and not self._waiters:
-                self.free -= 1
-                return
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-        try:
-            await waiter
-        except BaseException:
-            with self._lock:
-                queued = waiter in self._waiters
-                if queued:
-                    self._waiters.remove(waiter)
-            if not queued and waiter.done() and not waiter.cancelled():
-                self.release()  # the slot arrived just as this waiter was cancelled
-            # (A slot still on its way finds the waiter cancelled and passes itself on.)
-            raise
-
-    def release(self) -> None:
-        with self._lock:
-            while self._waiters:
-                waiter = self._waiters.popleft()
-                loop = waiter.get_loop()
-                if loop is asyncio._get_running_loop():  # this thread's loop: hand over now
-                    if waiter.done():  # cancelled
-                        continue
-                    waiter.set_result(None)
-                    return
-                try:
-                    loop.call_soon_threadsafe(self._hand_over, waiter)
-                except RuntimeError:  # the waiter's loop is closed: try the next one
-                    continue
-                return
-            self.free += 1
-
-    def _hand_over(self, waiter: asyncio.Future[None]) -> None:
-        if waiter.done():  # cancelled meanwhile
-            self.release()
-        else:
-            waiter.set_result(None)
-
-    async def __aenter__(self) -> None:
-        await self.acquire()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self.release()
-
-
-_gates_lock = threading.Lock()
-_gates: dict[tuple[str, int], _ProcessGate] = {}
-#: Model names discovered from servers' ``/models``, by chat URL.
-_models: dict[str, str] = {}
-
-
-def _new_gate(url: str, limit: int) -> _ProcessGate:
-    """The process's in-flight bound of ``limit`` requests to ``url``, made on first use."""
-    with _gates_lock:
-        gate = _gates.get((url, limit))
-        if gate is None:
-            gate = _gates[(url, limit)] = _ProcessGate(limit)
-        return gate
-
-
-class _Runtime:
-    """The process's private loop for sync callers, on its own daemon thread."""
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._run, name="rlsp-judge-loop", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
-
-
-_runtime_lock = threading.Lock()
-_current: _Runtime | None = None
-
-
-def _runtime() -> _Runtime:
-    global _current
-    runtime = _current
-    if runtime is not None and runtime.pid == os.getpid():
-        return runtime
-    with _runtime_lock:
-        if _current is None or _current.pid != os.getpid():
-            _current = _Runtime()
-        return _current
-
-
-def _forget_after_fork() -> None:
-    """In a forked child: the parent's loop thread is gone, its locks may be held, and its
-    connections are shared with the parent, so none of it is used."""
-    global _current, _runtime_lock, _states, _states_lock, _gates, _gates_lock
-    _current = None
-    _runtime_lock = threading.Lock()
-    _states = weakref.WeakKeyDictionary()
-    _states_lock = threading.Lock()
-    _gates = {}
-    _gates_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_after_fork)

@@ -20,10 +20,12 @@ Pointing it at a judge (any OpenAI-compatible chat-completions server):
   as ``reward_router_address`` and the reward calls ``http://{address}/v1/chat/completions``;
   set ``judge_model`` to the ``reward.reward_model.model_path``, or leave it unset.
 
-An ``https://`` judge is reached through the proxy in ``HTTPS_PROXY`` (a ``CONNECT`` tunnel;
-credentials in its URL are sent as Basic auth) unless ``NO_PROXY`` exempts its host; an
-``http://`` judge, normally inside the cluster, is always reached directly. Redirects are not
-followed: ``judge_url`` must be the final address.
+Proxies come from the environment, as for every HTTP client: an ``https://`` judge is reached
+through ``HTTPS_PROXY`` (a ``CONNECT`` tunnel; credentials in its URL are sent as Basic auth),
+an ``http://`` judge through ``HTTP_PROXY``, unless ``NO_PROXY`` exempts the host (list your
+cluster's judge hosts there when the cluster sets a proxy). TLS certificates are verified
+against the system's store (or ``SSL_CERT_FILE``). Redirects are not followed: ``judge_url``
+must be the final address.
 
 Unset ``judge_url`` and ``judge_model`` come from the environment of the process that scores
 (``RLSP_JUDGE_URL``, then ``OPENAI_BASE_URL``; ``RLSP_JUDGE_MODEL``), read at each call, so a
@@ -33,9 +35,13 @@ never raises. Failures are logged at WARNING: the first one with its reason, the
 most once a minute.
 
 The HTTP client needs the ``judge`` extra (``pip install "rlsp-rewards[judge]"``, which brings
-httptools, a small C HTTP parser). Building a judge never needs it, so importing the package
-stays light; without it, every judgement fails (``judge_failed=1``) with that ``pip`` line as
-the logged reason.
+aiohttp). Building a judge never needs it, so importing the package stays light; without it,
+every judgement fails (``judge_failed=1``) with that ``pip`` line as the logged reason.
+
+Batches (:meth:`JudgeExploration.grade_batch`, which ``RlspReward.score_batch`` uses) send
+their judge calls concurrently from one event loop, bounded by ``judge_max_in_flight``; each
+sample's judgement still ends by its own ``judge_budget_s``, so a batch of any size against a
+judge that hangs takes about one budget, not one per sample.
 
 Failure: no reply within the budget, an HTTP error, a reply without a valid grade. The grade
 is then ``judge_fallback`` (default 0.5, the middle of the scale, so a failed call neither
@@ -62,6 +68,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +76,7 @@ from pydantic import Field, field_validator
 
 from rlsp_rewards.behaviours import behaviour_fields
 from rlsp_rewards.core import Reward, RewardConfig, RewardResult, Sample
-from rlsp_rewards.errors import require
+from rlsp_rewards.errors import JudgeError, require
 from rlsp_rewards.judge.prompt import (
     DEFAULT_TEMPLATE,
     TEMPLATES,
@@ -81,9 +88,11 @@ from rlsp_rewards.judge.prompt import (
 from rlsp_rewards.lru import LruCache
 
 if TYPE_CHECKING:  # the client (and asyncio) are imported on the first judgement
+    import concurrent.futures
+
     from rlsp_rewards.judge.client import ChatClient
 
-__all__ = ["JudgeConfig", "JudgeExploration", "JudgeGrade", "judge"]
+__all__ = ["JudgeBatch", "JudgeConfig", "JudgeExploration", "JudgeGrade", "judge"]
 
 logger = logging.getLogger("rlsp_rewards")
 
@@ -132,8 +141,8 @@ class JudgeConfig(RewardConfig):
     judge_api_key_env: str = "OPENAI_API_KEY"
     judge_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     judge_max_tokens: int = Field(default=512, ge=1)
-    judge_timeout_s: float = Field(default=30.0, gt=0.0)
-    judge_budget_s: float = Field(default=60.0, gt=0.0)
+    judge_timeout_s: float = Field(default=30.0, gt=0.0, allow_inf_nan=False)
+    judge_budget_s: float = Field(default=60.0, gt=0.0, allow_inf_nan=False)
     judge_retries: int = Field(default=3, ge=0, le=20)
     judge_max_in_flight: int = Field(default=64, ge=1)
     judge_fallback: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -204,7 +213,7 @@ class JudgeExploration(Reward):
         >>> reward = JudgeExploration(judge_url="http://127.0.0.1:9/v1", judge_fallback=0.4,
         ...                           judge_retries=0, judge_budget_s=2.0, judge_model="m")
         >>> g = reward.grade(Sample(response="Wait, let me check."))
-        >>> g.grade, g.failed, g.reason.startswith("connection failed")
+        >>> g.grade, g.failed, g.reason.startswith("cannot connect")
         (0.4, True, True)
     """
 
@@ -234,13 +243,47 @@ class JudgeExploration(Reward):
 
     async def agrade(self, sample: Sample) -> JudgeGrade:
         """Async :meth:`grade`: does not block the caller's event loop; never raises."""
+        return await self._agrade(sample, None)
+
+    async def _agrade(self, sample: Sample, deadline: float | None) -> JudgeGrade:
         try:
             call = self._prepare(sample)
             if isinstance(call, JudgeGrade):
                 return call
-            return self._finish(call, await call.client.acomplete(call.messages))
+            return self._finish(call, await call.client.acomplete(call.messages, deadline))
         except Exception as exc:
             return self._failed(exc)
+
+    def grade_batch(self, samples: Sequence[Sample]) -> list[JudgeGrade]:
+        """Judge many samples at once, in order; blocks about ``judge_budget_s`` at most.
+
+        Never raises. See :meth:`start_batch`.
+
+        Example:
+            >>> reward = JudgeExploration(judge_url="http://127.0.0.1:9/v1", judge_model="m",
+            ...                           judge_retries=0, judge_budget_s=2.0)
+            >>> [g.failed for g in reward.grade_batch([Sample(response="a"), Sample(response="b")])]
+            [True, True]
+        """
+        return self.start_batch(samples).result()
+
+    def start_batch(self, samples: Sequence[Sample]) -> JudgeBatch:
+        """Start judging ``samples`` and return at once; the batch's ``result()`` collects.
+
+        The calls run concurrently on the process's judge loop (the one sync callers share),
+        at most ``judge_max_in_flight`` on the wire; every sample's judgement has its own
+        ``judge_budget_s`` from now, waiting for a slot included, whatever the batch size.
+        Safe from any thread; the caller is free meanwhile (``RlspReward`` verifies the batch).
+        """
+        return JudgeBatch(self, list(samples))
+
+    async def _agrade_all(self, samples: list[Sample]) -> list[JudgeGrade]:
+        """Every judgement of a batch, at once; all end by the budget from the batch's start
+        (preparing thousands of prompts on the loop does not push the last ones' deadlines)."""
+        import asyncio
+
+        deadline = asyncio.get_running_loop().time() + self.config.judge_budget_s
+        return list(await asyncio.gather(*(self._agrade(s, deadline) for s in samples)))
 
     def score(self, sample: Sample) -> RewardResult:
         """The reward for one sample (see the class docstring for its keys)."""
@@ -275,10 +318,10 @@ class JudgeExploration(Reward):
 
     def _prepare(self, sample: Sample) -> _Call | JudgeGrade:
         """The call to make, or the grade already known (cached, or a failure found early)."""
+        if "aiohttp" not in sys.modules:
+            require("aiohttp", "judge")  # a DependencyError becomes a failure with its pip line
         from rlsp_rewards.judge.client import chat_url
 
-        if "httptools" not in sys.modules:
-            require("httptools", "judge")  # a DependencyError becomes a failure with its pip line
         cfg = self.config
         base = sample.judge_url or cfg.judge_url or _first_env(URL_ENV_VARS)
         if not base:
@@ -337,16 +380,63 @@ class JudgeExploration(Reward):
         return judged
 
     def _failed(self, why: BaseException | str) -> JudgeGrade:
-        from rlsp_rewards.judge.client import JudgeCallError
-
         if isinstance(why, str):
             reason = why
-        elif isinstance(why, (JudgeCallError, JudgeReplyError)):
+        elif isinstance(why, JudgeError):  # the call's or the reply's: the message says it all
             reason = str(why)
         else:
             reason = f"{type(why).__name__}: {why}"
         _failure_log.record(reason)
         return JudgeGrade(grade=self.config.judge_fallback, failed=True, reason=reason)
+
+
+class JudgeBatch:
+    """The judgements of a batch, under way on the process's judge loop.
+
+    Made by :meth:`JudgeExploration.start_batch`; :meth:`result` waits for them. Whatever
+    happens to the loop, :meth:`result` returns within about ``judge_budget_s`` of the start:
+    judgements not done by then are failures (the fallback grade).
+
+    Example:
+        >>> batch = judge.start_batch([])
+        >>> batch.result()
+        []
+    """
+
+    def __init__(self, reward: JudgeExploration, samples: list[Sample]) -> None:
+        self._reward = reward
+        self._count = len(samples)
+        self._future: concurrent.futures.Future[list[JudgeGrade]] | None = None
+        self._problem: BaseException | None = None
+        if not samples:
+            return
+        try:
+            if "aiohttp" not in sys.modules:
+                require("aiohttp", "judge")
+            from rlsp_rewards.judge.client import GRACE_S
+            from rlsp_rewards.judge.loops import submit
+
+            self._wait_until = time.monotonic() + reward.config.judge_budget_s + GRACE_S
+            self._future = submit(reward._agrade_all(samples))
+        except Exception as exc:
+            self._problem = exc
+
+    def result(self) -> list[JudgeGrade]:
+        """The grades, in the order of the samples; never raises."""
+        import concurrent.futures
+
+        if self._future is None:
+            if self._problem is None:
+                return []
+            return [self._reward._failed(self._problem)] * self._count
+        try:
+            return self._future.result(timeout=max(self._wait_until - time.monotonic(), 0.0))
+        except concurrent.futures.TimeoutError:
+            self._future.cancel()
+            why = f"no reply within the budget of {self._reward.config.judge_budget_s:g}s"
+        except Exception as exc:  # cancelled, or an error of the loop itself
+            why = f"{type(exc).__name__}: {exc}"
+        return [self._reward._failed(why)] * self._count
 
 
 def _first_env(names: tuple[str, ...]) -> str | None:

@@ -55,9 +55,12 @@ def test_judge_bench_command_reports_ours_and_the_aiohttp_floor(tmp_path) -> Non
     result = CliRunner().invoke(app, ["bench", "--judge", "--quick", "--json", str(out)])
     assert result.exit_code == 0, result.output
     assert "ours:" in result.output and "bare aiohttp:" in result.output
-    report = json.loads(out.read_text())
-    assert {report["ours"]["failures"], report["bare_aiohttp"]["failures"]} == {0}
-    assert report["ours"]["count"] == report["bare_aiohttp"]["count"] == 200
+    assert "1 s judge (256 in flight, ideal 256/s)" in result.output and "goal" in result.output
+    modes = json.loads(out.read_text())["modes"]
+    assert [m["mode"] for m in modes] == ["1 s judge", "20 ms stress"]
+    for mode in modes:  # --quick: one wave of each mode's in-flight count
+        assert {mode["ours"]["failures"], mode["bare_aiohttp"]["failures"]} == {0}
+        assert mode["ours"]["count"] == mode["bare_aiohttp"]["count"] == mode["ours"]["in_flight"]
 
 
 def test_judge_bench_without_its_baseline_names_the_extra(monkeypatch) -> None:
