@@ -283,8 +283,9 @@ def report(
             png_dir=png,
             chunk_size=chunk_size,
         )
-        reward = {"preset": preset, "settings": settings, "judge_url": judge_url}
-        built = report_run(run, out, rescore, options, console, judge_model=judge_model, **reward)
+        built = report_run(
+            run, out, rescore, options, console, preset, settings, judge_url, judge_model
+        )
     except RlspRewardsError as exc:
         raise _fail(exc) from None
     for line in built.summary_lines():

@@ -133,7 +133,7 @@ def settings_of(reward: Any, origin: str) -> Settings:
     config = reward.config
     values = config.model_dump()
     preset = values.get("preset")
-    explicit = getattr(config, "explicit_settings", dict)()
+    explicit: dict[str, Any] = getattr(config, "explicit_settings", dict)()
     formula = PRESETS[preset].formula if preset in PRESETS else None
     return Settings(origin, preset, formula, values, frozenset(explicit) - {"preset"})
 

@@ -2,9 +2,9 @@
 
 matplotlib is imported when a figure is drawn, and only its object API is used (``Figure``,
 no ``pyplot``, no backend switch), so drawing works headless and from any thread. SVG text is
-kept as text (``svg.fonttype = none``: small, crisp, selectable) and every figure gets its own
-id salt, so several SVGs inline in one page never share an element id. The steps where a
-warning's rule holds are shaded in the figures of the metrics it reads.
+kept as text (``svg.fonttype = none``: small, crisp, selectable), and every element id of a
+figure is prefixed with its name, so several SVGs inline in one page never share an id. The
+steps where a warning's rule holds are shaded in the figures of the metrics it reads.
 
 Example:
     >>> from rlsp_rewards.report.metrics import MetricTable
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["PLOTS", "Drawn", "Plot", "draw", "draw_all"]
 
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
+_ID = re.compile(r'(\sid)="([^"]+)"')
+_REFERENCE = re.compile(r'((?:url\(|href=")\s*)#([^)"]+)')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,11 +179,10 @@ def draw(
     if len(lines) > 1:
         axis.legend(fontsize="small")
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": plot.name}):
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "rlsp"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return Drawn(
-        plot.name, plot.title, _caption(plot, bool(by_source)), _inline(buffer.getvalue()), figure
-    )
+    svg = _inline(buffer.getvalue(), plot.name)
+    return Drawn(plot.name, plot.title, _caption(plot, bool(by_source)), svg, figure)
 
 
 def _caption(plot: Plot, by_source: bool) -> str:
@@ -193,10 +194,13 @@ def _caption(plot: Plot, by_source: bool) -> str:
     return "; ".join(f"{label}: {text}" for label, text in definitions)
 
 
-def _inline(svg: str) -> str:
+def _inline(svg: str, prefix: str) -> str:
     """SVG markup for inline use: the ``<svg`` element without its metadata block (no XML
-    prolog, no DOCTYPE)."""
-    return _METADATA.sub("", svg[svg.index("<svg") :], count=1)
+    prolog, no DOCTYPE), every element id and reference to one prefixed with ``prefix-``
+    (matplotlib numbers its groups ``axes_1``, ``line2d_1``... in every figure alike)."""
+    svg = _METADATA.sub("", svg[svg.index("<svg") :], count=1)
+    svg = _ID.sub(lambda m: f'{m.group(1)}="{prefix}-{m.group(2)}"', svg)
+    return _REFERENCE.sub(lambda m: f"{m.group(1)}#{prefix}-{m.group(2)}", svg)
 
 
 def _label(text: str) -> str:

@@ -119,10 +119,15 @@ class TrendRule:
         """Whether the rule holds for these window means."""
         now, then = recent[self.subject], before[self.subject]
         rise = getattr(t, self.rise)
-        up = (then > 0 and now >= (1.0 + rise) * then) if self.relative else now - then >= rise
-        if self.level is not None and now < getattr(t, self.level):
+        if self.relative:
+            up = then > 0 and _at_least(now, (1.0 + rise) * then)
+        else:
+            up = _at_least(now - then, rise)
+        if self.level is not None and not _at_least(now, getattr(t, self.level)):
             return False
-        if self.flat is not None and recent[self.flat] - before[self.flat] > t.accuracy_flat:
+        if self.flat is not None and not _at_least(
+            t.accuracy_flat, recent[self.flat] - before[self.flat]
+        ):
             return False
         return up
 
@@ -290,6 +295,11 @@ def evaluate(table: MetricTable, thresholds: Thresholds | None = None) -> list[F
     t = thresholds or Thresholds()
     found = [trend_finding(rule, table, t) for rule in TREND_RULES]
     return found + [level_finding(rule, table, t) for rule in LEVEL_RULES]
+
+
+def _at_least(value: float, bound: float) -> bool:
+    """``value >= bound``, forgiving float rounding (``0.51 - 0.5`` is at most ``0.01``)."""
+    return value >= bound - 1e-9 * max(1.0, abs(bound))
 
 
 def _mean(values: list[float]) -> float:

@@ -158,6 +158,9 @@ class SyntheticRun:
     path: Path
     preset: str
     truth: dict[int, dict[str, float]]
+    steps: int = STEPS
+    rows: int = ROWS  #: responses per step
+    cap: int = CAP  #: the length cap, in tokens
 
 
 def write_run(folder: Path, scenario: Scenario, preset: str = "guarded") -> SyntheticRun:
