@@ -21,7 +21,8 @@ from rlsp_rewards import __version__
 app = typer.Typer(
     name="rlsp-rewards",
     help=(
-        "RLSP rewards for RL post-training with verl and OpenRLHF: score, serve, check, bench."
+        "RLSP rewards for RL post-training with verl and OpenRLHF: "
+        "score, report, serve, check, bench."
         "\n\n[bold]Examples[/bold] (each command has its own --help):"
         "\n\n  rlsp-rewards demo --preset guarded"
         "\n\n  rlsp-rewards score runs.jsonl -o scored.jsonl --plot run.png"
@@ -46,7 +47,7 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """RLSP rewards for RL post-training: score, serve, check and benchmark."""
+    """RLSP rewards for RL post-training: score, report, serve, check and benchmark."""
 
 
 @app.command()

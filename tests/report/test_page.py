@@ -135,3 +135,17 @@ def test_a_run_whose_rows_are_all_skipped(tmp_path: Path) -> None:
     (tmp_path / "1.jsonl").write_text("not json\n")
     with pytest.raises(ConfigError, match="no scorable row"):
         build_report(tmp_path, tmp_path / "r.html")
+
+
+def test_a_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    run = write_run(tmp_path / "run", hostile_rows())
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=100)
+    build_report(run, tmp_path / "a.html", console=terminal)
+    assert "reading run" in terminal.file.getvalue() and "4/4" in terminal.file.getvalue()
+    log = Console(file=io.StringIO(), force_terminal=False)
+    build_report(run, tmp_path / "b.html", console=log)
+    assert log.file.getvalue() == ""  # a log file gets no bar
