@@ -95,7 +95,17 @@ class ReportOptions:
 
 @dataclasses.dataclass
 class BuiltReport:
-    """What :func:`build_report` made: the page's path, its tables, findings and figures."""
+    """What :func:`build_report` made: the page's path, its tables, findings and figures.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from rlsp_rewards.cli.demo import sample_rollouts_path
+        >>> from rlsp_rewards.registry import build
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "demo.html"
+        >>> built = build_report(sample_rollouts_path(), out, reward=build("combined"))
+        >>> built.summary_lines()[1:]  # the paper preset: short correct answers sink
+        ['  warning: Exploration term outweighs correctness, from step 0']
+    """
 
     path: Path
     table: MetricTable

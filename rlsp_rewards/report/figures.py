@@ -109,7 +109,15 @@ PLOTS: tuple[Plot, ...] = (
 
 @dataclasses.dataclass(frozen=True)
 class Drawn:
-    """A drawn figure: its plot's name, title and caption, and the SVG markup."""
+    """A drawn figure: its plot's name, title and caption, and the SVG markup.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from rlsp_rewards.report.metrics import MetricTable
+        >>> drawn = draw(PLOTS[0], MetricTable([1, 2], {"accuracy": [0.4, 0.5]}), [])
+        >>> drawn.caption, drawn.write_png(tempfile.mkdtemp()).name
+        ('mean of acc (pure 0/1 correctness)', 'accuracy.png')
+    """
 
     name: str
     title: str
@@ -142,6 +150,17 @@ def draw(
 
     Raises:
         DependencyError: when matplotlib is not installed.
+
+    Example:
+        >>> from rlsp_rewards.report.metrics import MetricTable
+        >>> from rlsp_rewards.report.rules import Finding
+        >>> flagged = Finding("x", "X", "rule", ("repetition",), (3,), ((3, 3),))
+        >>> table = MetricTable([1, 2, 3], {"repetition": [0.0, 0.0, 0.4]})
+        >>> shaded, plain = draw(PLOTS[7], table, [flagged]).svg, draw(PLOTS[7], table, []).svg
+        >>> shaded.count("<path") - plain.count("<path")  # step 3's band
+        1
+        >>> 'id="repetition-axes_1"' in shaded  # ids prefixed by the plot's name
+        True
     """
     require("matplotlib", "plot")
     import matplotlib
@@ -219,6 +238,15 @@ def draw_all(
     Skipped: ``judge_grade`` when the run did not use the judge, ``truncated`` when the length
     cap is unknown (every value NaN). With more than one data source, accuracy and mean length
     are drawn once more, a line per data source.
+
+    Example:
+        >>> from rlsp_rewards.report.metrics import RunStats
+        >>> from rlsp_rewards.report.sources import Rollout
+        >>> from rlsp_rewards.core import NUMERIC_KEYS
+        >>> stats = RunStats()
+        >>> stats.add(Rollout(1, "", "", "", "", dict.fromkeys(NUMERIC_KEYS, 0.0)))
+        >>> [d.name for d in draw_all(stats.table(), [], {}, judge_used=False)][:3]
+        ['accuracy', 'score', 'outcome']
     """
     drawn = []
     for plot in PLOTS:

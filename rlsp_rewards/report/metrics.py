@@ -127,8 +127,12 @@ class Example:
     """One example response of a step, clipped for the page.
 
     Example:
-        >>> clip("x" * 10, 4)
-        'xx\\n[... 6 characters left out ...]\\nxx'
+        >>> stats = StepStats(2)
+        >>> result = dict.fromkeys(NUMERIC_KEYS, 0.0) | {"acc": 1.0, "length": 9.0}
+        >>> stats.add(Rollout(2, "math", "so 4", "2+2?", "4", result, pred="4"))
+        >>> example = stats.examples["shortest correct"]
+        >>> example.kind, example.response, example.length
+        ('shortest correct', 'so 4', 9.0)
     """
 
     kind: str
@@ -146,7 +150,12 @@ class Example:
 
 
 def clip(text: str, limit: int) -> str:
-    """``text`` when it fits in ``limit`` characters, else its start and end with a note."""
+    """``text`` when it fits in ``limit`` characters, else its start and end with a note.
+
+    Example:
+        >>> clip("x" * 10, 4)
+        'xx\\n[... 6 characters left out ...]\\nxx'
+    """
     if len(text) <= limit:
         return text
     head = limit // 2

@@ -55,7 +55,12 @@ class Settings:
 
 @dataclasses.dataclass
 class Page:
-    """Everything the page shows."""
+    """Everything the page shows (see :func:`render`).
+
+    Example:
+        >>> Page(title="t", run="r", table=MetricTable([], {})).settings.origin
+        'not recorded'
+    """
 
     title: str
     run: str
@@ -247,7 +252,13 @@ def _rules(page: Page) -> str:
 
 
 def render(page: Page) -> str:
-    """The page as one HTML document."""
+    """The page as one HTML document.
+
+    Example:
+        >>> html = render(Page(title="t", run="r", table=MetricTable([], {})))
+        >>> "No warning" in html and "<script" not in html
+        True
+    """
     steps = page.table.steps
     span = (
         f"steps {steps[0]}-{steps[-1]}" if len(steps) > 1 else f"step {steps[0]}" if steps else ""

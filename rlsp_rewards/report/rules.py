@@ -50,6 +50,7 @@ __all__ = [
     "TrendRule",
     "evaluate",
     "level_finding",
+    "trend_finding",
 ]
 
 
@@ -104,6 +105,11 @@ class TrendRule:
     ``subject`` must rise by at least ``rise`` (relative when ``relative``) and reach
     ``level``; when ``flat`` is set, that metric must rise by at most ``flat`` meanwhile.
     Thresholds are read from :class:`Thresholds` by attribute name.
+
+    Example:
+        >>> rule = TREND_RULES[1]  # repetition
+        >>> rule.holds({"repetition": 0.2}, {"repetition": 0.1}, Thresholds())
+        True
     """
 
     key: str
@@ -151,7 +157,12 @@ class TrendRule:
 
 @dataclasses.dataclass(frozen=True)
 class LevelRule:
-    """A rule on one step's value of a metric: flagged when it exceeds a threshold."""
+    """A rule on one step's value of a metric: flagged when it exceeds a threshold.
+
+    Example:
+        >>> LEVEL_RULES[1].text(Thresholds())
+        'the share of responses whose scoring failed (error = 1) is above 1% at the step'
+    """
 
     key: str
     title: str
@@ -251,7 +262,13 @@ def _finding(
 
 
 def trend_finding(rule: TrendRule, table: MetricTable, t: Thresholds) -> Finding:
-    """Evaluate one trend rule over the table's steps."""
+    """Evaluate one trend rule over the table's steps.
+
+    Example:
+        >>> table = MetricTable(list(range(1, 5)), {"no_answer": [0.0, 0.0, 0.3, 0.3]})
+        >>> trend_finding(TREND_RULES[2], table, Thresholds()).steps  # windows of 2
+        (4,)
+    """
     metrics = (rule.subject,) + ((rule.flat,) if rule.flat else ())
     n = len(table.steps)
     window = min(t.window, n // 2)
@@ -267,7 +284,13 @@ def trend_finding(rule: TrendRule, table: MetricTable, t: Thresholds) -> Finding
 
 
 def level_finding(rule: LevelRule, table: MetricTable, t: Thresholds) -> Finding:
-    """Evaluate one level rule at every step (a step where the metric is undefined: not flagged)."""
+    """Evaluate one level rule at every step (a step where the metric is undefined: not flagged).
+
+    Example:
+        >>> table = MetricTable([5, 6], {"error": [0.5, 0.0]})
+        >>> level_finding(LEVEL_RULES[1], table, Thresholds()).steps
+        (5,)
+    """
     limit = getattr(t, rule.threshold)
     values = table.values[rule.metric]
     flags = [not math.isnan(v) and v > limit for v in values]
