@@ -8,7 +8,7 @@ TRL := .venv-trl
 PIP_FLAGS := --quiet --disable-pip-version-check
 PYTEST_FLAGS ?=
 
-.PHONY: demo test lint test-core test-verl test-openrlhf test-trl bench clean
+.PHONY: demo test lint test-core test-verl test-openrlhf test-trl bench browser clean
 
 demo: $(CORE)/.installed
 	$(CORE)/bin/rlsp-rewards demo
@@ -40,6 +40,12 @@ test-openrlhf: $(ORLHF)/.installed
 test-trl: $(TRL)/.installed
 	RLSP_TEST_FRAMEWORK=trl $(TRL)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/trl
 
+# Debian's Chromium, for the report's browser test (tests/report/test_browser.py skips, saying
+# why, where there is none). Needs root and apt-get; .ci/run runs it.
+browser:
+	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 # In the verl environment, so that verl's own math_verify scoring is measured side by side.
 bench: $(VERL)/.installed
 	$(VERL)/bin/rlsp-rewards bench
@@ -47,7 +53,7 @@ bench: $(VERL)/.installed
 $(CORE)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(CORE)
 	$(CORE)/bin/pip install $(PIP_FLAGS) -U pip
-	$(CORE)/bin/pip install $(PIP_FLAGS) -e ".[judge,server,tokenizer,plot,parquet,dev]"
+	$(CORE)/bin/pip install $(PIP_FLAGS) -e ".[judge,server,tokenizer,plot,parquet,browser,dev]"
 	touch $@
 
 # torch first: the CPU wheel; an unpinned torch would pull a multi-GB CUDA build.

@@ -21,10 +21,12 @@ from rlsp_rewards import __version__
 app = typer.Typer(
     name="rlsp-rewards",
     help=(
-        "RLSP rewards for RL post-training with verl and OpenRLHF: score, serve, check, bench."
+        "RLSP rewards for RL post-training with verl and OpenRLHF: "
+        "score, report, serve, check, bench."
         "\n\n[bold]Examples[/bold] (each command has its own --help):"
         "\n\n  rlsp-rewards demo --preset guarded"
         "\n\n  rlsp-rewards score runs.jsonl -o scored.jsonl --plot run.png"
+        "\n\n  rlsp-rewards report checkpoints/rollouts -o report.html"
         "\n\n  rlsp-rewards check mypkg.rewards:my_reward --framework openrlhf"
     ),
     no_args_is_help=True,
@@ -45,7 +47,7 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """RLSP rewards for RL post-training: score, serve, check and benchmark."""
+    """RLSP rewards for RL post-training: score, report, serve, check and benchmark."""
 
 
 @app.command()
@@ -216,6 +218,79 @@ def score(
             console.print(f"Scored rows written to {out}")
     except RlspRewardsError as exc:
         raise _fail(exc) from None
+
+
+@app.command()
+def report(
+    run: Path = typer.Argument(
+        ...,
+        metavar="RUN",
+        help="verl's trainer.rollout_data_dir ({step}.jsonl files), a folder of score outputs, "
+        "or one such file.",
+    ),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="The HTML page to write."),
+    png: Path = typer.Option(
+        None, "--png", help="Also write every figure as PNG into this folder."
+    ),
+    rescore: bool = typer.Option(
+        False, "--rescore", help="Score every row again (rows without rlsp-rewards keys need it)."
+    ),
+    preset: str = typer.Option(
+        None, help="--rescore: the preset (default paper); else: the one the run used, shown."
+    ),
+    settings: list[str] = typer.Option(
+        [], "--set", metavar="KEY=VALUE", help="A reward setting, repeatable, as for --preset."
+    ),
+    judge_url: str = typer.Option(None, help=_JUDGE_URL_HELP),
+    judge_model: str = typer.Option(None, help="The judge's model name."),
+    window: int = typer.Option(5, min=2, help="Steps per window of the trend warnings."),
+    max_response_tokens: int = typer.Option(
+        None,
+        min=1,
+        help="The run's length cap (verl's data.max_response_length); default: inferred.",
+    ),
+    examples_at: str = typer.Option(
+        None,
+        "--examples-at",
+        metavar="STEPS",
+        help="Steps whose example responses are shown, e.g. 1,100,200 (default: first, last, "
+        "and where warnings start).",
+    ),
+    title: str = typer.Option(None, help="The page title."),
+    chunk_size: int = typer.Option(512, min=1, help="Rows per batch when re-scoring."),
+) -> None:
+    """The training report: one self-contained HTML page of a run's metrics over steps.
+
+    Accuracy, reward components, length, repetition, behaviours and statuses per step (and per
+    data source), a figure per metric, warnings with the steps where they start, example
+    responses, the reward settings.
+
+    Streams the rollouts (memory grows with steps, not rollouts); --png also writes the figures.
+
+    [bold]Example:[/bold] rlsp-rewards report checkpoints/rollouts -o report.html
+    """
+    from rich.console import Console
+
+    from rlsp_rewards.errors import RlspRewardsError
+    from rlsp_rewards.report.build import ReportOptions, parse_steps, report_run
+
+    console = Console()
+    try:
+        options = ReportOptions(
+            title=title or "",
+            window=window,
+            max_response_tokens=max_response_tokens,
+            examples_at=parse_steps(examples_at or ""),
+            png_dir=png,
+            chunk_size=chunk_size,
+        )
+        built = report_run(
+            run, out, rescore, options, console, preset, settings, judge_url, judge_model
+        )
+    except RlspRewardsError as exc:
+        raise _fail(exc) from None
+    for line in built.summary_lines():
+        console.print(line, highlight=False)
 
 
 @app.command()
