@@ -427,7 +427,7 @@ class WorkerPool:
                 if not self._start_tried:
                     self._start_tried = True
                     ok = self.warm_up(timeout_s)
-                    if not ok:
+                    if not ok and not self._closed:
                         logger.warning("worker pool did not start within %.0f s", timeout_s)
                     self._started.set()
                     return ok
