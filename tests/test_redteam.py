@@ -35,7 +35,7 @@ pytestmark = [
 TOKEN = "red-team-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BUDGET_S = 2.0  # the server's verification budget
-GRACE_S = 2.0  # what a busy 2-core machine may add to it
+GRACE_S = 3.0  # generous: what a 2-core machine shared with other jobs may add to it
 PROMPT = "<|im_start|>assistant\n"
 RESULTS: list[tuple[str, str, str, bool]] = []  # attack, expected, observed, held
 
