@@ -48,6 +48,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from typing import Any
@@ -283,6 +284,7 @@ class WorkerPool:
         self._closed = False
         self._thread = threading.Thread(target=self._dispatch, name="rlsp-workers", daemon=True)
         self._thread.start()
+        _every_pool.add(self)
 
     # -- the caller's side --------------------------------------------------------------------
 
@@ -857,11 +859,19 @@ def _forget_shared_pools_in_child() -> None:
     global _shared_lock, _fork_server_is_the_parents
     _fork_server_is_the_parents = _fork_server_is_the_parents or _fork_server_used
     _shared.clear()  # the parent's workers and dispatcher thread do not exist here
+    _every_pool.clear()
     _shared_lock = threading.Lock()  # it may have been held by another thread at fork time
 
 
+def _close_every_pool() -> None:
+    """At exit: close the shared pools, then any other pool still open."""
+    close_shared_pools()
+    for pool in list(_every_pool):
+        pool.close()
+
+
 def _close_before_multiprocessing_exits() -> None:
-    """Have :func:`close_shared_pools` run at exit before multiprocessing's own exit handler.
+    """Have the pools closed at exit before multiprocessing's own exit handler runs.
 
     That handler terminates daemon processes (our workers) one by one; a pool still open then
     would take each death for a crash and start a replacement. Exit handlers run last
@@ -872,11 +882,12 @@ def _close_before_multiprocessing_exits() -> None:
     if not _exit_order_fixed:
         import multiprocessing.util  # noqa: F401  (registers multiprocessing's exit handler)
 
-        atexit.unregister(close_shared_pools)
-        atexit.register(close_shared_pools)
+        atexit.unregister(_close_every_pool)
+        atexit.register(_close_every_pool)
         _exit_order_fixed = True
 
 
+_every_pool: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
 _exit_order_fixed = False
-atexit.register(close_shared_pools)
+atexit.register(_close_every_pool)
 os.register_at_fork(after_in_child=_forget_shared_pools_in_child)
