@@ -21,6 +21,10 @@ Design:
       returns within its budget plus a small grace even when every worker is busy.
     * :func:`shared_pool` gives one pool per process and settings, shared by every thread,
       forgotten in a forked child and closed at exit.
+    * Workers are ours by process id (:mod:`rlsp_rewards.processes`): they are killed through a
+      handle of the pool's own, so a kill works even after the fork server is gone; a dead fork
+      server is noticed, its workers are killed and replaced (a new fork server starts), and
+      the tasks they held run again. A worker dies with its owner, even mid-task.
 
 Example:
     >>> import operator
@@ -44,11 +48,18 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from rlsp_rewards.errors import ConfigError
+from rlsp_rewards.processes import (
+    ProcessHandle,
+    die_with_owner,
+    fork_server_alive,
+    fork_server_pid,
+)
 
 __all__ = [
     "GRACE_S",
@@ -71,6 +82,8 @@ STARTUP_TIMEOUT_S = 120.0
 _MAX_CHUNK = 16
 #: A task killed after using this fraction of its budget counts as TIMEOUT, else EXPIRED.
 _FULL_BUDGET = 0.9
+#: How many times a task may lose its worker to a dead fork server before it fails with ERROR.
+_MAX_REQUEUES = 2
 
 
 class TaskStatus(str, enum.Enum):
@@ -119,12 +132,15 @@ class _Task:
     budget_s: float
     deadline: float  # absolute (monotonic); math.inf for batch tasks
     future: Future
+    requeued: int = 0  # times it lost its worker to a dead fork server
 
 
 @dataclasses.dataclass(slots=True, eq=False)
 class _Worker:
     process: Any
     conn: Any
+    handle: ProcessHandle
+    fork_server: int | None  # the fork server it was forked from (None: spawned)
     inflight: collections.deque[_Task] = dataclasses.field(default_factory=collections.deque)
     started: float = 0.0  # when the first in-flight task started running
 
@@ -170,6 +186,7 @@ def _worker_main(conn: Any, preload: tuple[str, ...], memory_mb: int | None) -> 
     import importlib
     import signal
 
+    die_with_owner()  # never outlive the pool's process, even in the middle of a task
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
     if memory_mb is not None:
         import resource
@@ -246,6 +263,7 @@ class WorkerPool:
         self._preload = tuple(preload)
         self._memory_mb = memory_mb
         _install_lean_start()
+        _close_before_multiprocessing_exits()
         self._context: Any = multiprocessing.get_context(start_method)  # a start-method context
         _note_start_method(start_method)
         if start_method == "forkserver" and self._preload:
@@ -255,18 +273,18 @@ class WorkerPool:
         self._urgent: collections.deque[_Task] = collections.deque()  # single calls go first
         self._batch: collections.deque[_Task] = collections.deque()
         self._workers: list[_Worker] = []
-        self._counters = collections.Counter(
-            {k: 0 for k in ("tasks", "ok", "errors", "timeouts", "expired", "crashes", "restarts")}
-        )
+        self._counters = collections.Counter({k: 0 for k in _COUNTERS})
         self._started = threading.Event()
         self._start_lock = threading.Lock()
         self._start_tried = False
+        self._start_launched = False  # a background start is under way (or done)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)  # a full pipe already means a wake-up is pending
         self._closed = False
         self._thread = threading.Thread(target=self._dispatch, name="rlsp-workers", daemon=True)
         self._thread.start()
+        _every_pool.add(self)
 
     # -- the caller's side --------------------------------------------------------------------
 
@@ -383,25 +401,35 @@ class WorkerPool:
         """True once :meth:`ensure_started` has seen the workers answer (or given up trying)."""
         return self._started.is_set()
 
-    def ensure_started(self, timeout_s: float = STARTUP_TIMEOUT_S) -> bool:
+    def ensure_started(self, timeout_s: float = STARTUP_TIMEOUT_S, *, wait: bool = True) -> bool:
         """Wait, once per pool, for the first start of the workers; later calls return at once.
 
         The first start of a pool imports the ``preload`` modules (seconds on a busy host).
         Callers with per-sample budgets call this first, so that one-time cost is never charged
         to a sample's budget. Every thread waits on the same start; if the workers do not answer
         within ``timeout_s`` the pool stops waiting for them (later tasks then time out as usual).
+        With ``wait=False`` the wait happens in a background thread and the call returns at once
+        (:attr:`started` says when it is over): start a pool early without blocking anyone.
 
         Example:
             >>> with WorkerPool(size=1) as pool:
             ...     pool.ensure_started(), pool.started
             (True, True)
         """
+        if not wait:
+            with self._lock:
+                launch, self._start_launched = not self._start_launched, True
+            if launch and not self._started.is_set():
+                threading.Thread(
+                    target=self.ensure_started, args=(timeout_s,), name="rlsp-start", daemon=True
+                ).start()
+            return self._started.is_set()
         if not self._started.is_set():
             with self._start_lock:
                 if not self._start_tried:
                     self._start_tried = True
                     ok = self.warm_up(timeout_s)
-                    if not ok:
+                    if not ok and not self._closed:
                         logger.warning("worker pool did not start within %.0f s", timeout_s)
                     self._started.set()
                     return ok
@@ -413,7 +441,8 @@ class WorkerPool:
         Keys: ``tasks`` submitted, ``ok``, ``errors`` (the function raised or its worker died),
         ``timeouts`` (killed at the end of its budget), ``expired`` (its caller's deadline
         passed first), ``crashes`` (workers that died by themselves), ``restarts`` (workers
-        replaced after a kill or crash), ``workers`` alive, ``queued`` and ``running`` now.
+        replaced after a kill or crash), ``fork_server_restarts`` (times the fork server was
+        found dead and every worker replaced), ``workers`` alive, ``queued`` and ``running`` now.
 
         Example:
             >>> with WorkerPool(size=1) as pool:
@@ -503,14 +532,17 @@ class WorkerPool:
                 self._workers.append(self._start_worker())
             self._assign_work()
             now = time.monotonic()
-            busy = [w for w in self._workers if w.inflight]
-            next_kill = min((w.kill_time() for w in busy), default=now + 60.0)
-            ready = wait([self._wake_r, *(w.conn for w in busy)], max(0.0, next_kill - now))
+            next_kill = min(
+                (w.kill_time() for w in self._workers if w.inflight), default=now + 60.0
+            )
+            # idle workers' pipes too: one that closes is a worker (or a fork server) that died
+            by_conn = {w.conn: w for w in self._workers}
+            ready = wait([self._wake_r, *by_conn], max(0.0, next_kill - now))
             for item in ready:
                 if item == self._wake_r:
                     self._drain_wake_pipe()
-                else:
-                    self._receive(next(w for w in busy if w.conn is item))
+                elif by_conn[item] in self._workers:  # not replaced meanwhile
+                    self._receive(by_conn[item])
             self._kill_overdue()
 
     def _start_worker(self) -> _Worker:
@@ -523,20 +555,61 @@ class WorkerPool:
         )
         process.start()
         child_conn.close()
-        return _Worker(process, parent_conn)
+        server = fork_server_pid() if self._context.get_start_method() == "forkserver" else None
+        return _Worker(process, parent_conn, ProcessHandle(process.pid), server)
 
     def _replace(self, worker: _Worker) -> None:
-        worker.process.kill()
-        worker.process.join(timeout=2.0)
-        worker.conn.close()
+        _stop(worker)
         with self._lock:
             # the tasks sent with the lost one go back to the front of their queue
-            for task in reversed(worker.inflight):
-                (self._batch if task.deadline == math.inf else self._urgent).appendleft(task)
+            self._requeue(worker.inflight, counted=False)
             worker.inflight.clear()
             self._workers.remove(worker)
             self._counters["restarts"] += 1
         self._workers.append(self._start_worker())
+
+    def _restart_all(self) -> None:
+        """The fork server died: kill every worker (by id), run their tasks again elsewhere.
+
+        On Linux the workers died with their fork server; elsewhere they run on as orphans that
+        only their process ids can still reach. Replacements start at the top of the dispatch
+        loop, and multiprocessing starts a new fork server for them.
+        """
+        logger.warning("the worker pool's fork server died: restarting its %d workers", self.size)
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.handle.kill()
+        for worker in workers:
+            _stop(worker)
+        with self._lock:
+            for worker in workers:
+                self._requeue(worker.inflight, counted=True)
+                worker.inflight.clear()
+            self._counters["restarts"] += len(workers)
+            self._counters["fork_server_restarts"] += 1
+
+    def _requeue(self, tasks: Iterable[_Task], *, counted: bool) -> None:
+        """Put tasks back at the front of their queue; the caller holds ``self._lock``.
+
+        ``counted``: the tasks lost their worker through no fault of theirs (a dead fork
+        server); each may be run again :data:`_MAX_REQUEUES` times, then fails with ERROR.
+        """
+        for task in reversed(list(tasks)):
+            if counted:
+                task.requeued += 1
+                if task.requeued > _MAX_REQUEUES:
+                    self._finish(task, TaskResult(TaskStatus.ERROR, detail="lost its workers"))
+                    continue
+            (self._batch if task.deadline == math.inf else self._urgent).appendleft(task)
+
+    def _lost(self, worker: _Worker, detail: str) -> None:
+        """A worker died by itself: its task fails, unless its fork server is what died."""
+        if not fork_server_alive(worker.fork_server):
+            self._restart_all()
+            return
+        with self._lock:
+            self._counters["crashes"] += 1
+        self._fail_worker(worker, detail)
 
     def _assign_work(self) -> None:
         now = time.monotonic()
@@ -552,8 +625,11 @@ class WorkerPool:
             try:
                 worker.conn.send([(t.task_id, t.fn, t.args) for t in chunk])
             except Exception as exc:  # unpicklable task, or the worker is gone
-                if isinstance(exc, OSError) and _has_exited(worker):
+                if isinstance(exc, OSError) and worker.handle.wait(0.1):
                     # it died while idle: nothing was sent, its replacement takes the chunk
+                    if not fork_server_alive(worker.fork_server):
+                        self._restart_all()
+                        return
                     with self._lock:
                         self._counters["crashes"] += 1
                     self._replace(worker)  # puts the chunk back at the front of its queue
@@ -583,12 +659,12 @@ class WorkerPool:
     def _receive(self, worker: _Worker) -> None:
         try:
             task_id, ok, payload = worker.conn.recv()
-        except Exception as exc:  # EOF: the worker died while running its task
-            with self._lock:
-                self._counters["crashes"] += 1
-            self._fail_worker(
-                worker, f"worker died ({type(exc).__name__}, exit code {worker.process.exitcode})"
-            )
+        except Exception as exc:  # EOF: the worker died (while running a task, or idle)
+            worker.handle.wait(0.1)
+            self._lost(worker, f"worker died ({type(exc).__name__})")
+            return
+        if not worker.inflight:  # an idle worker has nothing to say: cannot happen; be safe
+            self._fail_worker(worker, "an idle worker sent a message")
             return
         task = worker.inflight.popleft()
         worker.started = time.monotonic()
@@ -659,20 +735,25 @@ class WorkerPool:
             with contextlib.suppress(Exception):
                 worker.conn.send(None)
         for worker in self._workers:
-            worker.process.join(timeout=0.5)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join(timeout=1.0)
-            worker.conn.close()
+            if not worker.handle.wait(0.5):  # by id: the fork server may be gone
+                worker.handle.kill()
+            _stop(worker)
         self._workers.clear()
         os.close(self._wake_r)
         os.close(self._wake_w)
 
 
-def _has_exited(worker: _Worker) -> bool:
-    """Whether a worker's process has ended (waiting a moment for one that is exiting)."""
-    worker.process.join(timeout=0.1)
-    return worker.process.exitcode is not None
+def _stop(worker: _Worker) -> None:
+    """Kill a worker by its id, wait for it to end, and release what the pool held of it.
+
+    ``Process.kill`` is not enough: after the fork server died it reports every worker as
+    exited and signals none of them.
+    """
+    worker.handle.kill()
+    worker.handle.wait(2.0)
+    worker.process.join(timeout=0.1)  # lets multiprocessing collect its bookkeeping
+    worker.conn.close()
+    worker.handle.close()
 
 
 def _by_name(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -698,6 +779,18 @@ def available_cpus() -> int:
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
 
+
+#: The pool's counters (see :meth:`WorkerPool.stats`).
+_COUNTERS = (
+    "tasks",
+    "ok",
+    "errors",
+    "timeouts",
+    "expired",
+    "crashes",
+    "restarts",
+    "fork_server_restarts",
+)
 
 _shared: dict[tuple[Any, ...], WorkerPool] = {}
 _fork_server_used = False  # a pool of this process uses the fork server
@@ -766,8 +859,35 @@ def _forget_shared_pools_in_child() -> None:
     global _shared_lock, _fork_server_is_the_parents
     _fork_server_is_the_parents = _fork_server_is_the_parents or _fork_server_used
     _shared.clear()  # the parent's workers and dispatcher thread do not exist here
+    _every_pool.clear()
     _shared_lock = threading.Lock()  # it may have been held by another thread at fork time
 
 
-atexit.register(close_shared_pools)
+def _close_every_pool() -> None:
+    """At exit: close the shared pools, then any other pool still open."""
+    close_shared_pools()
+    for pool in list(_every_pool):
+        pool.close()
+
+
+def _close_before_multiprocessing_exits() -> None:
+    """Have the pools closed at exit before multiprocessing's own exit handler runs.
+
+    That handler terminates daemon processes (our workers) one by one; a pool still open then
+    would take each death for a crash and start a replacement. Exit handlers run last
+    registered first, and multiprocessing registers its handler when it is first imported (after
+    this module), so ours is registered again once multiprocessing is loaded.
+    """
+    global _exit_order_fixed
+    if not _exit_order_fixed:
+        import multiprocessing.util  # noqa: F401  (registers multiprocessing's exit handler)
+
+        atexit.unregister(_close_every_pool)
+        atexit.register(_close_every_pool)
+        _exit_order_fixed = True
+
+
+_every_pool: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+_exit_order_fixed = False
+atexit.register(_close_every_pool)
 os.register_at_fork(after_in_child=_forget_shared_pools_in_child)

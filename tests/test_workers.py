@@ -10,8 +10,12 @@ import asyncio
 import itertools
 import operator
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +52,7 @@ def test_each_way_a_task_can_end(pool, fn, args, status):
 
 def test_kills_and_crashes_are_counted_and_workers_replaced():
     with WorkerPool(size=1) as p:
+        assert p.warm_up()  # else a first start slower than 0.3 s makes the sleep EXPIRED
         p.run(time.sleep, 3600, timeout_s=0.3)
         p.run(os._exit, 1, timeout_s=5)
         assert p.run(operator.neg, 1, timeout_s=30).value == -1
@@ -185,3 +190,101 @@ def test_forked_child_gets_its_own_shared_pool():
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(ConfigError):
         WorkerPool(**kwargs)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie has ended: it only waits to be reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _wait_until(condition, timeout_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+@linux_only
+def test_a_killed_fork_server_leaves_no_worker_running_and_overruns_are_still_killed():
+    # Bug: after kill -9 of the fork server, multiprocessing read every worker as exited (255)
+    # and Process.kill sent nothing: each worker that overran its budget ran on as an orphan.
+    with WorkerPool(size=2) as p:
+        assert p.warm_up()
+        seen = {w.process.pid for w in p._workers}
+        fork_server = _parent(next(iter(seen)))
+        running = p.submit(time.sleep, 3600, timeout_s=1.0, deadline=time.monotonic() + 1.0)
+        assert _wait_until(lambda: p.stats()["running"] == 1)
+        started = time.monotonic()
+        os.kill(fork_server, signal.SIGKILL)
+        # the task it was running runs again on a new worker and is killed at its budget
+        assert p.wait(running, started + 1.0).status in (TaskStatus.TIMEOUT, TaskStatus.EXPIRED)
+        for spin in range(3):  # checks that overrun, after the loss: each killed at its budget
+            seen |= {w.process.pid for w in p._workers}
+            started = time.monotonic()
+            result = p.run(sum, itertools.count(spin), timeout_s=0.5)
+            # (EXPIRED: part of its budget went on starting the new fork server)
+            assert result.status in (TaskStatus.TIMEOUT, TaskStatus.EXPIRED)
+            assert time.monotonic() - started < 0.5 + SLACK_S
+        assert p.run(operator.add, 2, 2, timeout_s=30).value == 4  # after the last replacement
+        current = {w.process.pid for w in p._workers}
+        seen |= current
+        assert p.stats()["fork_server_restarts"] >= 1 and p.stats()["workers"] == 2
+        # every worker the pool let go of has ended; the pool still has exactly its own
+        assert _wait_until(lambda: not any(_alive(pid) for pid in seen - current))
+        assert all(_alive(pid) for pid in current)
+        assert len({_parent(pid) for pid in current}) == 1  # one new fork server for all
+
+
+_OWNER = """
+import itertools, sys, time
+from rlsp_rewards.workers import WorkerPool
+pool = WorkerPool(size=2)
+assert pool.warm_up()
+pool.submit(sum, itertools.count(), timeout_s=3600)  # spins in C, holding the GIL
+pool.submit(time.sleep, 3600, timeout_s=3600)
+while pool.stats()["running"] < 2:
+    time.sleep(0.01)
+print(*[w.process.pid for w in pool._workers], flush=True)
+time.sleep(3600)
+"""
+
+
+@linux_only
+@pytest.mark.parametrize("how", ["SIGKILL", "os._exit"])
+def test_no_worker_outlives_its_owner(how):
+    # A worker busy in a long task used to run on after its owner died (killed, or exiting
+    # without running its exit handlers): nothing told it the answer had nobody to go to.
+    code = _OWNER if how == "SIGKILL" else _OWNER.replace("time.sleep(3600)\n", "os._exit(0)\n")
+    code = "import os\n" + code
+    owner = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        workers = [int(pid) for pid in owner.stdout.readline().split()]
+        assert len(workers) == 2
+        if how == "SIGKILL":
+            assert all(_alive(pid) for pid in workers)
+            owner.kill()
+        owner.wait(timeout=60)
+        assert _wait_until(lambda: not any(_alive(pid) for pid in workers), timeout_s=10.0)
+    finally:
+        owner.kill()
+        owner.wait()
+        for pid in workers if "workers" in locals() else []:
+            try:  # clean up our own processes, by id, if the test failed
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -5,8 +5,9 @@ defined there cannot be pickled; the shipped ``reward_func.py`` (its path is pri
 ``rlsp-rewards openrlhf-path``) is therefore one import line, and the object lives here.
 
 ``reward_func`` is built on first access from ``RLSP_REWARD_CONFIG``, so a bad setting fails
-when OpenRLHF loads the file, not at training step 300. Importing this package alone reads no
-settings and imports no torch.
+when OpenRLHF loads the file, not at training step 300; the verifier's worker processes start
+then, in the background, so the first rollouts' rewards do not pay for their start. Importing
+this package alone reads no settings and imports no torch.
 
 Example:
     >>> from rlsp_rewards.integrations.openrlhf import split_response
@@ -60,4 +61,14 @@ def __getattr__(name: str) -> Any:
             )  # the file adapter returns tensors: fail at load, not per call
             built = OpenRLHFReward.from_env()
             globals()["reward_func"] = built
+            warm_up = getattr(built.reward, "warm_up", None)
+            if callable(warm_up):  # the worker processes start while the first rollouts run
+                threading.Thread(target=_quietly, args=(warm_up,), daemon=True).start()
     return built
+
+
+def _quietly(warm_up: Any) -> None:
+    try:
+        warm_up()
+    except Exception:  # a cold first call is better than a failed load; it starts them again
+        pass

@@ -1,7 +1,13 @@
-"""Micro-batching for ``/get_reward``: the samples of concurrent requests scored together.
+"""``/get_reward`` scoring off the server's event loop: each request answered on its own.
 
-OpenRLHF sends one sample per request, many at once; gathering them for a few milliseconds
-lets the verifier de-duplicate answers and spread the unique checks over its workers.
+OpenRLHF sends one sample per request, many at once. The samples of the requests that arrive
+within a few milliseconds are handed together to a scoring thread with an event loop of its
+own, where every sample runs the reward's async path
+(:meth:`~rlsp_rewards.core.Reward.asafe_score`): a full check has the deadline of a single
+call (the time it waits for a free worker counts), a judge call runs concurrently with the
+others, and the verifier still checks an answer that several requests share once (its
+in-flight map and cache). Each request is answered as soon as its own samples are done, never
+after the slowest sample of the others; the server's own loop only parses, admits and answers.
 
 Example:
     >>> from rlsp_rewards.exploration import LengthExploration
@@ -12,31 +18,38 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 from rlsp_rewards.core import Reward, Sample
 
 __all__ = ["MicroBatcher"]
 
+_Group = tuple[list[Sample], asyncio.Future]
+
 
 class MicroBatcher:
-    """Gathers the samples of concurrent requests into one ``score_batch`` call in a thread.
+    """Hands the samples of concurrent requests to a scoring thread; answers each request alone.
 
-    OpenRLHF sends one sample per request, many at once, and the rollouts of one prompt repeat
-    the same few answers: scoring them together lets the verifier deduplicate and spread the
-    unique work over its worker processes, and keeps all scoring off the event loop.
+    Args:
+        reward: the reward whose async path scores each sample.
+        window_s: requests arriving within this window are handed over together.
+        max_batch: a window closes early once it holds this many samples.
     """
 
     def __init__(self, reward: Reward, window_s: float, max_batch: int) -> None:
         self.reward = reward
         self.window_s = window_s
         self.max_batch = max_batch
-        self._pending: list[tuple[list[Sample], asyncio.Future]] = []
+        self._pending: list[_Group] = []
         self._size = 0
         self._timer: asyncio.TimerHandle | None = None
-        self._running: set[asyncio.Task] = set()  # strong references until each batch is done
+        self._scoring: asyncio.AbstractEventLoop | None = None
+        self._start_lock = threading.Lock()
+        self._running: set[asyncio.Task] = set()  # strong references until each group is done
 
     async def score(self, samples: list[Sample]) -> list[Any]:
+        """The results of one request's samples, in order, as soon as they are all done."""
         if not samples:
             return []
         loop = asyncio.get_running_loop()
@@ -49,26 +62,49 @@ class MicroBatcher:
             self._timer = loop.call_later(self.window_s, self._flush)
         return await future
 
+    def close(self) -> None:
+        """Stop the scoring thread (requests still being scored there are abandoned)."""
+        scoring, self._scoring = self._scoring, None
+        if scoring is not None:
+            scoring.call_soon_threadsafe(scoring.stop)
+
     def _flush(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         batch, self._pending, self._size = self._pending, [], 0
         if batch:
-            task = asyncio.get_running_loop().create_task(self._run(batch))
+            home = asyncio.get_running_loop()
+            self._scoring_loop().call_soon_threadsafe(self._start_batch, batch, home)
+
+    def _scoring_loop(self) -> asyncio.AbstractEventLoop:
+        with self._start_lock:
+            if self._scoring is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="rlsp-scoring", daemon=True).start()
+                self._scoring = loop
+            return self._scoring
+
+    def _start_batch(self, batch: list[_Group], home: asyncio.AbstractEventLoop) -> None:
+        """On the scoring loop: one task per request, each answering its own request."""
+        for samples, future in batch:
+            task = asyncio.ensure_future(self._score_group(samples, future, home))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
 
-    async def _run(self, batch: list[tuple[list[Sample], asyncio.Future]]) -> None:
-        samples = [sample for group, _ in batch for sample in group]
+    async def _score_group(
+        self, samples: list[Sample], future: asyncio.Future, home: asyncio.AbstractEventLoop
+    ) -> None:
         try:
-            results = await asyncio.to_thread(self.reward.score_batch, samples)
-            if len(results) != len(samples):
-                raise RuntimeError(f"{len(results)} results for {len(samples)} samples")
-        except Exception as exc:  # score_batch never raises; this is the last line of defence
+            results = list(await asyncio.gather(*map(self.reward.asafe_score, samples)))
+        except Exception as exc:  # asafe_score never raises; this is the last line of defence
             results = [self.reward.failure(sample, exc) for sample in samples]
-        start = 0
-        for group, future in batch:
-            if not future.done():  # done: the client went away and the request was cancelled
-                future.set_result(results[start : start + len(group)])
-            start += len(group)
+        try:
+            home.call_soon_threadsafe(_answer, future, results)
+        except RuntimeError:  # the server's loop is closed: nobody is waiting any more
+            pass
+
+
+def _answer(future: asyncio.Future, results: list[Any]) -> None:
+    if not future.done():  # done: the client went away and the request was cancelled
+        future.set_result(results)

@@ -2,19 +2,24 @@
 
 For the scoring routes it checks, in order: the token (401; a bearer token, or the password of
 HTTP basic auth, which OpenRLHF's client sends for ``http://user:TOKEN@host/...`` URLs), the
-declared and the counted body size (413), and admission (503 with ``Retry-After`` once
-``max_in_flight`` requests are admitted). Every request is timed into the metrics.
+declared body size (413), then reads the body: counted apart from the admitted requests (at
+most ``max_reading`` at once, else 503), within ``body_timeout_s`` (else 408) and up to
+``max_body_bytes`` (else 413, as soon as it passes). Only a request whose body has arrived is
+admitted (503 with ``Retry-After`` once ``max_in_flight`` requests are admitted), so clients
+that send their bodies slowly never hold the slots of the requests being scored. Every request
+is timed into the metrics.
 
 Example:
     >>> from rlsp_rewards.integrations.openrlhf.metrics import ServerMetrics
     >>> async def app(scope, receive, send): ...
     >>> Gate(app, metrics=ServerMetrics(), token="", max_body_bytes=1024, max_in_flight=2,
-    ...      retry_after_s=1).max_in_flight
-    2
+    ...      retry_after_s=1).max_reading
+    1024
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -25,7 +30,7 @@ from typing import Any
 
 from rlsp_rewards.integrations.openrlhf.metrics import ServerMetrics
 
-__all__ = ["ROUTES", "SCORING_ROUTES", "Gate"]
+__all__ = ["ROUTES", "SCORING_ROUTES", "Gate", "authorized"]
 
 #: Routes that score, and so pass the token, size and concurrency checks.
 SCORING_ROUTES = frozenset({"/get_reward", "/v1/score"})
@@ -37,7 +42,11 @@ ASGIApp = Callable[
 
 
 class Gate:
-    """Pure ASGI: metrics, auth (401), size limit while reading (413), admission (503)."""
+    """Pure ASGI: metrics, auth (401), the body read apart (413, 408), admission (503).
+
+    ``max_reading`` defaults to ``max(1024, max_in_flight)``: a body being read costs only its
+    bytes, so many slow senders fit before anyone is turned away.
+    """
 
     def __init__(
         self,
@@ -48,6 +57,8 @@ class Gate:
         max_body_bytes: int,
         max_in_flight: int,
         retry_after_s: int,
+        body_timeout_s: float = 30.0,
+        max_reading: int | None = None,
     ) -> None:
         self.inner = app
         self.metrics = metrics
@@ -55,7 +66,10 @@ class Gate:
         self.max_body_bytes = max_body_bytes
         self.max_in_flight = max_in_flight
         self.retry_after_s = retry_after_s
+        self.body_timeout_s = body_timeout_s
+        self.max_reading = max_reading if max_reading is not None else max(1024, max_in_flight)
         self.in_flight = 0  # touched only on the event loop thread
+        self.reading = 0  # bodies being read, not yet admitted
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -81,7 +95,7 @@ class Gate:
 
     async def _scoring(self, scope: dict, receive: Any, send: Any) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if self.token and not self._authorized(headers.get("authorization", "")):
+        if self.token and not authorized(headers.get("authorization", ""), self.token):
             await _reply(
                 send,
                 401,
@@ -93,41 +107,42 @@ class Gate:
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await _reply(send, 413, f"request body over the {self.max_body_bytes}-byte limit")
             return
-        if self.in_flight >= self.max_in_flight:
+        if self.reading >= self.max_reading:
+            await self._busy(send, f"{self.reading} request bodies being read")
+            return
+        self.reading += 1
+        self.metrics.reading.inc()
+        try:
+            body = await asyncio.wait_for(self._read_body(receive), self.body_timeout_s)
+        except asyncio.TimeoutError:
             await _reply(
                 send,
-                503,
-                f"server busy: {self.in_flight} requests in flight, retry later",
-                {"retry-after": str(self.retry_after_s)},
+                408,
+                f"the request body did not arrive within {self.body_timeout_s:g} s",
+                {"connection": "close"},
             )
+            return
+        finally:
+            self.reading -= 1
+            self.metrics.reading.dec()
+        if body is None:
+            await _reply(send, 413, f"request body over the {self.max_body_bytes}-byte limit")
+            return
+        if self.in_flight >= self.max_in_flight:
+            await self._busy(send, f"{self.in_flight} requests in flight")
             return
         self.in_flight += 1
         self.metrics.in_flight.inc()
         try:
-            body = await self._read_body(receive)
-            if body is None:
-                await _reply(send, 413, f"request body over the {self.max_body_bytes}-byte limit")
-                return
             await self.inner(scope, _replay(body, receive), send)
         finally:
             self.in_flight -= 1
             self.metrics.in_flight.dec()
 
-    def _authorized(self, header: str) -> bool:
-        scheme, _, credentials = header.partition(" ")
-        scheme = scheme.lower()
-        if scheme == "bearer":
-            offered = credentials.strip()
-        elif scheme == "basic":  # aiohttp sends http://user:TOKEN@host URLs this way
-            try:
-                offered = (
-                    base64.b64decode(credentials.strip(), validate=True).decode().partition(":")[2]
-                )
-            except (binascii.Error, UnicodeDecodeError):
-                return False
-        else:
-            return False
-        return secrets.compare_digest(offered.encode(), self.token.encode())
+    async def _busy(self, send: Any, why: str) -> None:
+        await _reply(
+            send, 503, f"server busy: {why}, retry later", {"retry-after": str(self.retry_after_s)}
+        )
 
     async def _read_body(self, receive: Any) -> bytes | None:
         chunks: list[bytes] = []
@@ -143,6 +158,29 @@ class Gate:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def authorized(header: str, token: str) -> bool:
+    """Whether an ``Authorization`` header carries ``token`` (bearer, or basic-auth password).
+
+    Example:
+        >>> authorized("Bearer s3cret", "s3cret"), authorized("Bearer nope", "s3cret")
+        (True, False)
+    """
+    scheme, _, credentials = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer":
+        offered = credentials.strip()
+    elif scheme == "basic":  # aiohttp sends http://user:TOKEN@host URLs this way
+        try:
+            offered = (
+                base64.b64decode(credentials.strip(), validate=True).decode().partition(":")[2]
+            )
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+    else:
+        return False
+    return secrets.compare_digest(offered.encode(), token.encode())
 
 
 def _replay(body: bytes, receive: Any) -> Callable[[], Awaitable[dict]]:

@@ -1,6 +1,7 @@
 """Prometheus metrics of the reward server, in a registry of their own per app.
 
-Request counts by route and status code, a latency histogram, requests in flight, the outcome
+Request counts by route and status code, a latency histogram, requests in flight and bodies
+being read, the outcome
 status of every scored sample, judge failures, the worker pools' counters (tasks, timeouts,
 crashes, restarts) and, when the reward has a ``cache_stats()`` method, its cache counters; the
 last two are read at scrape time.
@@ -28,7 +29,16 @@ __all__ = ["ServerMetrics", "sample_status"]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 #: Worker-pool counters exported as ``rlsp_pool_<name>_total``.
-_POOL_COUNTERS = ("tasks", "ok", "errors", "timeouts", "expired", "crashes", "restarts")
+_POOL_COUNTERS = (
+    "tasks",
+    "ok",
+    "errors",
+    "timeouts",
+    "expired",
+    "crashes",
+    "restarts",
+    "fork_server_restarts",
+)
 #: ``cache_stats()`` keys that are sizes now (gauges), not counts since start (counters).
 _CACHE_GAUGES = frozenset({"entries", "size"})
 
@@ -83,6 +93,11 @@ class ServerMetrics:
         self.in_flight = Gauge(
             "rlsp_requests_in_flight",
             "Scoring requests admitted and not yet answered",
+            registry=self.registry,
+        )
+        self.reading = Gauge(
+            "rlsp_requests_reading",
+            "Scoring requests whose body is being read (not yet admitted)",
             registry=self.registry,
         )
         self.samples = Counter(

@@ -11,11 +11,15 @@ Routes:
 
 Scoring never runs on the event loop: ``/get_reward`` awaits the reward's async path and
 ``/v1/score`` runs the batch path in a thread; math verification happens in the killable
-worker processes. A gate in front of the app answers before any work is done: 401 without the
-token (bearer, or the password of HTTP basic auth, which OpenRLHF's client sends when the URL
-is ``http://user:TOKEN@host/get_reward``), 413 as soon as the body passes ``max_body_bytes``
-(counted while reading), and 503 with ``Retry-After`` when ``max_in_flight`` scoring requests
-are already admitted.
+worker processes; each ``/get_reward`` request is answered as soon as its own samples are
+done. A gate in front of the app answers before any work is done: 401 without the token
+(bearer, or the password of HTTP basic auth, which OpenRLHF's client sends when the URL is
+``http://user:TOKEN@host/get_reward``), 413 as soon as the body passes ``max_body_bytes``
+(counted while reading), 408 when the body takes longer than ``body_timeout_s``, and 503 with
+``Retry-After`` when ``max_in_flight`` scoring requests are already admitted (a request is
+admitted once its body has arrived). ``/health`` shows only the status, and the version and
+the reward being served to a request with the token. A ``/v1/score`` request holds at most
+``max_samples`` samples, and its settings may tighten the server's limits, never loosen them.
 
 Example:
     >>> from rlsp_rewards.exploration.length import LengthExploration
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import re
@@ -42,10 +47,12 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from rlsp_rewards.core import NUMERIC_KEYS, Reward, Sample
 from rlsp_rewards.errors import ConfigError
 from rlsp_rewards.integrations.openrlhf.batcher import MicroBatcher
-from rlsp_rewards.integrations.openrlhf.gate import Gate
+from rlsp_rewards.integrations.openrlhf.gate import Gate, authorized
 from rlsp_rewards.integrations.openrlhf.metrics import ServerMetrics
 
 __all__ = [
+    "CAPPED_SETTINGS",
+    "SERVER_SIDE_SETTINGS",
     "TOKEN_ENV",
     "OpenRLHFRequest",
     "OpenRLHFResponse",
@@ -63,10 +70,24 @@ logger = logging.getLogger("rlsp_rewards.integrations.openrlhf.server")
 TOKEN_ENV = "RLSP_SERVER_TOKEN"
 #: Settings a ``/v1/score`` request may not change: where the judge is and which environment
 #: variable holds its key (else a client could have the server send any of its secrets to a
-#: URL of its choosing), the worker processes (a new pool per value, never closed), and a
-#: tokenizer path on the server's disk. They are set when the server starts.
+#: URL of its choosing), the worker processes (a new pool per value, never closed), and paths
+#: on the server's disk (a tokenizer, a judge prompt template: a client could learn which files
+#: exist and have one's text sent to the judge). They are set when the server starts.
 SERVER_SIDE_SETTINGS = frozenset(
-    {"judge_url", "judge_api_key_env", "tokenizer", "workers", "worker_memory_mb"}
+    {"judge_url", "judge_api_key_env", "judge_prompt", "tokenizer", "workers", "worker_memory_mb"}
+)
+#: Limits a ``/v1/score`` request may lower but not raise above the server's own: budgets,
+#: retries, concurrency, the text read per sample and cache sizes.
+CAPPED_SETTINGS = (
+    "timeout_s",
+    "judge_timeout_s",
+    "judge_budget_s",
+    "judge_retries",
+    "judge_max_in_flight",
+    "max_response_chars",
+    "judge_max_chars",
+    "cache_size",
+    "judge_cache_size",
 )
 
 #: Queries longer than this in total are split into prompt and response in a worker thread.
@@ -142,7 +163,8 @@ class ScoreRequest(BaseModel):
     settings: dict[str, Any] = Field(
         default_factory=dict,
         description='reward settings for this request, e.g. {"preset": "guarded"}; not '
-        "judge_url, judge_api_key_env, tokenizer, workers, worker_memory_mb (set at start)",
+        "judge_url, judge_api_key_env, judge_prompt, tokenizer, workers, worker_memory_mb (set "
+        "at start); budgets and limits (timeout_s, judge_budget_s...) at most the server's",
     )
 
 
@@ -181,6 +203,8 @@ def create_app(
     retry_after_s: int = 1,
     batch_window_s: float = 0.005,
     max_batch: int = 256,
+    body_timeout_s: float = 30.0,
+    max_samples: int = 10_000,
 ) -> FastAPI:
     """The reward server's ASGI app.
 
@@ -193,10 +217,14 @@ def create_app(
         max_body_bytes: larger request bodies get 413.
         max_in_flight: scoring requests admitted at once; more get 503 + ``Retry-After``.
         retry_after_s: the ``Retry-After`` value, seconds.
-        batch_window_s: ``/get_reward`` samples arriving within this window are scored
-            together with the reward's batch path (deduplicated, in a worker thread); 0 scores
-            each request on its own on the reward's async path.
+        batch_window_s: ``/get_reward`` samples arriving within this window are handed
+            together to the scoring thread, where each sample runs the reward's async path and
+            each request is answered when its own samples are done; 0 scores each request on
+            the server's own event loop instead.
         max_batch: a window closes early once it holds this many samples.
+        body_timeout_s: a request body must arrive within this time, else 408.
+        max_samples: the most samples one ``/v1/score`` request may hold (413 above: the reply
+            grows with it; split larger batches).
 
     Raises:
         ConfigError: when a limit is not positive.
@@ -213,9 +241,11 @@ def create_app(
         ("max_body_bytes", max_body_bytes),
         ("max_in_flight", max_in_flight),
         ("max_batch", max_batch),
+        ("max_samples", max_samples),
+        ("body_timeout_s", body_timeout_s),
     ):
-        if value < 1:
-            raise ConfigError(f"{name} must be >= 1, got {value}")
+        if not value > 0:
+            raise ConfigError(f"{name} must be > 0, got {value}")
     if not 0 <= batch_window_s <= 1:
         raise ConfigError(f"batch_window_s must be in [0, 1] seconds, got {batch_window_s}")
     adapter = OpenRLHFReward(reward, adapter_settings)
@@ -233,6 +263,8 @@ def create_app(
             except Exception as exc:  # a cold first request is better than no server
                 logger.warning("warm-up failed: %s: %s", type(exc).__name__, exc)
         yield
+        if batcher is not None:
+            batcher.close()
 
     app = FastAPI(
         title="rlsp-rewards",
@@ -261,8 +293,14 @@ def create_app(
         return adapter.payload(results, evals)
 
     @app.post("/v1/score", response_model=ScoreResponse)
-    async def score(body: ScoreRequest) -> dict[str, Any]:
+    async def score(body: ScoreRequest) -> Response:
         """Score a batch of samples; one result with the fixed keys per sample."""
+        if len(body.samples) > max_samples:
+            raise HTTPException(
+                status_code=413,
+                detail=f"{len(body.samples)} samples: this server takes at most {max_samples} "
+                "per request; split the batch",
+            )
         fixed = sorted(SERVER_SIDE_SETTINGS.intersection(body.settings))
         if fixed:
             raise HTTPException(
@@ -270,6 +308,7 @@ def create_app(
                 detail=f"{', '.join(fixed)}: set when the server starts (rlsp-rewards serve "
                 "--config), not per request",
             )
+        _check_caps(body.settings, adapter.reward.config)
         try:
             scorer = adapter.reward.with_settings(**body.settings)
         except ConfigError as exc:
@@ -277,12 +316,16 @@ def create_app(
         samples = [Sample(**item.model_dump()) for item in body.samples]
         results = await asyncio.to_thread(scorer.score_batch, samples)
         metrics.observe_results(results)
-        return {"results": [_encodable(r.to_dict()) for r in results]}
+        content = await asyncio.to_thread(_results_json, results)
+        return Response(content=content, media_type="application/json")
 
     @app.get("/health")
-    async def health() -> dict[str, Any]:
-        """Liveness: ``{"status": "ok", ...}`` with the reward being served."""
-        return {"status": "ok", "version": __version__, "reward": repr(adapter.reward)}
+    async def health(request: Request) -> dict[str, Any]:
+        """Liveness: ``{"status": "ok"}``; with the token also the version and the reward."""
+        shown: dict[str, Any] = {"status": "ok"}
+        if token and authorized(request.headers.get("authorization", ""), token):
+            shown.update(version=__version__, reward=repr(adapter.reward))
+        return shown
 
     @app.get("/metrics")
     async def prometheus_metrics() -> Response:
@@ -297,8 +340,37 @@ def create_app(
         max_body_bytes=max_body_bytes,
         max_in_flight=max_in_flight,
         retry_after_s=retry_after_s,
+        body_timeout_s=body_timeout_s,
     )
     return app
+
+
+def _check_caps(settings: Mapping[str, Any], server: Any) -> None:
+    """422 when a request's settings raise one of the server's limits (:data:`CAPPED_SETTINGS`).
+
+    A request may ask for less time, fewer retries, less text; never for more than the server
+    was started with (a client could otherwise hold every worker for 600 s per sample).
+    """
+    for name in CAPPED_SETTINGS:
+        if name not in settings or not hasattr(server, name):
+            continue
+        limit, asked = getattr(server, name), settings[name]
+        if isinstance(asked, bool) or not isinstance(asked, (int, float)):
+            continue  # not a number: the reward's own validation says what is wrong
+        if limit is not None and asked > limit:
+            raise HTTPException(
+                status_code=422,
+                detail=f"{name}={asked}: over this server's limit of {limit} (set when it "
+                f"starts); ask for at most {limit}",
+            )
+
+
+def _results_json(results: list[Any]) -> bytes:
+    """The ``/v1/score`` reply body, encoded directly (validating each result again doubled
+    the time of large replies)."""
+    return json.dumps(
+        {"results": [_encodable(r.to_dict()) for r in results]}, ensure_ascii=False
+    ).encode("utf-8", errors="surrogatepass")
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
@@ -339,6 +411,8 @@ def serve(
     max_body_bytes: int = 8 * 1024 * 1024,
     max_in_flight: int = 4096,
     batch_window_s: float = 0.005,
+    body_timeout_s: float = 30.0,
+    max_samples: int = 10_000,
     log_level: str = "info",
     access_log: bool = False,
     graceful_timeout_s: int = 30,
@@ -353,7 +427,8 @@ def serve(
         port: TCP port.
         settings: flat settings as in ``RLSP_REWARD_CONFIG``: RlspReward's (``preset``,
             ``alpha``, ``C``, ``workers``...) plus ``label_key`` and ``eval_mode``.
-        token, max_body_bytes, max_in_flight, batch_window_s: see :func:`create_app`.
+        token, max_body_bytes, max_in_flight, batch_window_s, body_timeout_s, max_samples: see
+            :func:`create_app`.
         log_level: uvicorn's log level.
         access_log: log every request (off by default: training sends thousands per step).
         graceful_timeout_s: how long shutdown waits for requests in flight.
@@ -379,6 +454,8 @@ def serve(
         max_body_bytes=max_body_bytes,
         max_in_flight=max_in_flight,
         batch_window_s=batch_window_s,
+        body_timeout_s=body_timeout_s,
+        max_samples=max_samples,
     )
     uvicorn.run(
         app,

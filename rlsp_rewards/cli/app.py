@@ -180,12 +180,19 @@ def score(
     Large files stream in chunks; --resume goes on where an interrupted run stopped.
 
     Rows that cannot be scored (bad JSON, a missing field) stay in --out with line and reason.
+    A truncated or damaged .jsonl.gz is read as far as it can be; exit code 2 then names where.
 
     [bold]Example:[/bold] rlsp-rewards score runs.jsonl -o out.jsonl --preset guarded --plot a.png
     """
     from rich.console import Console
 
-    from rlsp_rewards.cli.runs import FieldMap, build_reward, parse_settings, score_with_progress
+    from rlsp_rewards.cli.runs import (
+        FieldMap,
+        build_reward,
+        damage_error,
+        parse_settings,
+        score_with_progress,
+    )
     from rlsp_rewards.cli.summary import summary_tables
     from rlsp_rewards.errors import RlspRewardsError
 
@@ -218,6 +225,8 @@ def score(
             console.print(f"Scored rows written to {out}")
     except RlspRewardsError as exc:
         raise _fail(exc) from None
+    if summary.damage:
+        raise _fail(damage_error(input_path, summary))
 
 
 @app.command()

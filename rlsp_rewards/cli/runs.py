@@ -10,10 +10,20 @@ Every input row appears in the output, in input order, with the fields it came w
 
 * ``line``: its 1-based line number (row number for parquet; blank lines are not rows);
 * ``reward``: the reward's result dict (:data:`~rlsp_rewards.core.RESULT_KEYS`), or
-* ``skipped``: why it could not be scored (invalid JSON, a missing field...).
+* ``skipped``: why it could not be scored (invalid JSON, nested too deeply, a missing
+  field...); an unreadable line keeps its start in ``raw``.
+
+These names (:data:`OUTPUT_FIELDS`) are ours: an input field with one of them is moved under
+``input_fields``, so a row can never bring its own ``reward`` or ``skipped`` into the output.
 
 With ``resume=True`` the rows already in the output are kept (and counted in the summary), a
-half-written last line is cut off, and scoring goes on after the last line written.
+half-written last line is cut off, and scoring goes on after the last line written. Only rows
+that read back as ours are kept (a line number past the previous one, and a valid result dict
+or a reason); scoring starts again at the first one that does not.
+
+A ``.jsonl.gz`` that is truncated or damaged is read as far as it can be (see
+:mod:`rlsp_rewards.cli.lines`); each damaged spot is a skipped row, named in
+:attr:`Summary.damage`, and is scored again by a later ``--resume`` (after the file is fixed).
 
 Example:
     >>> import json, pathlib, tempfile
@@ -38,20 +48,31 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol
 
-from rlsp_rewards.core import COMPONENT_KEYS, NUMERIC_KEYS, LengthSource, RewardResult, Sample
+from rlsp_rewards.cli.lines import text_lines
+from rlsp_rewards.core import (
+    COMPONENT_KEYS,
+    NUMERIC_KEYS,
+    RESULT_KEYS,
+    LengthSource,
+    RewardResult,
+    Sample,
+)
 from rlsp_rewards.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = [
+    "DAMAGED",
+    "OUTPUT_FIELDS",
     "FieldMap",
     "Row",
     "Summary",
     "build_reward",
     "count_rows",
+    "damage_error",
     "parse_settings",
     "read_rows",
     "score_file",
@@ -62,6 +83,11 @@ __all__ = [
 SAMPLED_KEYS: tuple[str, ...] = (*COMPONENT_KEYS, "length", "effective_length")
 
 _MISSING = object()
+
+#: The fields the output adds to a row; input fields with these names go under ``input_fields``.
+OUTPUT_FIELDS: tuple[str, ...] = ("line", "reward", "skipped", "raw", "unwritten", "input_fields")
+#: How the ``skipped`` reason of a damaged spot of the input starts (``--resume`` redoes them).
+DAMAGED = "damaged input"
 
 
 class BatchReward(Protocol):
@@ -140,6 +166,7 @@ class Row:
     data: dict[str, Any] | None
     problem: str | None = None
     raw: str = ""  #: the start of an unreadable line, kept in the output for inspection
+    damaged: bool = False  #: the file itself is damaged here (truncated or corrupt gzip data)
 
 
 def _is_parquet(path: Path) -> bool:
@@ -164,33 +191,25 @@ def read_rows(path: str | os.PathLike[str]) -> Iterator[Row]:
     if _is_parquet(path):
         yield from _read_parquet(path)
         return
-    with _open_text(path) as lines:
-        for number, text in enumerate(lines, start=1):
-            if not text.strip():
-                continue
-            try:
-                data = json.loads(text)
-            except ValueError as exc:
-                yield Row(number, None, f"invalid JSON: {exc}", text[:200])
-                continue
-            if isinstance(data, dict):
-                yield Row(number, data)
-            else:
-                yield Row(number, None, f"not a JSON object (a {type(data).__name__})", text[:200])
+    for number, line in enumerate(text_lines(path), start=1):
+        text = line.text
+        if line.damage:
+            yield Row(number, None, f"{DAMAGED}: {line.damage}", text[:200], damaged=True)
+        elif text.strip():
+            yield _parse(number, text)
 
 
-def _open_text(path: Path) -> TextIO:
-    """A JSONL file as text (gzip-compressed when it ends in ``.gz``); bad UTF-8 is replaced.
-
-    Lines end at ``\n`` only (JSONL's separator; a bare ``\r`` is JSON whitespace inside a
-    row), and a UTF-8 byte order mark at the start is dropped.
-    """
-    options: dict[str, Any] = {"encoding": "utf-8-sig", "errors": "replace", "newline": "\n"}
-    if path.suffix.lower() == ".gz":
-        import gzip
-
-        return gzip.open(path, "rt", **options)
-    return path.open(**options)
+def _parse(number: int, text: str) -> Row:
+    """One JSONL line as a row, or the reason it cannot be one; never raises."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        return Row(number, None, "invalid JSON: nested too deeply to read", text[:200])
+    except Exception as exc:  # ValueError, and anything a hostile line could provoke
+        return Row(number, None, f"invalid JSON: {str(exc)[:200]}", text[:200])
+    if isinstance(data, dict):
+        return Row(number, data)
+    return Row(number, None, f"not a JSON object (a {type(data).__name__})", text[:200])
 
 
 def _existing(path: str | os.PathLike[str]) -> Path:
@@ -231,8 +250,7 @@ def count_rows(path: str | os.PathLike[str]) -> int:
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows
-    with _open_text(path) as lines:
-        return sum(1 for text in lines if text.strip())
+    return sum(1 for line in text_lines(path) if line.damage or line.text.strip())
 
 
 def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
@@ -308,6 +326,7 @@ class Summary:
         self.skipped = 0
         self.skip_reasons: collections.Counter[str] = collections.Counter()
         self.first_skips: list[tuple[int, str]] = []
+        self.damage: list[tuple[int, str]] = []  #: (line, reason) of each damaged spot
         self.sums = dict.fromkeys(NUMERIC_KEYS, 0.0)
         self.nonzero = dict.fromkeys(NUMERIC_KEYS, 0)
         self.length_sources: collections.Counter[str] = collections.Counter()
@@ -340,11 +359,13 @@ class Summary:
                 self.sample[slot] = kept
 
     def skip(self, line: int, reason: str) -> None:
-        """Count one row that could not be scored."""
+        """Count one row that could not be scored (a damaged spot of the file is noted too)."""
         self.skipped += 1
         self.skip_reasons[reason.split(":")[0]] += 1
         if len(self.first_skips) < 10:
             self.first_skips.append((line, reason))
+        if reason.startswith(DAMAGED):
+            self.damage.append((line, reason.removeprefix(DAMAGED + ": ")))
 
     def mean(self, key: str) -> float:
         """The exact mean of a numeric key over scored rows (0 when none)."""
@@ -371,6 +392,25 @@ class Summary:
     def samples_per_s(self) -> float:
         """Scoring throughput of this run."""
         return self.scored_now / self.seconds if self.seconds > 0 else 0.0
+
+
+def damage_error(path: str | os.PathLike[str], summary: Summary) -> ConfigError:
+    """The error that ends a run over a damaged input: the file, the lines, what to do.
+
+    Example:
+        >>> s = Summary()
+        >>> s.skip(7, "damaged input: the compressed data ends early: the file is truncated")
+        >>> print(damage_error("runs.jsonl.gz", s))  # doctest: +ELLIPSIS
+        'runs.jsonl.gz' is damaged at line 7 (the compressed data ends early: ...); ...
+    """
+    (line, reason), *more = summary.damage
+    also = f" and {len(more)} more place(s)" if more else ""
+    return ConfigError(
+        f"{str(path)!r} is damaged at line {line} ({reason}){also}; the {summary.scored} rows "
+        "that could be read were scored (line numbers after a damaged spot count the lines "
+        "read). Copy or write the file again, then rerun with the same --out and --resume: the "
+        "rows already scored are kept and the damaged ones are scored again"
+    )
 
 
 # -- scoring a file ---------------------------------------------------------------------------
@@ -506,16 +546,15 @@ def _score_chunk(
     summary.scored_now += len(samples)
     lines = []
     for row, reason in zip(chunk, reasons, strict=True):
-        record: dict[str, Any] = dict(row.data) if row.data is not None else {"raw": row.raw}
-        record["line"] = row.line
+        ours: dict[str, Any] = {"line": row.line}
         if reason is None:
             result = next(results).to_dict()
-            record["reward"] = result
+            ours["reward"] = result
             summary.add(result)
         else:
-            record["skipped"] = reason
+            ours["skipped"] = reason
             summary.skip(row.line, reason)
-        lines.append(_json_line(record))
+        lines.append(_output_line(row, ours))
     if writer is not None:
         writer.write("\n".join(lines) + "\n")
         writer.flush()
@@ -536,28 +575,80 @@ def _json_line(record: Mapping[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, default=str).translate(_LINE_BREAKS)
 
 
+def _output_line(row: Row, ours: dict[str, Any]) -> str:
+    """The output line of a row: its own fields (ours moved aside), then ours; never raises."""
+    if row.data is None:
+        record: dict[str, Any] = {"raw": row.raw}
+    else:
+        record = {k: v for k, v in row.data.items() if k not in OUTPUT_FIELDS}
+        shadowed = {k: row.data[k] for k in OUTPUT_FIELDS if k in row.data}
+        if shadowed:
+            record["input_fields"] = shadowed
+    record.update(ours)
+    try:
+        return _json_line(record)
+    except Exception as exc:  # e.g. RecursionError: nested too deeply to write back
+        note = f"the row's own fields could not be written back ({type(exc).__name__})"
+        return _json_line({**ours, "unwritten": note})
+
+
 def _resume(out: Path, summary: Summary) -> int:
-    """Count the rows already in ``out``, cut a half-written last line; the last line number."""
+    """Count the rows already in ``out``, cut a half-written last line; the last line number.
+
+    Reading stops at the first line that is not a whole row of ours (see :func:`_ours`), or
+    that marks a damaged spot of the input: it and everything after are scored again.
+    """
     if not out.is_file():
         return 0
     last = 0
     keep = 0  # bytes of complete, readable lines
     with out.open("rb") as lines:
         for raw in lines:
-            try:
-                record = json.loads(raw)
-                line = int(record["line"])
-            except (ValueError, KeyError, TypeError):
-                break
-            if not raw.endswith(b"\n"):
+            record = _ours(raw, last)
+            if record is None:
                 break
             keep += len(raw)
-            last = max(last, line)
-            if isinstance(record.get("reward"), dict):
+            last = record["line"]
+            if "reward" in record:
                 summary.add(record["reward"])
             else:
-                summary.skip(line, str(record.get("skipped", "unreadable")))
+                summary.skip(last, record["skipped"])
     if keep < out.stat().st_size:
         with out.open("r+b") as handle:
             handle.truncate(keep)
     return last
+
+
+def _ours(raw: bytes, last: int) -> dict[str, Any] | None:
+    """A written output line read back, or None when it is not a whole, valid row of ours.
+
+    Valid: it ends in a newline, holds a JSON object whose ``line`` is an integer after
+    ``last``, and exactly one of ``reward`` (a dict with every result key, finite numbers and a
+    string ``pred``) and ``skipped`` (a reason that is not a damaged spot of the input).
+    """
+    if not raw.endswith(b"\n"):
+        return None
+    try:
+        record = json.loads(raw)
+    except Exception:  # ValueError, RecursionError
+        return None
+    if not isinstance(record, dict):
+        return None
+    line = record.get("line")
+    if type(line) is not int or line <= last or ("reward" in record) == ("skipped" in record):
+        return None
+    if "skipped" in record:
+        reason = record["skipped"]
+        ok = isinstance(reason, str) and not reason.startswith(DAMAGED)
+        return record if ok else None
+    return record if _is_result(record["reward"]) else None
+
+
+def _is_result(value: Any) -> bool:
+    """Whether a value is a result dict as :meth:`RewardResult.to_dict` writes it."""
+    if not isinstance(value, dict) or set(value) != set(RESULT_KEYS):
+        return False
+    if not isinstance(value["pred"], str):
+        return False
+    numbers = [value[key] for key in NUMERIC_KEYS]
+    return all(type(v) in (int, float) and math.isfinite(v) for v in numbers)

@@ -12,9 +12,12 @@ The pipeline for one response, cheapest step first:
 4. The rest goes to the process-wide :func:`~rlsp_rewards.workers.shared_pool`, where
    :func:`~rlsp_rewards.outcome.grade.compare` (math-verify, gold first) runs under a hard,
    signal-free deadline: a check that overruns has its worker killed and gets ``timeout``.
-   The pool's first start in a process (about a second: math-verify is imported once) is
-   waited for once and never charged to a sample's budget; :meth:`OutcomeVerifier.warm_up`
-   does it ahead of time (the verl manager and the server call it when they start).
+   The pool starts in the background at a verifier's first call, whatever that call needs,
+   so the samples decided in the caller never wait for it; a check that needs a worker before
+   the first start is over waits for it once, and its budget starts after that wait (the
+   start, about a second, seconds on a busy host, is never charged to a sample).
+   :meth:`OutcomeVerifier.warm_up` starts it ahead of time (the verl manager, the OpenRLHF
+   adapter and the server do when they are built), so the first batch pays nothing.
 
 :meth:`OutcomeVerifier.verify_batch` de-duplicates pairs first (the rollouts of one prompt
 repeat a few answers) and spreads the unique checks over all workers.
@@ -171,6 +174,7 @@ class OutcomeVerifier(Reward):
         self._cache: LruCache[tuple[str, str], OutcomeStatus] = LruCache(self.config.cache_size)
         self._inflight: dict[tuple[str, str], Future] = {}
         self._inflight_lock = threading.Lock()
+        self._pool_started = False  # this verifier has had its pool start (in the background)
 
     # -- one response ---------------------------------------------------------------------------
 
@@ -181,6 +185,7 @@ class OutcomeVerifier(Reward):
             >>> OutcomeVerifier().verify("(1, 2)", r"\\boxed{(1,2)}").correct
             True
         """
+        self._start_pool_soon()
         started = self._start(gold, response)
         if isinstance(started, Verdict):
             return started
@@ -200,6 +205,7 @@ class OutcomeVerifier(Reward):
         """
         import asyncio  # here, not at the top: keeps ``import rlsp_rewards`` fast
 
+        self._start_pool_soon()
         if self._pool().started:
             started = self._start(gold, response)
         else:  # the pool's first start may take seconds: wait for it off the event loop
@@ -213,17 +219,19 @@ class OutcomeVerifier(Reward):
             result = None
         return self._finish(started, result)
 
-    def warm_up(self) -> bool:
+    def warm_up(self, wait: bool = True) -> bool:
         """Start the worker processes now, so the first checks do not pay for their start.
 
         Returns True once the workers answer (the first start takes seconds: math-verify and
-        sympy are imported in the fork server).
+        sympy are imported in the fork server). ``wait=False`` starts them in the background
+        and returns at once (whether they are up already).
 
         Example:
             >>> OutcomeVerifier().warm_up()
             True
         """
-        return self._pool().ensure_started()
+        self._pool_started = True
+        return self._pool().ensure_started(wait=wait)
 
     def cache_stats(self) -> dict[str, int]:
         """Counters of the verdict cache: ``hits``, ``misses`` and current ``entries``.
@@ -250,16 +258,16 @@ class OutcomeVerifier(Reward):
         decided: dict[tuple[str, str], OutcomeStatus] = {}
         checks: dict[tuple[str, str], Future] = {}
         prepared = []
-        for gold, response in pairs:  # the workers start on the first checks meanwhile
+        self._start_pool_soon()
+        for gold, response in pairs:  # the workers start, and run the first checks, meanwhile
             item = self._prepare(gold, response, golds, decided)
             if item.status is None and item.key not in checks:
-                if not checks:
-                    self._pool().ensure_started()
                 checks[item.key] = self._pool().submit(
                     _grade().compare, *item.key, timeout_s=self.config.timeout_s
                 )
             prepared.append(item)
         if checks:
+            self._pool().ensure_started()  # a check's budget starts when it runs, after the start
             results = self._pool().wait_all(list(checks.values()), timeout_s=self.config.timeout_s)
             for key, result in zip(checks, results, strict=False):
                 decided[key] = self._remember(key, result)
@@ -397,6 +405,12 @@ class OutcomeVerifier(Reward):
         """Cache a verdict, unless the pair is too long to be worth its memory."""
         if len(key[0]) + len(key[1]) <= _MAX_CACHED_CHARS:
             self._cache.put(key, status)
+
+    def _start_pool_soon(self) -> None:
+        """At this verifier's first call: start the pool in the background (returns at once)."""
+        if not self._pool_started:
+            self._pool_started = True
+            self._pool().ensure_started(wait=False)
 
     def _pool(self) -> WorkerPool:
         size = self.config.workers or min(available_cpus(), DEFAULT_MAX_WORKERS)

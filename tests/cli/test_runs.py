@@ -303,3 +303,122 @@ def test_lone_surrogates_in_a_row_are_written_not_a_crash(tmp_path: Path) -> Non
     assert out[0]["reward"]["pred"] == "x \ud800"[:8]
     again = score_file(src, EchoReward(), out=tmp_path / "out.jsonl", resume=True)
     assert (again.rows, again.scored_now) == (2, 0)
+
+
+def test_a_line_nested_too_deeply_to_read_is_a_kept_row(tmp_path: Path) -> None:
+    # Bug: json.loads("[" * 100000) raises RecursionError, which was not caught: a traceback,
+    # an empty output, and --resume hit the same line again forever.
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"response": "1", "gold": "1"},
+            "[" * 100_000 + "]" * 100_000,
+            {"response": "x", "gold": "2"},
+            '{"response": "y", "gold": ' + "[" * 900 + "]" * 900 + "}",  # readable, deep
+        ],
+    )
+    summary = score_file(src, EchoReward(), out=tmp_path / "out.jsonl")
+    out = read_out(tmp_path / "out.jsonl")
+    assert [r["line"] for r in out] == [1, 2, 3, 4]
+    assert out[1]["skipped"] == "invalid JSON: nested too deeply to read"
+    assert out[1]["raw"].startswith("[[[[")
+    assert "reward" in out[3]  # a deep but readable row is scored and written back
+    assert (summary.scored, summary.skipped) == (3, 1)
+
+
+def test_the_inputs_own_output_fields_are_moved_aside(tmp_path: Path) -> None:
+    # Bug: the output was the input row plus our fields, so a row's own "skipped" survived into
+    # a scored row, and a skipped row kept its own "reward", which --resume then counted.
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"response": "1", "gold": "1", "skipped": "no", "line": 99, "input_fields": 1},
+            {"gold": "1", "reward": {"score": 1e6, "acc": 1}},  # no response: skipped
+        ],
+    )
+    score_file(src, EchoReward(), out=tmp_path / "out.jsonl")
+    scored, skipped = read_out(tmp_path / "out.jsonl")
+    assert scored["line"] == 1 and "skipped" not in scored and scored["reward"]["score"] == 1.0
+    assert scored["input_fields"] == {"line": 99, "skipped": "no", "input_fields": 1}
+    assert "reward" not in skipped and skipped["skipped"] == "missing field 'response'"
+    assert skipped["input_fields"] == {"reward": {"score": 1e6, "acc": 1}}
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        '{"line": 2, "reward": {"score": 1000000.0, "acc": 1}}',  # not a whole result
+        '{"line": 2, "reward": {"score": "abc"}}',  # made every resume raise
+        '{"line": 2, "gold": "1", "reward": {"score": 1e6}, "skipped": "missing field"}',  # both
+        '{"line": 1, "skipped": "x"}',  # not after the previous line
+        '{"line": "2", "skipped": "x"}',  # not an integer
+        '{"line": 2, "skipped": "damaged input: the file is truncated"}',  # to be redone
+    ],
+)
+def test_resume_keeps_only_rows_that_read_back_as_ours(tmp_path: Path, forged: str) -> None:
+    rows = [{"response": "a", "gold": "a"}, {"response": "bb", "gold": "a"}, {"response": "c"}]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    full = tmp_path / "full.jsonl"
+    score_file(src, EchoReward(), out=full)
+    out = tmp_path / "out.jsonl"
+    out.write_text(full.read_text().splitlines(keepends=True)[0] + forged + "\n")
+    reward = EchoReward()
+    summary = score_file(src, reward, out=out, resume=True)
+    assert sum(reward.batches) == 1  # row 2 scored again (row 3 has no gold: skipped)
+    assert out.read_text() == full.read_text()
+    assert (summary.scored, summary.skipped) == (2, 1) and summary.mean("score") == 1.5
+
+
+def gzip_rows(n: int) -> bytes:
+    return b"".join(b'{"response": "%d", "gold": "%d"}\n' % (i, i % 3) for i in range(n))
+
+
+def test_a_truncated_gzip_input_is_read_up_to_the_cut_and_resumed_once_fixed(
+    tmp_path: Path,
+) -> None:
+    # Bug: a truncated .jsonl.gz ended with "Aborted." and 0 rows written.
+    import gzip
+
+    whole = gzip.compress(gzip_rows(3000))
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(whole[: len(whole) // 2])
+    out = tmp_path / "out.jsonl"
+    summary = score_file(src, EchoReward(), out=out)
+    assert scoring.count_rows(src) == summary.rows > 1000
+    (line, reason), *more = summary.damage
+    assert not more and line == summary.rows and "truncated" in reason
+    assert read_out(out)[-1]["skipped"].startswith(scoring.DAMAGED)
+    message = str(scoring.damage_error(src, summary))
+    assert str(src) in message and f"line {line}" in message and "--resume" in message
+    src.write_bytes(whole)  # the file copied again: --resume scores the damaged row and the rest
+    again = score_file(src, EchoReward(), out=out, resume=True)
+    assert again.rows == 3000 and not again.damage and again.scored_now == 3000 - line + 1
+    assert [r["line"] for r in read_out(out)] == list(range(1, 3001))
+
+
+def test_a_damaged_gzip_member_costs_only_itself(tmp_path: Path) -> None:
+    import gzip
+
+    members = [bytearray(gzip.compress(gzip_rows(2000))) for _ in range(3)]
+    middle = len(members[1]) // 2
+    members[1][middle : middle + 64] = b"\xff" * 64
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(b"".join(members))
+    summary = score_file(src, EchoReward(), out=tmp_path / "out.jsonl")
+    assert len(summary.damage) == 1 and "damaged compressed data" in summary.damage[0][1]
+    assert 4000 <= summary.scored < 6000  # the first and the last member are read whole
+    assert read_out(tmp_path / "out.jsonl")[-1]["response"] == "1999"
+
+
+def test_the_command_ends_a_damaged_run_with_a_message_and_exit_code_2(tmp_path: Path) -> None:
+    import gzip
+
+    from typer.testing import CliRunner
+
+    from rlsp_rewards.cli.app import app
+
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(gzip.compress(gzip_rows(500))[:-100])
+    result = CliRunner().invoke(app, ["score", str(src), "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "is damaged at line" in result.output and "--resume" in result.output

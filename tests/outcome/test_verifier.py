@@ -311,3 +311,34 @@ def test_busy_workers_do_not_stretch_a_callers_budget(strict, slow_answer):
         t.join()
     assert all(seconds < BUDGET_S + SLACK_S for seconds, _ in durations.values()), durations
     assert all(timeout == 1.0 for _, timeout in durations.values())
+
+
+_COLD_START = r"""
+import time
+from rlsp_rewards.outcome.verifier import OutcomeVerifier
+from rlsp_rewards.workers import shared_pools
+
+verifier = OutcomeVerifier()
+assert not shared_pools()
+print(verifier.verify("4", r"\boxed{4}").status.value)  # decided in the caller
+pools = shared_pools()
+print(len(pools), pools[0].started if pools else None)  # starting, and nobody waited for it
+waited = time.monotonic()
+while pools and not pools[0].started and time.monotonic() - waited < 120:
+    time.sleep(0.05)
+print(bool(pools) and pools[0].started)
+"""
+
+
+def test_the_pool_starts_in_the_background_at_the_first_call():
+    # Cold start: the pool used to start only when the first check needed a worker, and every
+    # thread that needed one then waited for the whole start. Now the first call of any kind
+    # starts it in the background, and a call decided in the caller does not wait for it.
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _COLD_START], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[:3] == ["correct", "1 False", "True"]

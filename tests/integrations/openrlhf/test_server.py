@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
+import rlsp_rewards
 from rlsp_rewards.core import NUMERIC_KEYS, RESULT_KEYS, Reward, RewardResult, Sample
 from rlsp_rewards.integrations.openrlhf.server import create_app
 
+#: A real template file on the server's disk.
+PROMPT_FILE = Path(rlsp_rewards.__file__).parent / "judge/data/judge_prompt_v1.txt"
 CHATML_PROMPT = "<|im_start|>user\nWhat is 6 times 7?<|im_end|>\n<|im_start|>assistant\n"
 
 
@@ -164,6 +168,13 @@ def test_v1_score_lone_surrogate_in_the_answer_is_not_a_500(url: str) -> None:
         {"worker_memory_mb": 999},
         # a path on the server's disk (or a hub download) loaded per request
         {"tokenizer": "/etc"},
+        # Bug: a template path per request told a client which files exist on the server
+        # (/proc/self/environ included) and could send a file's text to the judge.
+        {
+            "judge_prompt": str(
+                Path(rlsp_rewards.__file__).parent / "judge/data/judge_prompt_v1.txt"
+            )
+        },
     ],
 )
 def test_v1_score_rejects_server_side_settings_per_request(url: str, settings) -> None:
@@ -410,3 +421,145 @@ def test_adapter_package_imports_no_torch_and_reads_no_settings() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# -- reliability: per-request latency, slow bodies, limits, /health -----------------------------
+
+
+class SleepyReward(Reward):
+    """Test-only: a sample's response is how many seconds scoring it takes."""
+
+    def score(self, sample: Sample) -> RewardResult:
+        time.sleep(float(sample.response))
+        return RewardResult(score=float(sample.response))
+
+    async def ascore(self, sample: Sample) -> RewardResult:
+        import asyncio
+
+        await asyncio.sleep(float(sample.response))
+        return RewardResult(score=float(sample.response))
+
+
+def test_each_get_reward_request_is_answered_when_its_own_samples_are_done(serve_app) -> None:
+    # Bug: the requests of one micro-batch were all answered when its slowest sample ended:
+    # 30 trivial requests waited 5 s behind 2 slow ones.
+    url = serve_app(create_app(SleepyReward(), token="", batch_window_s=0.05))
+    done: dict[str, list[float]] = {"fast": [], "slow": []}
+
+    def post(kind: str, seconds: str) -> None:
+        response = httpx.post(f"{url}/get_reward", json={"query": [seconds]}, timeout=60)
+        assert response.status_code == 200
+        done[kind].append(time.monotonic())
+
+    threads = [threading.Thread(target=post, args=("slow", "4")) for _ in range(2)]
+    threads += [threading.Thread(target=post, args=("fast", "0")) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(done["fast"]) == 20 and len(done["slow"]) == 2
+    assert max(done["fast"]) < min(done["slow"])  # no fast request waited for a slow one
+
+
+def test_queued_checks_of_concurrent_requests_keep_their_deadlines(serve_app, slow_answer):
+    # Bug: the micro-batch queued its distinct checks with no deadline, so with one worker 6
+    # slow answers took 6 budgets each; now each request returns within its own budget.
+    from rlsp_rewards.combine import RlspReward
+
+    budget_s = 1.0
+    reward = RlspReward(timeout_s=budget_s, workers=1)
+    assert reward.warm_up()
+    url = serve_app(create_app(reward, token=""))
+    answers: dict[int, tuple[float, dict]] = {}
+
+    def post(i: int) -> None:
+        body = {"query": [chatml_query(slow_answer)], "labels": [str(100 + i)]}  # distinct
+        started = time.monotonic()
+        out = httpx.post(f"{url}/get_reward", json=body, timeout=120).json()
+        answers[i] = (time.monotonic() - started, out)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert all(out["extra_logs"]["timeout"] == [1.0] for _, out in answers.values())
+    assert all(seconds < budget_s + 2.0 for seconds, _ in answers.values()), answers
+
+
+def _slow_sender(port: int, path: str = "/get_reward"):
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 100000\r\n\r\n{".encode()
+    )
+    return sock  # the rest of the body never comes
+
+
+def test_slow_bodies_do_not_hold_the_in_flight_slots(serve_app) -> None:
+    # Bug: a request counted as in flight before its body was read, and the read had no
+    # deadline: 17 clients dribbling bodies made every real request get 503.
+    from urllib.parse import urlparse
+
+    url = serve_app(create_app(SleepyReward(), token="", max_in_flight=2, body_timeout_s=2.0))
+    port = urlparse(url).port
+    slow = [_slow_sender(port) for _ in range(6)]
+    try:
+        deadline = time.monotonic() + 30
+        while "rlsp_requests_reading 6.0" not in httpx.get(f"{url}/metrics").text:
+            assert time.monotonic() < deadline, "the slow bodies were never being read"
+            time.sleep(0.05)
+        real = httpx.post(f"{url}/get_reward", json={"query": ["0"]}, timeout=30)
+        assert real.status_code == 200  # admitted: the slow senders hold no in-flight slot
+        for sock in slow:  # each slow sender is cut off at the body deadline
+            sock.settimeout(30)
+            assert sock.recv(4096).startswith(b"HTTP/1.1 408")
+    finally:
+        for sock in slow:
+            sock.close()
+    assert 'rlsp_requests_total{code="408",route="/get_reward"} 6.0' in (
+        httpx.get(f"{url}/metrics").text
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "status"),
+    [
+        ({"timeout_s": 600}, 422),  # would hold a worker for 600 s per sample
+        ({"judge_budget_s": 3600}, 422),
+        ({"max_response_chars": 10**9}, 422),
+        ({"timeout_s": 1.0}, 200),  # asking for less is fine
+    ],
+)
+def test_v1_score_settings_may_tighten_the_servers_limits_not_loosen_them(
+    url: str, settings, status
+) -> None:
+    sample = {"response": "\\boxed{42}", "gold": "42"}
+    response = httpx.post(f"{url}/v1/score", json={"samples": [sample], "settings": settings})
+    assert response.status_code == status, response.text
+    if status == 422:
+        assert "over this server's limit" in response.json()["detail"]
+
+
+def test_v1_score_caps_the_samples_of_one_request(serve_app) -> None:
+    # Bug: one 6 MB request produced a 48 MB reply in 43 s.
+    from rlsp_rewards.exploration.length import LengthExploration
+
+    url = serve_app(create_app(LengthExploration(), token="", max_samples=100))
+    samples = [{"response": "x"}] * 101
+    over = httpx.post(f"{url}/v1/score", json={"samples": samples})
+    assert over.status_code == 413 and "split the batch" in over.json()["detail"]
+    fits = httpx.post(f"{url}/v1/score", json={"samples": samples[:100]}).json()
+    assert len(fits["results"]) == 100 and set(fits["results"][0]) == set(RESULT_KEYS)
+
+
+def test_health_shows_the_configuration_only_behind_the_token(serve_app, rlsp_reward) -> None:
+    # Bug: /health showed the whole configuration (judge URL, tokenizer path...) to anyone.
+    url = serve_app(create_app(rlsp_reward, token="s3cret"))
+    assert httpx.get(f"{url}/health").json() == {"status": "ok"}
+    wrong = httpx.get(f"{url}/health", headers={"Authorization": "Bearer nope"})
+    assert wrong.json() == {"status": "ok"}
+    shown = httpx.get(f"{url}/health", headers={"Authorization": "Bearer s3cret"}).json()
+    assert shown["status"] == "ok" and "RlspReward(" in shown["reward"] and shown["version"]
