@@ -258,7 +258,9 @@ class BehaviourFields(TypedDict):
 
 def behaviour_fields(text: str) -> BehaviourFields:
     """The behaviour counts of one response as result fields (floats); the one place rewards
-    count behaviours, once per sample.
+    count behaviours, once per sample (in
+    :meth:`~rlsp_rewards.exploration.length.LengthExploration.measure`, on the part of the
+    response the measures read: :mod:`~rlsp_rewards.exploration.cap`).
 
     Example:
         >>> behaviour_fields("Wait, let me check.")

@@ -54,7 +54,6 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from rlsp_rewards.behaviours import behaviour_fields
 from rlsp_rewards.core import OutcomeStatus, Reward, RewardConfig, RewardResult, Sample
 from rlsp_rewards.exploration.length import (
     LengthConfig,
@@ -272,12 +271,14 @@ class RlspReward(Reward):
         return super().build_config(None, {**explicit, **settings})  # type: ignore[return-value]
 
     def warm_up(self) -> bool:
-        """Start the verifier's worker processes now (see :meth:`OutcomeVerifier.warm_up`).
+        """Start the verifier's worker processes now (see :meth:`OutcomeVerifier.warm_up`),
+        and prepare the per-sample measures (:meth:`LengthExploration.warm_up`).
 
         Example:
             >>> combined.warm_up()
             True
         """
+        self._length.warm_up()
         return self._verifier.warm_up()
 
     def cache_stats(self) -> dict[str, int]:
@@ -365,7 +366,6 @@ class RlspReward(Reward):
             judge_failed=float(judge_failed),
             error=max(outcome.error, float(m.tokenizer_failed)),
             **measure_fields(m),
-            **behaviour_fields(sample.response),
         )
 
 

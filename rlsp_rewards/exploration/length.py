@@ -22,7 +22,9 @@ Two options implement the presets' variants (:mod:`rlsp_rewards.combine` sets th
   ``length_cap`` clamp the term, so it cannot outweigh the outcome.
 
 ``repetition`` and the behaviour counts are measured for every response (they are metrics even
-when nothing uses them).
+when nothing uses them). Of a response longer than a million characters they read the first
+and last half million, and the tokenizer is not run (the length is characters / 4): the result
+says so with ``capped = 1`` (see :mod:`rlsp_rewards.exploration.cap`).
 
 Example:
     >>> out = length(solution_str="x" * 400)  # 400 characters ~ 100 tokens
@@ -35,12 +37,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from typing import Literal, TypedDict
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rlsp_rewards.behaviours import behaviour_fields
+from rlsp_rewards.behaviours import BehaviourFields, behaviour_fields
 from rlsp_rewards.core import LengthSource, Reward, RewardConfig, RewardResult, Sample, recoverable
+from rlsp_rewards.exploration.cap import measured_part
 from rlsp_rewards.exploration.repetition import DEFAULT_NGRAM, repetition
 from rlsp_rewards.exploration.tokens import TokenCounter, TokenizerLoadError
 from rlsp_rewards.outcome.extract import text_before_first_box
@@ -67,9 +70,10 @@ class LengthConfig(RewardConfig):
         C: the scale of the penalty ``-C/|o|``; must be > 0 (the paper uses 1000).
         tokenizer: a path ``transformers.AutoTokenizer`` can load, used when the framework
             passes no token count (needs ``pip install "rlsp-rewards[tokenizer]"``). It is
-            loaded by the first sample that needs it, once per process; prefer a local
-            directory (a hub name may wait for a download). If it cannot be loaded (or fails
-            on a text), lengths fall back to characters / 4 with ``error = 1``.
+            loaded once per process, by :meth:`LengthExploration.warm_up` or else by the
+            first sample that needs it; prefer a local directory (a hub name may wait for a
+            download). If it cannot be loaded (or fails on a text), lengths fall back to
+            characters / 4 with ``error = 1``.
         length_span: ``"response"`` (the paper) or ``"before_first_box"`` (the authors' code:
             characters before the first ``\\boxed`` / 4).
         repetition_aware: count only non-repetitive content (the ``guarded`` rule).
@@ -134,6 +138,10 @@ class LengthMeasure:
         term: the exploration term ``-C / max(effective_length, 1)``, clamped when configured.
         tokenizer_failed: True when the configured tokenizer could not be loaded or failed on
             this text (the length then falls back to characters / 4).
+        capped: True when the response was longer than the measures read (see
+            :mod:`~rlsp_rewards.exploration.cap`).
+        behaviours: the behaviour counts (:func:`~rlsp_rewards.behaviours.behaviour_fields`)
+            of the part read: measured here, with the rest, once per sample.
 
     Example:
         >>> LengthExploration().measure(Sample(response="abcd" * 250)).term
@@ -146,6 +154,8 @@ class LengthMeasure:
     effective_length: float
     term: float
     tokenizer_failed: bool
+    capped: bool = False
+    behaviours: BehaviourFields = dataclasses.field(default_factory=lambda: behaviour_fields(""))
 
 
 class LengthExploration(Reward):
@@ -173,6 +183,15 @@ class LengthExploration(Reward):
         path = self.config.tokenizer
         self._counter = TokenCounter(path) if path is not None else None
 
+    def warm_up(self) -> None:
+        """Import numpy and build the measures' tables now, so that no sample pays for it
+        (about 0.1 s, once per process).
+
+        Example:
+            >>> LengthExploration().warm_up()
+        """
+        self.measure(Sample(response="Wait, let me check: caf\u00e9\u3000x " * 4))
+
     def measure(self, sample: Sample) -> LengthMeasure:
         """Measure one response: length, source, repetition and the exploration term.
 
@@ -185,14 +204,17 @@ class LengthExploration(Reward):
         """
         cfg = self.config
         text = sample.response
+        part, capped = measured_part(text)
         tokenizer_failed = False
         if cfg.length_span == "before_first_box":
             size, source = len(text_before_first_box(text)) / CHARS_PER_TOKEN, LengthSource.CHARS
         elif sample.response_tokens is not None:
             size, source = float(sample.response_tokens), LengthSource.FRAMEWORK
+        elif capped:
+            size, source = len(text) / CHARS_PER_TOKEN, LengthSource.CHARS
         else:
             size, source, tokenizer_failed = self._count(text)
-        repeated = repetition(text, cfg.repetition_ngram)
+        repeated = repetition(part, cfg.repetition_ngram)
         effective = size * (1.0 - repeated) if cfg.repetition_aware else size
         term = -cfg.C / max(effective, 1.0)
         if cfg.length_floor is not None:
@@ -206,6 +228,8 @@ class LengthExploration(Reward):
             effective_length=effective,
             term=term,
             tokenizer_failed=tokenizer_failed,
+            capped=capped,
+            behaviours=behaviour_fields(part),
         )
 
     def _count(self, text: str) -> tuple[float, LengthSource, bool]:
@@ -230,21 +254,22 @@ class LengthExploration(Reward):
             length_term=m.term,
             error=float(m.tokenizer_failed),
             **measure_fields(m),
-            **behaviour_fields(sample.response),
         )
 
 
-class LengthFields(TypedDict):
+class LengthFields(BehaviourFields):
     """The :class:`~rlsp_rewards.core.RewardResult` fields a length measure fills."""
 
     length: float
     length_source: float
     effective_length: float
     repetition: float
+    capped: float
 
 
 def measure_fields(m: LengthMeasure) -> LengthFields:
-    """The :class:`RewardResult` fields a length measure fills (length, its source, repetition).
+    """The :class:`RewardResult` fields a length measure fills: length, its source,
+    repetition, whether the measures were capped, and the behaviour counts.
 
     Example:
         >>> m = LengthExploration().measure(Sample(response="Wait, no."))
@@ -256,6 +281,8 @@ def measure_fields(m: LengthMeasure) -> LengthFields:
         "length_source": float(m.source),
         "effective_length": m.effective_length,
         "repetition": m.repetition,
+        "capped": float(m.capped),
+        **m.behaviours,
     }
 
 

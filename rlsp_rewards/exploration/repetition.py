@@ -159,28 +159,47 @@ def _copies(np: Any, table: list[Any], ngram: int) -> Any:
     order = (keys & low).astype(np.intp)
     high = keys >> np.uint64(n_bits)
     later = np.flatnonzero(high[1:] == high[:-1]) + 1  # sorted positions that are not heads
-    copy = np.zeros(windows, dtype=bool)
     if not later.size:
-        return copy
+        return np.zeros(windows, dtype=bool)
     heads = np.concatenate(([True], high[1:] != high[:-1]))
     head = np.maximum.accumulate(np.where(heads, np.arange(windows), 0))
-    copied, original = order[later], order[head[later]]
-    if not _same_windows(np, table, copied, original, ngram):
+    first = np.arange(windows)
+    first[order[later]] = order[head[later]]
+    copy = first != np.arange(windows)
+    if not _same_windows(np, table, first, copy, ngram):
         return _exact_copies(np, table, ngram)
-    copy[copied] = True
     return copy
 
 
-def _same_windows(np: Any, table: list[Any], a: Any, b: Any, ngram: int) -> bool:
-    """Whether window ``a[i]`` equals window ``b[i]`` for every ``i``, piece by piece."""
+def _same_windows(np: Any, table: list[Any], first: Any, copy: Any, ngram: int) -> bool:
+    """Whether every window equals window ``first[i]``, piece by piece (exactly).
+
+    A copy that follows a copy at the same distance from its original shares all but its
+    last piece with the one before, so only that piece is compared; the first copy of each
+    such run is compared whole. Highly repetitive text (long runs) costs one comparison per
+    window, not ``ngram``.
+    """
+    index = np.arange(len(first))
+    distance = index - first
+    run_on = np.zeros(len(first), dtype=bool)
+    run_on[1:] = copy[1:] & copy[:-1] & (distance[1:] == distance[:-1])
+    ends = np.flatnonzero(run_on) + (ngram - 1)  # the new last piece of a window in a run
+    if not _same_pieces(np, table, ends, ends - distance[ends + 1 - ngram]):
+        return False
+    starts = np.flatnonzero(copy & ~run_on)
     offsets = np.arange(ngram)
     step = max(1, _CHECK_CELLS // ngram)  # a bounded temporary, whatever the size
-    for i in range(0, len(a), step):
-        left = (a[i : i + step, None] + offsets).ravel()
-        right = (b[i : i + step, None] + offsets).ravel()
-        if not all(np.array_equal(c.take(left), c.take(right)) for c in table):
+    for i in range(0, len(starts), step):
+        pieces = (starts[i : i + step, None] + offsets).ravel()
+        originals = (first[starts[i : i + step], None] + offsets).ravel()
+        if not _same_pieces(np, table, pieces, originals):
             return False
     return True
+
+
+def _same_pieces(np: Any, table: list[Any], a: Any, b: Any) -> bool:
+    """Whether piece ``a[i]`` equals piece ``b[i]`` for every ``i``."""
+    return all(np.array_equal(column.take(a), column.take(b)) for column in table)
 
 
 def _exact_copies(np: Any, table: list[Any], ngram: int) -> Any:

@@ -27,7 +27,7 @@ import pytest
 
 from rlsp_rewards.behaviours import count_behaviours
 from rlsp_rewards.combine import RlspReward
-from rlsp_rewards.core import BEHAVIOUR_KEYS, NUMERIC_KEYS, OutcomeStatus, Sample
+from rlsp_rewards.core import BEHAVIOUR_KEYS, OutcomeStatus, Sample
 from rlsp_rewards.exploration.repetition import repetition
 from rlsp_rewards.outcome.verifier import Verdict
 
@@ -42,6 +42,12 @@ CONFIGS: dict[str, dict[str, Any]] = {
 }
 #: The fields every full call must reproduce (the measures and the behaviour counts).
 MEASURE_KEYS = ("length", "length_source", "effective_length", "repetition", *BEHAVIOUR_KEYS)
+#: The numeric result keys when the file was recorded (keys added later are not in it).
+RECORDED_KEYS = (
+    "score", "acc", "outcome", "length_term", "judge_grade", "length", "length_source",
+    "effective_length", "repetition", "no_answer", "gold_unparseable", "timeout", "error",
+    "judge_failed", "backtracking", "verification", "alternatives",
+)  # fmt: skip
 #: Windows of the bare repetition function recorded beside the presets' default 10.
 NGRAMS = (2, 3, 64)
 
@@ -258,10 +264,11 @@ def measure(index: int, row: dict[str, Any], rewards: dict[str, RlspReward]) -> 
         called = reward(
             solution_str=text, ground_truth=row["gold"], response_tokens=row["response_tokens"]
         )
+        assert called["capped"] == 0.0  # every response is shorter than the cap
         combined = reward._combine(sample, _verdict(index), None).to_dict()
         out[name] = {
             "measures": {key: called[key] for key in MEASURE_KEYS},
-            "combined": {key: combined[key] for key in NUMERIC_KEYS},
+            "combined": {key: combined[key] for key in RECORDED_KEYS},
         }
     return out
 
