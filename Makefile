@@ -7,7 +7,7 @@ ORLHF := .venv-openrlhf
 PIP_FLAGS := --quiet --disable-pip-version-check
 PYTEST_FLAGS ?=
 
-.PHONY: demo test lint test-core test-verl test-openrlhf bench clean
+.PHONY: demo test lint test-core test-verl test-openrlhf bench bench-reward clean
 
 demo: $(CORE)/.installed
 	$(CORE)/bin/rlsp-rewards demo
@@ -40,6 +40,10 @@ test-openrlhf: $(ORLHF)/.installed
 bench: $(VERL)/.installed
 	$(VERL)/bin/rlsp-rewards bench
 
+# The whole reward per preset at 1-64 KB beside the verifier, verl's math_verify, a real server.
+bench-reward: $(VERL)/.installed
+	$(VERL)/bin/rlsp-rewards bench --reward
+
 $(CORE)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(CORE)
 	$(CORE)/bin/pip install $(PIP_FLAGS) -U pip
@@ -51,7 +55,7 @@ $(VERL)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VERL)
 	$(VERL)/bin/pip install $(PIP_FLAGS) -U pip
 	$(VERL)/bin/pip install $(PIP_FLAGS) torch==2.13.0
-	$(VERL)/bin/pip install $(PIP_FLAGS) -e ".[verl,judge,dev]"
+	$(VERL)/bin/pip install $(PIP_FLAGS) -e ".[verl,judge,server,dev]"
 	touch $@
 
 # openrlhf's own requirements build flash-attn (GPU only): install it without them.

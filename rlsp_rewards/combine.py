@@ -306,18 +306,22 @@ class RlspReward(Reward):
     def score_batch(self, samples: Sequence[Sample]) -> list[RewardResult]:
         """Score many samples: one verifier batch (deduplicated, parallel), then combine.
 
-        With the judge on, its calls run in threads while the batch is verified. Never raises:
-        a sample whose combination fails gets the error result.
+        With the judge on, its calls run in threads while the batch is verified; the length
+        measures run in worker processes meanwhile when the batch is large (see
+        :meth:`LengthExploration.begin_batch`). Never raises: a sample whose combination fails
+        gets the error result.
         """
         samples = list(samples)
         try:
+            measuring = self._length.begin_batch(samples)
             verdicts, grades = self._verify_and_grade(samples)
+            measures = measuring.results()
         except Exception:  # a broken batch falls back to the guarded single-sample path
             return [self.safe_score(s) for s in samples]
         results = []
-        for sample, verdict, grade in zip(samples, verdicts, grades, strict=False):
+        for sample, verdict, grade, m in zip(samples, verdicts, grades, measures, strict=False):
             try:
-                results.append(self.checked(sample, self._combine(sample, verdict, grade)))
+                results.append(self.checked(sample, self._combine(sample, verdict, grade, m)))
             except Exception as exc:
                 results.append(self.failure(sample, exc))
         return results
@@ -337,11 +341,17 @@ class RlspReward(Reward):
             verdicts = self._verifier.verify_batch(pairs)
             return verdicts, [g.result() for g in grading]
 
-    def _combine(self, sample: Sample, verdict: Verdict, grade: JudgeGrade | None) -> RewardResult:
+    def _combine(
+        self,
+        sample: Sample,
+        verdict: Verdict,
+        grade: JudgeGrade | None,
+        measure: LengthMeasure | None = None,
+    ) -> RewardResult:
         cfg = self.config
         outcome = self._verifier.to_result(verdict)
         v = outcome.outcome
-        m: LengthMeasure = self._length.measure(sample)
+        m = measure if measure is not None else self._length.measure(sample)
         g = 0.0
         judge_failed = False
         if grade is not None:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -44,11 +45,13 @@ from pydantic import Field, field_validator, model_validator
 from rlsp_rewards.behaviours import BehaviourFields, behaviour_fields
 from rlsp_rewards.core import LengthSource, Reward, RewardConfig, RewardResult, Sample, recoverable
 from rlsp_rewards.exploration.cap import measured_part
-from rlsp_rewards.exploration.repetition import DEFAULT_NGRAM, repetition
+from rlsp_rewards.exploration.repetition import DEFAULT_NGRAM
+from rlsp_rewards.exploration.scan import Scan, Scans, begin_scans, scan_text
 from rlsp_rewards.exploration.tokens import TokenCounter, TokenizerLoadError
 from rlsp_rewards.outcome.extract import text_before_first_box
 
 __all__ = [
+    "BatchMeasure",
     "LengthConfig",
     "LengthExploration",
     "LengthFields",
@@ -202,19 +205,78 @@ class LengthExploration(Reward):
             >>> m.repetition, m.effective_length, m.term
             (0.5, 500.0, -2.0)
         """
-        cfg = self.config
+        part, capped = measured_part(sample.response)
+        scanned = scan_text(part, self.config.repetition_ngram)
+        return self._measured(scanned, capped, *self._size(sample, capped))
+
+    def begin_batch(self, samples: Sequence[Sample]) -> BatchMeasure:
+        """Start measuring a batch: its scans go to worker processes when that pays (see
+        :func:`~rlsp_rewards.exploration.scan.begin_scans`), so the caller can do other work
+        (verify the answers) meanwhile; :meth:`BatchMeasure.results` collects the measures.
+        They are the same as :meth:`measure`'s, one by one; token counts use the tokenizer's
+        batch call.
+
+        Example:
+            >>> batch = LengthExploration().begin_batch([Sample("x" * 8), Sample("")])
+            >>> [m.length for m in batch.results()]
+            [2.0, 0.0]
+        """
+        samples = list(samples)
+        parts = [measured_part(s.response) for s in samples]
+        scans = begin_scans([part for part, _ in parts], self.config.repetition_ngram)
+        return BatchMeasure(self, samples, [capped for _, capped in parts], scans)
+
+    def _size(self, sample: Sample, capped: bool) -> tuple[float, LengthSource, bool]:
+        """The length, its source, and whether the tokenizer failed, for one sample."""
         text = sample.response
-        part, capped = measured_part(text)
-        tokenizer_failed = False
-        if cfg.length_span == "before_first_box":
-            size, source = len(text_before_first_box(text)) / CHARS_PER_TOKEN, LengthSource.CHARS
-        elif sample.response_tokens is not None:
-            size, source = float(sample.response_tokens), LengthSource.FRAMEWORK
-        elif capped:
-            size, source = len(text) / CHARS_PER_TOKEN, LengthSource.CHARS
-        else:
-            size, source, tokenizer_failed = self._count(text)
-        repeated = repetition(part, cfg.repetition_ngram)
+        if self.config.length_span == "before_first_box":
+            return len(text_before_first_box(text)) / CHARS_PER_TOKEN, LengthSource.CHARS, False
+        if sample.response_tokens is not None:
+            return float(sample.response_tokens), LengthSource.FRAMEWORK, False
+        if capped or self._counter is None:
+            return len(text) / CHARS_PER_TOKEN, LengthSource.CHARS, False
+        return self._count(text)
+
+    def _sizes(
+        self, samples: Sequence[Sample], capped: Sequence[bool]
+    ) -> list[tuple[float, LengthSource, bool]]:
+        """:meth:`_size` of every sample; the tokenizer counts all that need it in one call."""
+        sizes = [
+            self._size(s, c) if not self._needs_tokens(s, c) else None
+            for s, c in zip(samples, capped, strict=True)
+        ]
+        pending = [i for i, size in enumerate(sizes) if size is None]
+        if pending and self._counter is not None:
+            try:
+                counts = self._counter.count_batch([samples[i].response for i in pending])
+                for i, count in zip(pending, counts, strict=True):
+                    sizes[i] = (float(count), LengthSource.TOKENIZER, False)
+            except BaseException as exc:  # one text refused: count them one by one
+                if not recoverable(exc):
+                    raise
+        return [
+            size if size is not None else self._count(s.response)
+            for size, s in zip(sizes, samples, strict=True)
+        ]
+
+    def _needs_tokens(self, sample: Sample, capped: bool) -> bool:
+        return (
+            self._counter is not None
+            and self.config.length_span == "response"
+            and sample.response_tokens is None
+            and not capped
+        )
+
+    def _measured(
+        self,
+        scanned: Scan,
+        capped: bool,
+        size: float,
+        source: LengthSource,
+        tokenizer_failed: bool,
+    ) -> LengthMeasure:
+        cfg = self.config
+        repeated = scanned.repetition
         effective = size * (1.0 - repeated) if cfg.repetition_aware else size
         term = -cfg.C / max(effective, 1.0)
         if cfg.length_floor is not None:
@@ -229,7 +291,7 @@ class LengthExploration(Reward):
             term=term,
             tokenizer_failed=tokenizer_failed,
             capped=capped,
-            behaviours=behaviour_fields(part),
+            behaviours=scanned.behaviours,
         )
 
     def _count(self, text: str) -> tuple[float, LengthSource, bool]:
@@ -248,13 +310,57 @@ class LengthExploration(Reward):
 
     def score(self, sample: Sample) -> RewardResult:
         """Score one sample: ``score`` is the length term."""
-        m = self.measure(sample)
-        return RewardResult(
-            score=m.term,
-            length_term=m.term,
-            error=float(m.tokenizer_failed),
-            **measure_fields(m),
-        )
+        return _result(self.measure(sample))
+
+    def score_batch(self, samples: Sequence[Sample]) -> list[RewardResult]:
+        """Score many samples through :meth:`begin_batch`; never raises.
+
+        Example:
+            >>> [r.score for r in length.score_batch([Sample("x" * 4000)])]
+            [-1.0]
+        """
+        samples = list(samples)
+        try:
+            measures = self.begin_batch(samples).results()
+        except Exception:  # should not happen; the guarded one-by-one path then
+            return super().score_batch(samples)
+        return [self.checked(s, _result(m)) for s, m in zip(samples, measures, strict=True)]
+
+
+class BatchMeasure:
+    """The measures of a batch under way (see :meth:`LengthExploration.begin_batch`).
+
+    Example:
+        >>> LengthExploration().begin_batch([Sample("abcd")]).results()[0].length
+        1.0
+    """
+
+    def __init__(
+        self,
+        reward: LengthExploration,
+        samples: list[Sample],
+        capped: list[bool],
+        scans: Scans,
+    ) -> None:
+        self._reward = reward
+        self._samples = samples
+        self._capped = capped
+        self._scans = scans
+
+    def results(self) -> list[LengthMeasure]:
+        """Every sample's measure, in order (waits for the workers, within their bound)."""
+        sizes = self._reward._sizes(self._samples, self._capped)
+        scans = self._scans.results()
+        return [
+            self._reward._measured(scanned, capped, *size)
+            for scanned, capped, size in zip(scans, self._capped, sizes, strict=True)
+        ]
+
+
+def _result(m: LengthMeasure) -> RewardResult:
+    return RewardResult(
+        score=m.term, length_term=m.term, error=float(m.tokenizer_failed), **measure_fields(m)
+    )
 
 
 class LengthFields(BehaviourFields):

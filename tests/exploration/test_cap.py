@@ -9,14 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from rlsp_rewards.combine import RlspReward
-from rlsp_rewards.core import LengthSource
+from rlsp_rewards.core import LengthSource, Sample
 from rlsp_rewards.exploration.cap import MAX_MEASURED_CHARS, measured_part
 from rlsp_rewards.exploration.length import LengthExploration
 from rlsp_rewards.exploration.repetition import repetition
 
 HALF = MAX_MEASURED_CHARS // 2
-#: The module (``rlsp_rewards.exploration.length`` the attribute is the ready instance).
+#: The modules (``rlsp_rewards.exploration.length`` the attribute is the ready instance).
 length_module = importlib.import_module("rlsp_rewards.exploration.length")
+scan_module = importlib.import_module("rlsp_rewards.exploration.scan")
 
 
 @pytest.mark.parametrize(
@@ -81,15 +82,19 @@ def test_the_tokenizer_is_not_run_past_the_cap(
 
 def test_the_measures_never_read_more_than_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     read: list[int] = []
-    real_repetition, real_fields = length_module.repetition, length_module.behaviour_fields
+    real_repetition, real_fields = scan_module.repetition, scan_module.behaviour_fields
     monkeypatch.setattr(
-        length_module, "repetition", lambda t, n: read.append(len(t)) or real_repetition(t, n)
+        scan_module, "repetition", lambda t, n: read.append(len(t)) or real_repetition(t, n)
     )
     monkeypatch.setattr(
-        length_module, "behaviour_fields", lambda t: read.append(len(t)) or real_fields(t)
+        scan_module, "behaviour_fields", lambda t: read.append(len(t)) or real_fields(t)
     )
     for preset in ("paper", "guarded", "reference"):
         RlspReward(preset=preset)(solution_str=_degenerate(5_000_000), ground_truth="4")
+    assert read and max(read) == MAX_MEASURED_CHARS
+    read.clear()
+    monkeypatch.setattr(scan_module, "MIN_POOL_CHARS", 10**12)  # scanned here, not in workers
+    RlspReward().score_batch([Sample(_degenerate(3_000_000), gold="4")] * 2)  # in the caller
     assert read and max(read) == MAX_MEASURED_CHARS
 
 
