@@ -221,13 +221,17 @@ def _free_port() -> int:
 
 
 def _start_server(port: int) -> subprocess.Popen:
+    import tempfile
+
     command = [sys.executable, "-m", "rlsp_rewards", "serve", "--port", str(port)]
     command += ["--preset", "paper", "--log-level", "warning"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server; not a pipe)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited: {process.stderr.read().decode()[-500:]}")
+            log.seek(0)
+            raise RuntimeError(f"the server exited: {log.read().decode()[-500:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return process

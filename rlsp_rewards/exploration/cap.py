@@ -1,8 +1,8 @@
 """How much of a response the per-sample measures read: at most :data:`MAX_MEASURED_CHARS`.
 
 The repetition detector, the behaviour counts and a local tokenizer read the whole response,
-in the caller, outside any worker's budget. Their cost grows with the text (about 0.1 s per
-million characters for the first two on one core, more for a tokenizer), so a response of
+in the caller, outside any worker's budget. Their cost grows with the text (0.1-0.2 s per
+million characters for the first two on one loaded core, more for a tokenizer), so a response of
 several megabytes (a degenerate loop until the length limit; the reward server accepts 8 MB
 bodies) would hold the caller, and the GIL, for seconds. Past the cap they read the first and
 the last ``MAX_MEASURED_CHARS // 2`` characters (the start of the reasoning and the end, where a

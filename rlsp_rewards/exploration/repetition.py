@@ -22,13 +22,15 @@ of the rows themselves (``numpy.unique`` on rows) decides instead. The result ne
 Python's hash seed. Time is ``O(N log N)`` in the characters, memory a few dozen bytes per
 character.
 
-Why numpy (measured on this repository's 2-core machine, loaded, one thread, realistic
-reasoning responses): the previous pure-Python rule (``str.split``, a ``dict`` numbering the
-words, hashed 10-tuples) took about 0.3 ms at 1 KB, 3.2-4.6 ms at 16 KB and 17-25 ms at 64 KB,
-most of it in one Python object per word and per window; this implementation, on the same
-texts, with the same results to the last bit (``tests/exploration/test_golden.py``), takes
-about 0.1, 0.3 and 1 ms (``rlsp-rewards bench --reward --measures`` prints the current figures),
-and most of its time is spent in numpy loops that release the GIL.
+Why numpy, and not threads or worker processes for one sample (measured on this repository's
+2-core machine, loaded; realistic reasoning responses): the previous pure-Python rule
+(``str.split``, a ``dict`` numbering the words, hashed 10-tuples) spent 21.9 million instructions
+(valgrind) on a 16 KB response, 3-4 ms, almost all of it in one Python object per word and per
+window, holding the GIL; this implementation, with the same results to the last bit
+(``tests/exploration/test_golden.py``), spends 3.5 million or fewer, under 1 ms, most of it in
+numpy loops that release the GIL. A worker process per sample would cost the caller about
+0.2 ms of CPU for the round trip alone; batches do go to workers
+(:mod:`~rlsp_rewards.exploration.scan`). ``rlsp-rewards bench --reward`` times the whole reward.
 
 Example:
     >>> repetition("one two three four " * 10, ngram=4)
