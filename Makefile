@@ -8,7 +8,7 @@ TRL := .venv-trl
 PIP_FLAGS := --quiet --disable-pip-version-check
 PYTEST_FLAGS ?=
 
-.PHONY: demo test lint test-core test-verl test-openrlhf test-trl bench browser clean
+.PHONY: demo test lint test-core test-verl test-openrlhf test-trl bench bench-reward browser clean
 
 demo: $(CORE)/.installed
 	$(CORE)/bin/rlsp-rewards demo
@@ -50,6 +50,10 @@ browser:
 bench: $(VERL)/.installed
 	$(VERL)/bin/rlsp-rewards bench
 
+# The whole reward per preset at 1-64 KB beside the verifier, verl's math_verify, a real server.
+bench-reward: $(VERL)/.installed
+	$(VERL)/bin/rlsp-rewards bench --reward
+
 $(CORE)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(CORE)
 	$(CORE)/bin/pip install $(PIP_FLAGS) -U pip
@@ -61,7 +65,7 @@ $(VERL)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VERL)
 	$(VERL)/bin/pip install $(PIP_FLAGS) -U pip
 	$(VERL)/bin/pip install $(PIP_FLAGS) torch==2.13.0
-	$(VERL)/bin/pip install $(PIP_FLAGS) -e ".[verl,judge,dev]"
+	$(VERL)/bin/pip install $(PIP_FLAGS) -e ".[verl,judge,server,dev]"
 	# verl's default (v1) trainer runs on TransferQueue (verl's verl-core extra): the GDPO tests use it
 	$(VERL)/bin/pip install $(PIP_FLAGS) "transferqueue>=0.1.10"
 	touch $@

@@ -54,7 +54,6 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from rlsp_rewards.behaviours import behaviour_fields
 from rlsp_rewards.core import OutcomeStatus, Reward, RewardConfig, RewardResult, Sample
 from rlsp_rewards.exploration.length import (
     LengthConfig,
@@ -269,12 +268,14 @@ class RlspReward(Reward):
         return super().build_config(None, {**explicit, **settings})  # type: ignore[return-value]
 
     def warm_up(self) -> bool:
-        """Start the verifier's worker processes now (see :meth:`OutcomeVerifier.warm_up`).
+        """Start the verifier's worker processes now (see :meth:`OutcomeVerifier.warm_up`),
+        and prepare the per-sample measures (:meth:`LengthExploration.warm_up`).
 
         Example:
             >>> combined.warm_up()
             True
         """
+        self._length.warm_up()
         return self._verifier.warm_up()
 
     def cache_stats(self) -> dict[str, int]:
@@ -304,18 +305,22 @@ class RlspReward(Reward):
 
         With the judge on, its calls run concurrently (see
         :meth:`~rlsp_rewards.judge.reward.JudgeExploration.start_batch`) while the batch is
-        verified, each sample's within its own ``judge_budget_s``. Never raises:
-        a sample whose combination fails gets the error result.
+        verified, each sample's within its own ``judge_budget_s``; the length measures run in
+        worker processes meanwhile when the batch is large (see
+        :meth:`~rlsp_rewards.exploration.LengthExploration.begin_batch`). Never raises: a sample
+        whose combination fails gets the error result.
         """
         samples = list(samples)
         try:
+            measuring = self._length.begin_batch(samples)
             verdicts, grades = self._verify_and_grade(samples)
+            measures = measuring.results()
         except Exception:  # a broken batch falls back to the guarded single-sample path
             return [self.safe_score(s) for s in samples]
         results = []
-        for sample, verdict, grade in zip(samples, verdicts, grades, strict=False):
+        for sample, verdict, grade, m in zip(samples, verdicts, grades, measures, strict=False):
             try:
-                results.append(self.checked(sample, self._combine(sample, verdict, grade)))
+                results.append(self.checked(sample, self._combine(sample, verdict, grade, m)))
             except Exception as exc:
                 results.append(self.failure(sample, exc))
         return results
@@ -332,11 +337,17 @@ class RlspReward(Reward):
         verdicts = self._verifier.verify_batch(pairs)
         return verdicts, list(grading.result())
 
-    def _combine(self, sample: Sample, verdict: Verdict, grade: JudgeGrade | None) -> RewardResult:
+    def _combine(
+        self,
+        sample: Sample,
+        verdict: Verdict,
+        grade: JudgeGrade | None,
+        measure: LengthMeasure | None = None,
+    ) -> RewardResult:
         cfg = self.config
         outcome = self._verifier.to_result(verdict)
         v = outcome.outcome
-        m: LengthMeasure = self._length.measure(sample)
+        m = measure if measure is not None else self._length.measure(sample)
         g = 0.0
         judge_failed = False
         if grade is not None:
@@ -361,7 +372,6 @@ class RlspReward(Reward):
             judge_failed=float(judge_failed),
             error=max(outcome.error, float(m.tokenizer_failed)),
             **measure_fields(m),
-            **behaviour_fields(sample.response),
         )
 
 

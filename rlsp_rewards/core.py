@@ -205,6 +205,9 @@ class RewardResult:
         timeout: 1.0 when verification ran out of its time budget.
         error: 1.0 when anything else failed while scoring.
         judge_failed: 1.0 when the judge gave no usable grade.
+        capped: 1.0 when the response was longer than the per-sample measures read
+            (:data:`~rlsp_rewards.exploration.cap.MAX_MEASURED_CHARS`, one million characters):
+            repetition and behaviours are then of its first and last half million.
         backtracking: count of backtracking markers ("wait", "let me reconsider", ...).
         verification: count of self-verification markers ("let me check", ...).
         alternatives: count of alternative-approach markers ("another approach", ...).
@@ -225,6 +228,7 @@ class RewardResult:
     timeout: float = 0.0
     error: float = 0.0
     judge_failed: float = 0.0
+    capped: float = 0.0
     backtracking: float = 0.0
     verification: float = 0.0
     alternatives: float = 0.0
@@ -266,7 +270,14 @@ NUMERIC_KEYS: tuple[str, ...] = tuple(k for k in RESULT_KEYS if k != "pred")
 #: The reward components, in the order tables and plots show them.
 COMPONENT_KEYS: tuple[str, ...] = ("score", "outcome", "length_term", "judge_grade")
 #: The status flags (0/1: their mean over a batch is a rate).
-STATUS_KEYS: tuple[str, ...] = ("no_answer", "gold_unparseable", "timeout", "error", "judge_failed")
+STATUS_KEYS: tuple[str, ...] = (
+    "no_answer",
+    "gold_unparseable",
+    "timeout",
+    "error",
+    "judge_failed",
+    "capped",
+)
 #: The emergent-behaviour counts.
 BEHAVIOUR_KEYS: tuple[str, ...] = ("backtracking", "verification", "alternatives")
 #: A result's numeric values as a tuple, in :data:`NUMERIC_KEYS` order (one C call: hot path).

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rlsp_rewards import behaviours
 from rlsp_rewards.behaviours import BEHAVIOUR_KEYS, MARKERS, count_behaviours
 
 
@@ -81,3 +84,60 @@ def test_counts_add_up_over_sentences(phrases: list[str]) -> None:
     text = " ".join(f"{p}." for p in phrases)
     total = sum(count_behaviours(f"{p}.").get(k, 0) for p in phrases for k in BEHAVIOUR_KEYS)
     assert sum(count_behaviours(text).values()) == total
+
+
+# -- the pre-filter and the grouped expression give the counts of one plain scan ----------------
+
+
+def _plain_scan(text: str) -> dict[str, int]:
+    """The rule, plainly: one alternation (behaviour by behaviour, longest phrase first),
+    ``finditer`` over the whole lower-cased text."""
+    groups = []
+    for key in BEHAVIOUR_KEYS:
+        phrases = sorted(MARKERS[key], key=len, reverse=True)
+        body = "|".join(behaviours._phrase_pattern(p) for p in phrases)
+        if key == "backtracking":
+            body += "|" + behaviours._WAIT
+        groups.append(f"(?P<{key}>{body})")
+    pattern = re.compile(r"\b(?:" + "|".join(groups) + r")\b")
+    found = counts()
+    if isinstance(text, str):
+        for match in pattern.finditer(text.lower()):
+            found[match.lastgroup] += 1  # type: ignore[index]
+    return found
+
+
+_PIECES = [
+    *(p for ps in MARKERS.values() for p in ps),
+    *("wait,", "Wait!", "wait\u2014", "wait -", "wait ,", "WAIT:", "await,", "waited."),
+    *(" ", "  ", "\n", "\t", "\u3000", "\xa0", "\u2028", ",", ".", "'", "\u2019", "-", "_", "1"),
+    *("x", "a", "i", "to", "on", "let", "a d", "i m", "th", "\u00e9", "\u0130", "\u03a3", "K"),
+    "\ud800",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(_PIECES), max_size=40),
+    st.sampled_from(["", " ", "  ", "\n"]),
+    st.booleans(),
+)
+def test_counts_equal_a_scan_of_the_whole_text(parts: list[str], glue: str, upper: bool) -> None:
+    text = glue.join(parts)
+    text = text.upper() if upper else text
+    assert count_behaviours(text) == _plain_scan(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_counts_equal_a_scan_on_any_text(text: str) -> None:
+    assert count_behaviours(text) == _plain_scan(text)
+
+
+def test_every_marker_start_is_a_candidate() -> None:
+    # The pre-filter never hides a marker: each one, after any non-word character, in any case.
+    for phrase in [p for ps in MARKERS.values() for p in ps]:
+        for before in ("", " ", "(", "\u00e9", "\u3000", "\n\n"):
+            for variant in (phrase, phrase.upper(), phrase.replace(" ", " \t ")):
+                text = before + variant + " ."
+                assert count_behaviours(text) == _plain_scan(text), text

@@ -356,18 +356,37 @@ def bench(
         False, "--quick", help="A small run (128 responses; --judge: one wave, one round)."
     ),
     judge: bool = typer.Option(False, "--judge", help="Benchmark the LLM judge client instead."),
-    rounds: int = typer.Option(3, min=1, help="--judge: rounds of each client, alternated."),
+    reward: bool = typer.Option(
+        False, "--reward", help="Benchmark the whole reward (every preset, 1-64 KB) instead."
+    ),
+    tokenizer: str = typer.Option(None, help="--reward: the tokenizer whose counts are timed."),
+    rounds: int = typer.Option(3, min=1, help="--judge, --reward: rounds, alternated."),
     count: int = typer.Option(
         None, "--count", min=1, help="--judge: judgements per round in each mode (2,048)."
     ),
 ) -> None:
     """Verifier throughput vs plain math-verify and verl, as ratios, on a synthetic workload.
 
+    --reward: the whole reward per preset at 1, 4, 16, 64 KB, 1 and 8 threads, beside the
+    verifier, verl's math_verify and a real server.
+
     Example: [bold]rlsp-rewards bench --json bench.json[/bold] (run [bold]make bench[/bold] to
     include verl).
     """
     if judge:
         _bench_judge(1 if quick else rounds, count, quick, json_file)
+        return
+    if reward:
+        from rlsp_rewards.bench.reward import run_reward_bench
+
+        run_reward_bench(
+            (1, 16) if quick else (1, 4, 16, 64),
+            samples=64 if quick else None,
+            threads=threads,
+            rounds=1 if quick else rounds,
+            tokenizer=tokenizer,
+            json_path=json_file,
+        )
         return
     from rlsp_rewards.bench.throughput import run_bench
 

@@ -2,7 +2,11 @@
 
 * :mod:`~rlsp_rewards.exploration.length`: the RLSP length term ``-C/|o|`` (and its guard);
 * :mod:`~rlsp_rewards.exploration.tokens`: exact token counts with a local tokenizer;
-* :mod:`~rlsp_rewards.exploration.repetition`: how much of a response repeats itself.
+* :mod:`~rlsp_rewards.exploration.repetition`: how much of a response repeats itself;
+* :mod:`~rlsp_rewards.exploration.scan`: that and the behaviour counts, for one response or,
+  over worker processes, a batch;
+* :mod:`~rlsp_rewards.exploration.cap`: how much of a huge response the measures read;
+* :mod:`~rlsp_rewards.exploration.chars`: a text as a numpy array of code points.
 
 The LLM judge, the other RLSP exploration term, has its own folder: :mod:`rlsp_rewards.judge`.
 

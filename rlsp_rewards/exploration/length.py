@@ -22,7 +22,9 @@ Two options implement the presets' variants (:mod:`rlsp_rewards.combine` sets th
   ``length_cap`` clamp the term, so it cannot outweigh the outcome.
 
 ``repetition`` and the behaviour counts are measured for every response (they are metrics even
-when nothing uses them).
+when nothing uses them). Of a response longer than a million characters they read the first
+and last half million, and the tokenizer is not run (the length is characters / 4): the result
+says so with ``capped = 1`` (see :mod:`rlsp_rewards.exploration.cap`).
 
 Example:
     >>> out = length(solution_str="x" * 400)  # 400 characters ~ 100 tokens
@@ -35,17 +37,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from typing import Literal, TypedDict
+from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rlsp_rewards.behaviours import behaviour_fields
+from rlsp_rewards.behaviours import BehaviourFields, behaviour_fields
 from rlsp_rewards.core import LengthSource, Reward, RewardConfig, RewardResult, Sample, recoverable
-from rlsp_rewards.exploration.repetition import DEFAULT_NGRAM, repetition
+from rlsp_rewards.exploration.cap import measured_part
+from rlsp_rewards.exploration.repetition import DEFAULT_NGRAM
+from rlsp_rewards.exploration.scan import Scan, Scans, begin_scans, scan_text
 from rlsp_rewards.exploration.tokens import TokenCounter, TokenizerLoadError
 from rlsp_rewards.outcome.extract import text_before_first_box
 
 __all__ = [
+    "BatchMeasure",
     "LengthConfig",
     "LengthExploration",
     "LengthFields",
@@ -67,9 +73,10 @@ class LengthConfig(RewardConfig):
         C: the scale of the penalty ``-C/|o|``; must be > 0 (the paper uses 1000).
         tokenizer: a path ``transformers.AutoTokenizer`` can load, used when the framework
             passes no token count (needs ``pip install "rlsp-rewards[tokenizer]"``). It is
-            loaded by the first sample that needs it, once per process; prefer a local
-            directory (a hub name may wait for a download). If it cannot be loaded (or fails
-            on a text), lengths fall back to characters / 4 with ``error = 1``.
+            loaded once per process, by :meth:`LengthExploration.warm_up` or else by the
+            first sample that needs it; prefer a local directory (a hub name may wait for a
+            download). If it cannot be loaded (or fails on a text), lengths fall back to
+            characters / 4 with ``error = 1``.
         length_span: ``"response"`` (the paper) or ``"before_first_box"`` (the authors' code:
             characters before the first ``\\boxed`` / 4).
         repetition_aware: count only non-repetitive content (the ``guarded`` rule).
@@ -134,6 +141,10 @@ class LengthMeasure:
         term: the exploration term ``-C / max(effective_length, 1)``, clamped when configured.
         tokenizer_failed: True when the configured tokenizer could not be loaded or failed on
             this text (the length then falls back to characters / 4).
+        capped: True when the response was longer than the measures read (see
+            :mod:`~rlsp_rewards.exploration.cap`).
+        behaviours: the behaviour counts (:func:`~rlsp_rewards.behaviours.behaviour_fields`)
+            of the part read: measured here, with the rest, once per sample.
 
     Example:
         >>> LengthExploration().measure(Sample(response="abcd" * 250)).term
@@ -146,6 +157,8 @@ class LengthMeasure:
     effective_length: float
     term: float
     tokenizer_failed: bool
+    capped: bool = False
+    behaviours: BehaviourFields = dataclasses.field(default_factory=lambda: behaviour_fields(""))
 
 
 class LengthExploration(Reward):
@@ -173,6 +186,15 @@ class LengthExploration(Reward):
         path = self.config.tokenizer
         self._counter = TokenCounter(path) if path is not None else None
 
+    def warm_up(self) -> None:
+        """Import numpy and build the measures' tables now, so that no sample pays for it
+        (about 0.1 s, once per process).
+
+        Example:
+            >>> LengthExploration().warm_up()
+        """
+        self.measure(Sample(response="Wait, let me check: caf\u00e9\u3000x " * 4))
+
     def measure(self, sample: Sample) -> LengthMeasure:
         """Measure one response: length, source, repetition and the exploration term.
 
@@ -183,16 +205,78 @@ class LengthExploration(Reward):
             >>> m.repetition, m.effective_length, m.term
             (0.5, 500.0, -2.0)
         """
-        cfg = self.config
+        part, capped = measured_part(sample.response)
+        scanned = scan_text(part, self.config.repetition_ngram)
+        return self._measured(scanned, capped, *self._size(sample, capped))
+
+    def begin_batch(self, samples: Sequence[Sample]) -> BatchMeasure:
+        """Start measuring a batch: its scans go to worker processes when that pays (see
+        :func:`~rlsp_rewards.exploration.scan.begin_scans`), so the caller can do other work
+        (verify the answers) meanwhile; :meth:`BatchMeasure.results` collects the measures.
+        They are the same as :meth:`measure`'s, one by one; token counts use the tokenizer's
+        batch call.
+
+        Example:
+            >>> batch = LengthExploration().begin_batch([Sample("x" * 8), Sample("")])
+            >>> [m.length for m in batch.results()]
+            [2.0, 0.0]
+        """
+        samples = list(samples)
+        parts = [measured_part(s.response) for s in samples]
+        scans = begin_scans([part for part, _ in parts], self.config.repetition_ngram)
+        return BatchMeasure(self, samples, [capped for _, capped in parts], scans)
+
+    def _size(self, sample: Sample, capped: bool) -> tuple[float, LengthSource, bool]:
+        """The length, its source, and whether the tokenizer failed, for one sample."""
         text = sample.response
-        tokenizer_failed = False
-        if cfg.length_span == "before_first_box":
-            size, source = len(text_before_first_box(text)) / CHARS_PER_TOKEN, LengthSource.CHARS
-        elif sample.response_tokens is not None:
-            size, source = float(sample.response_tokens), LengthSource.FRAMEWORK
-        else:
-            size, source, tokenizer_failed = self._count(text)
-        repeated = repetition(text, cfg.repetition_ngram)
+        if self.config.length_span == "before_first_box":
+            return len(text_before_first_box(text)) / CHARS_PER_TOKEN, LengthSource.CHARS, False
+        if sample.response_tokens is not None:
+            return float(sample.response_tokens), LengthSource.FRAMEWORK, False
+        if capped or self._counter is None:
+            return len(text) / CHARS_PER_TOKEN, LengthSource.CHARS, False
+        return self._count(text)
+
+    def _sizes(
+        self, samples: Sequence[Sample], capped: Sequence[bool]
+    ) -> list[tuple[float, LengthSource, bool]]:
+        """:meth:`_size` of every sample; the tokenizer counts all that need it in one call."""
+        sizes = [
+            self._size(s, c) if not self._needs_tokens(s, c) else None
+            for s, c in zip(samples, capped, strict=True)
+        ]
+        pending = [i for i, size in enumerate(sizes) if size is None]
+        if pending and self._counter is not None:
+            try:
+                counts = self._counter.count_batch([samples[i].response for i in pending])
+                for i, count in zip(pending, counts, strict=True):
+                    sizes[i] = (float(count), LengthSource.TOKENIZER, False)
+            except BaseException as exc:  # one text refused: count them one by one
+                if not recoverable(exc):
+                    raise
+        return [
+            size if size is not None else self._count(s.response)
+            for size, s in zip(sizes, samples, strict=True)
+        ]
+
+    def _needs_tokens(self, sample: Sample, capped: bool) -> bool:
+        return (
+            self._counter is not None
+            and self.config.length_span == "response"
+            and sample.response_tokens is None
+            and not capped
+        )
+
+    def _measured(
+        self,
+        scanned: Scan,
+        capped: bool,
+        size: float,
+        source: LengthSource,
+        tokenizer_failed: bool,
+    ) -> LengthMeasure:
+        cfg = self.config
+        repeated = scanned.repetition
         effective = size * (1.0 - repeated) if cfg.repetition_aware else size
         term = -cfg.C / max(effective, 1.0)
         if cfg.length_floor is not None:
@@ -206,6 +290,8 @@ class LengthExploration(Reward):
             effective_length=effective,
             term=term,
             tokenizer_failed=tokenizer_failed,
+            capped=capped,
+            behaviours=scanned.behaviours,
         )
 
     def _count(self, text: str) -> tuple[float, LengthSource, bool]:
@@ -224,27 +310,72 @@ class LengthExploration(Reward):
 
     def score(self, sample: Sample) -> RewardResult:
         """Score one sample: ``score`` is the length term."""
-        m = self.measure(sample)
-        return RewardResult(
-            score=m.term,
-            length_term=m.term,
-            error=float(m.tokenizer_failed),
-            **measure_fields(m),
-            **behaviour_fields(sample.response),
-        )
+        return _result(self.measure(sample))
+
+    def score_batch(self, samples: Sequence[Sample]) -> list[RewardResult]:
+        """Score many samples through :meth:`begin_batch`; never raises.
+
+        Example:
+            >>> [r.score for r in length.score_batch([Sample("x" * 4000)])]
+            [-1.0]
+        """
+        samples = list(samples)
+        try:
+            measures = self.begin_batch(samples).results()
+        except Exception:  # should not happen; the guarded one-by-one path then
+            return super().score_batch(samples)
+        return [self.checked(s, _result(m)) for s, m in zip(samples, measures, strict=True)]
 
 
-class LengthFields(TypedDict):
+class BatchMeasure:
+    """The measures of a batch under way (see :meth:`LengthExploration.begin_batch`).
+
+    Example:
+        >>> LengthExploration().begin_batch([Sample("abcd")]).results()[0].length
+        1.0
+    """
+
+    def __init__(
+        self,
+        reward: LengthExploration,
+        samples: list[Sample],
+        capped: list[bool],
+        scans: Scans,
+    ) -> None:
+        self._reward = reward
+        self._samples = samples
+        self._capped = capped
+        self._scans = scans
+
+    def results(self) -> list[LengthMeasure]:
+        """Every sample's measure, in order (waits for the workers, within their bound)."""
+        sizes = self._reward._sizes(self._samples, self._capped)
+        scans = self._scans.results()
+        return [
+            self._reward._measured(scanned, capped, *size)
+            for scanned, capped, size in zip(scans, self._capped, sizes, strict=True)
+        ]
+
+
+def _result(m: LengthMeasure) -> RewardResult:
+    return RewardResult(
+        score=m.term, length_term=m.term, error=float(m.tokenizer_failed), **measure_fields(m)
+    )
+
+
+class LengthFields(BehaviourFields):
     """The :class:`~rlsp_rewards.core.RewardResult` fields a length measure fills."""
 
     length: float
     length_source: float
     effective_length: float
     repetition: float
+    capped: float
 
 
 def measure_fields(m: LengthMeasure) -> LengthFields:
-    """The :class:`RewardResult` fields a length measure fills (length, its source, repetition).
+    """The :class:`RewardResult` fields a length measure fills: length, its source,
+    repetition, whether the measures were capped, and the behaviour counts.
 
     Example:
         >>> m = LengthExploration().measure(Sample(response="Wait, no."))
@@ -256,6 +387,8 @@ def measure_fields(m: LengthMeasure) -> LengthFields:
         "length_source": float(m.source),
         "effective_length": m.effective_length,
         "repetition": m.repetition,
+        "capped": float(m.capped),
+        **m.behaviours,
     }
 
 

@@ -98,6 +98,21 @@ class TokenCounter:
         # tokenizer refuses: each counts as one U+FFFD, as a decoder would have produced.
         return _encoded_length(tokenizer, _SURROGATE.sub("\ufffd", text))
 
+    def count_batch(self, texts: list[str]) -> list[int]:
+        """The token counts of several texts in one call to the tokenizer (its Rust backend
+        encodes a batch on all cores, without the GIL); the same counts as :meth:`count`.
+
+        Raises:
+            TokenizerLoadError: when the tokenizer cannot be loaded.
+            Exception: whatever the tokenizer raises for one of the texts (lone surrogates,
+                say): count those one by one.
+        """
+        tokenizer = _load(self.path)
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            return [self.count(text) for text in texts]
+        return [len(e.ids) for e in backend.encode_batch(texts, add_special_tokens=False)]
+
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

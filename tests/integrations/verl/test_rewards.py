@@ -297,7 +297,8 @@ def test_combined_is_warmed_through_its_own_verifier() -> None:
     assert reward._verifier.config == OutcomeConfig(  # the pool is chosen by these settings
         **{name: getattr(reward.config, name) for name in OutcomeConfig.model_fields}
     )
-    assert _warm_up_of(rlsp_rewards.length) is None  # nothing to warm
+    # the length reward warms its measures (numpy, the scan's tables)
+    assert _warm_up_of(rlsp_rewards.length) == rlsp_rewards.length.warm_up
 
 
 def test_clip_range_clips_the_training_reward_only(tokenizer: Any, mixed: DataProto) -> None:

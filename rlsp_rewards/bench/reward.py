@@ -1,0 +1,495 @@
+"""``rlsp-rewards bench --reward``: the whole reward's speed on long responses, as ratios.
+
+The workload: distinct, realistic responses (reasoning prose with inline and display LaTeX,
+the usual markers, ending in a boxed answer, one in eight without a final answer) of about 1,
+4, 16 and 64 KB, the lengths of RLSP runs (4k tokens is about 16 KB). For each size, in one
+run, on the same responses:
+
+* ``verifier``: the outcome verifier alone (:data:`rlsp_rewards.outcome`), the verl-style
+  single-sample call, from 1 and from ``threads`` threads;
+* ``paper``, ``guarded``, ``reference``: the whole reward (:class:`~rlsp_rewards.RlspReward`)
+  of each preset, the same calls;
+* ``verl``: verl 0.9.1's ``math_verify.compute_score`` from 1 and ``threads`` threads, when
+  verl is importable (``make bench-reward`` runs this in the verl environment);
+* ``server``: a real ``rlsp-rewards serve`` process (the ``paper`` preset) on 127.0.0.1, one
+  ``/get_reward`` POST per sample in OpenRLHF's protocol, 64 in flight; its rate beside the
+  in-process rate of the same preset (the client runs on the same machine and takes CPU too);
+* ``tokens``: with a tokenizer (``--tokenizer PATH``, else a byte-level BPE trained here, said
+  so), the cost of an exact token count per sample at 16 and 64 KB, one by one and batched.
+
+Every reward is warm (workers started, numpy imported) before its clock starts. Samples/s are
+medians of ``rounds`` passes, alternated between methods, since a shared machine's speed
+drifts.
+
+Example:
+    >>> report = run_reward_bench(sizes_kb=(1,), samples=8, rounds=1, verl=False, server=False,
+    ...                           tokens=False, console=None)
+    >>> sorted(report["rates"]["1"])[:3]
+    ['guarded/1', 'guarded/8', 'paper/1']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+__all__ = ["realistic_responses", "run_reward_bench"]
+
+PRESETS = ("paper", "guarded", "reference")
+#: The per-sample goals of issue 18 (ms in one thread), checked in the report.
+GOALS_MS = {16: 1.0, 64: 3.0}
+
+_STEPS = (
+    "Let me set up the problem. We are given $a + b = {a}$ and $ab = {b}$, so $a$ and $b$ are "
+    "the roots of $t^2 - {a}t + {b} = 0$.",
+    "The discriminant is $\\Delta = {a}^2 - 4 \\cdot {b} = {c}$. Wait, that doesn't look "
+    "right: let me recompute it carefully.",
+    "Substituting back, we get\n\\[\n f(x) = {b}x^2 + {c}x - {a}, \\qquad f'(x) = {d}x + {c}.\n\\]",
+    "Let me check this with a small case: if $x = {a}$, then the sum is ${b} + {a} = {e}$, "
+    "which matches.",
+    "Another approach: the generating function "
+    "$\\sum_{{k \\ge 0}} \\binom{{n}}{{k}} x^k = (1 + x)^n$ gives the same count.",
+    "Hmm, so the remainder when ${d}$ is divided by ${a}$ is ${f}$, since "
+    "${d} = {a} \\cdot q + {f}$.",
+    "By the triangle inequality, $|a - b| \\le |a| + |b| \\le {c}$, which bounds the answer.",
+    "Dividing both sides by ${a}$, we find $y = \\frac{{{b}}}{{{a}}}$, and then "
+    "$y^2 = \\frac{{{e}}}{{{a}^2}}$.",
+    "So far we have {a} cases; the remaining {b} cases are symmetric under "
+    "$x \\mapsto -x$, so they contribute the same.",
+    "Actually, let me reconsider the constraint on $n$: we need $n \\equiv {f} \\pmod{{{a}}}$ "
+    "and $n > {b}$.",
+    "Verifying: $({a})^2 = {g}$ and ${g} - {b} = {c}$, consistent with the discriminant.",
+    "Alternatively, count the complement: there are $\\binom{{{a}}}{{2}} - {b}$ bad pairs.",
+    "I think the key observation is that the sequence $u_n = {a}u_{{n-1}} - {b}u_{{n-2}}$ is "
+    "periodic modulo {f}.",
+)
+_ENDINGS = (
+    "Therefore, the answer is $\\boxed{{{answer}}}$.",
+    "**Final Answer**\n\\[\n\\boxed{{{answer}}}\n\\]",
+    "So the final answer is $\\boxed{{{answer}}}$.",
+)
+_ANSWERS = ("42", "\\frac{3}{4}", "2\\sqrt{5}", "(1, 2)", "x^2 + 2x + 1", "17")
+
+
+def realistic_responses(size_kb: int, count: int, seed: int = 0) -> list[tuple[str, str]]:
+    """``count`` distinct ``(gold, response)`` pairs of about ``size_kb`` KB each.
+
+    Example:
+        >>> pairs = realistic_responses(4, 3)
+        >>> len(pairs), all(3_500 < len(r) < 4_500 for _, r in pairs)
+        (3, True)
+    """
+    rng = random.Random(f"{seed}-{size_kb}")
+    target = size_kb * 1024
+    pairs = []
+    for i in range(count):
+        gold = rng.choice(_ANSWERS)
+        parts, size = [], 0
+        while size < target - 120:
+            numbers = {k: rng.randint(2, 999) for k in "abcdefg"}
+            part = rng.choice(_STEPS).format(**numbers)
+            parts.append(part)
+            size += len(part) + 2
+        right = rng.random() < 0.6
+        answer = gold if right else rng.choice(_ANSWERS)
+        ending = "" if i % 8 == 7 else rng.choice(_ENDINGS).format(answer=answer)
+        pairs.append((gold, "\n\n".join(parts)[: target - len(ending) - 2] + "\n\n" + ending))
+    return pairs
+
+
+# -- the in-process methods ---------------------------------------------------------------------
+
+
+def _rate(
+    call: Callable[[str, str], Any], pairs: Sequence[tuple[str, str]], threads: int
+) -> tuple[float, float]:
+    """Samples per second of ``call(gold, response)`` over the pairs from ``threads`` threads,
+    and this process's CPU milliseconds per sample (which a loaded machine blurs less)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    if threads == 1:
+        for gold, response in pairs:
+            call(gold, response)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda pair: call(*pair), pairs))
+    seconds = time.perf_counter() - started
+    return len(pairs) / seconds, (time.process_time() - cpu) / len(pairs) * 1e3
+
+
+def _ours(preset: str | None) -> Callable[[str, str], Any]:
+    """The verl-style call of a preset's whole reward, or of the verifier alone (``None``)."""
+    from rlsp_rewards.combine import RlspReward
+    from rlsp_rewards.outcome.verifier import OutcomeVerifier
+
+    reward = OutcomeVerifier() if preset is None else RlspReward(preset=preset)
+    reward.warm_up()
+    reward(data_source="bench", solution_str="\\boxed{1}", ground_truth="1")
+
+    def call(gold: str, response: str) -> Any:
+        return reward(data_source="bench", solution_str=response, ground_truth=gold)
+
+    return call
+
+
+def _verl() -> Callable[[str, str], Any] | None:
+    """verl 0.9.1's ``math_verify.compute_score``, when verl is importable."""
+    import importlib.util
+
+    if importlib.util.find_spec("verl") is None:
+        return None
+    from rlsp_rewards.bench.throughput import _quiet_stderr
+
+    with _quiet_stderr():
+        from verl.utils.reward_score.math_verify import compute_score
+
+        compute_score("\\boxed{1}", "1")  # warm: starts its process pool
+
+    def call(gold: str, response: str) -> Any:
+        try:
+            return compute_score(response, gold)
+        except Exception:  # it may raise on odd input; the bench measures speed
+            return 0.0
+
+    return call
+
+
+# -- tokens ---------------------------------------------------------------------------------------
+
+
+def _token_costs(path: str | None, sizes_kb: Sequence[int], samples: int) -> dict[str, Any]:
+    """Milliseconds per sample of an exact token count, one by one and batched."""
+    from rlsp_rewards.exploration.tokens import TokenCounter
+
+    note = f"tokenizer {path}"
+    if path is None:
+        path, note = _trained_tokenizer(), "a byte-level BPE (vocabulary 8,000) trained here"
+    counter = TokenCounter(path)
+    counter.count("warm up")
+    out: dict[str, Any] = {"tokenizer": note}
+    for size in sizes_kb:
+        texts = [r for _, r in realistic_responses(size, samples, seed=7)]
+        started = time.perf_counter()
+        singles = [counter.count(t) for t in texts]
+        one = (time.perf_counter() - started) / len(texts) * 1e3
+        started = time.perf_counter()
+        batched = counter.count_batch(texts)
+        batch = (time.perf_counter() - started) / len(texts) * 1e3
+        assert batched == singles, "batched token counts differ"
+        out[str(size)] = {
+            "ms_one": one,
+            "ms_batched": batch,
+            "tokens": statistics.mean(singles),
+        }
+    return out
+
+
+def _trained_tokenizer() -> str:
+    import tempfile
+
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=8_000, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
+    bpe.train_from_iterator([r for _, r in realistic_responses(16, 64, seed=99)], trainer)
+    path = tempfile.mkdtemp(prefix="rlsp-bench-tokenizer-")
+    PreTrainedTokenizerFast(tokenizer_object=bpe).save_pretrained(path)
+    return path
+
+
+# -- the server -----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server(port: int) -> subprocess.Popen:
+    import tempfile
+
+    command = [sys.executable, "-m", "rlsp_rewards", "serve", "--port", str(port)]
+    command += ["--preset", "paper", "--log-level", "warning"]
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server; not a pipe)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"the server exited: {log.read().decode()[-500:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the server did not start within 120 s")
+
+
+def _server_rate(port: int, pairs: Sequence[tuple[str, str]], in_flight: int = 64) -> float:
+    """Samples/s of one ``/get_reward`` POST per sample, ``in_flight`` at once, with aiohttp
+    (OpenRLHF's own client), after an untimed pass."""
+    import asyncio
+
+    import aiohttp
+
+    prompt = "<|im_start|>user\nSolve the problem.<|im_end|>\n<|im_start|>assistant\n"
+    bodies = [
+        json.dumps({"query": [prompt + r + "<|im_end|>"], "prompts": [prompt], "labels": [g]})
+        for g, r in pairs
+    ]
+    url = f"http://127.0.0.1:{port}/get_reward"
+
+    async def run() -> float:
+        connector = aiohttp.TCPConnector(limit=in_flight)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            gate = asyncio.Semaphore(in_flight)
+
+            async def post(body: str) -> None:
+                async with (
+                    gate,
+                    session.post(
+                        url, data=body, headers={"content-type": "application/json"}
+                    ) as reply,
+                ):
+                    reply.raise_for_status()
+                    await reply.read()
+
+            await asyncio.gather(*(post(b) for b in bodies))  # untimed: connections, caches
+            started = time.perf_counter()
+            await asyncio.gather(*(post(b) for b in bodies))
+            return len(bodies) / (time.perf_counter() - started)
+
+    return asyncio.run(run())
+
+
+def _missing(*modules: str) -> list[str]:
+    import importlib.util
+
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+def _time_server(
+    workload: dict[int, list[tuple[str, str]]],
+    rates: dict[str, dict[str, float]],
+    rounds: int,
+    notes: list[str],
+) -> None:
+    port = _free_port()
+    try:
+        process = _start_server(port)
+    except RuntimeError as exc:
+        notes.append(f"server skipped: {exc}")
+        return
+    try:
+        for size, pairs in workload.items():
+            rates[str(size)]["server/64"] = statistics.median(
+                _server_rate(port, pairs) for _ in range(rounds)
+            )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+def run_reward_bench(
+    sizes_kb: Sequence[int] = (1, 4, 16, 64),
+    *,
+    samples: int | None = None,
+    threads: int = 8,
+    rounds: int = 3,
+    verl: bool = True,
+    server: bool = True,
+    tokens: bool = True,
+    tokenizer: str | None = None,
+    json_path: Path | None = None,
+    console: Any = "default",
+) -> dict[str, Any]:
+    """Run the benchmark, print its table, and return (and optionally save) the results.
+
+    Args:
+        sizes_kb: response sizes, in KB.
+        samples: responses per size (default: 2 MB of text per size, at least 32).
+        threads: caller threads of the threaded passes.
+        rounds: passes of each method; the median rate is reported.
+        verl: also time verl's ``math_verify`` (when verl is importable).
+        server: also time a real ``rlsp-rewards serve`` process.
+        tokens: also time exact token counts at 16 and 64 KB.
+        tokenizer: the tokenizer for that (default: one trained here).
+        json_path: where to write the machine-readable results.
+        console: a ``rich`` console; ``"default"`` makes one, ``None`` prints nothing.
+
+    Returns:
+        ``{"settings": ..., "rates": {size: {"method/threads": samples/s}}, "ms": ...,
+        "ratios": ..., "tokens": ..., "notes": [...]}``.
+    """
+    from rlsp_rewards.workers import available_cpus
+
+    if console == "default":
+        from rich.console import Console
+
+        console = Console(width=None if sys.stdout.isatty() else 140)
+    notes: list[str] = [
+        f"{available_cpus()} CPUs; load average {os.getloadavg()[0]:.1f} at the start "
+        "(numbers from a loaded machine are lower and noisier)"
+    ]
+    methods: dict[str, Callable[[str, str], Any]] = {"verifier": _ours(None)}
+    methods.update({p: _ours(p) for p in PRESETS})
+    if verl:
+        found = _verl()
+        if found is None:
+            notes.append("verl is not importable here: run `make bench-reward` (verl environment)")
+        else:
+            methods["verl"] = found
+    workload = {
+        size: realistic_responses(size, samples or max(32, 2048 // size)) for size in sizes_kb
+    }
+    rates: dict[str, dict[str, float]] = {}
+    cpu_ms: dict[str, dict[str, float]] = {}
+    for size, pairs in workload.items():
+        for name, call in methods.items():  # untimed: every method meets every answer once
+            _rate(call, pairs if name != "verl" else pairs[: max(16, len(pairs) // 4)], threads)
+        runs: dict[str, list[tuple[float, float]]] = {}
+        for _ in range(rounds):  # alternated: every method sees the same drift
+            for name, call in methods.items():
+                for count in (1, threads):
+                    subset = pairs if name != "verl" else pairs[: max(16, len(pairs) // 4)]
+                    runs.setdefault(f"{name}/{count}", []).append(_rate(call, subset, count))
+        ordered = sorted(runs.items())
+        rates[str(size)] = {k: statistics.median(r for r, _ in v) for k, v in ordered}
+        cpu_ms[str(size)] = {k: statistics.median(c for _, c in v) for k, v in ordered}
+        if console is not None:
+            console.print(f"[dim]{size} KB done[/dim]")
+    if server:
+        missing = _missing("fastapi", "uvicorn", "prometheus_client", "aiohttp")
+        if missing:
+            notes.append(f"server skipped: {', '.join(missing)} not installed here")
+        else:
+            _time_server(workload, rates, rounds, notes)
+    report: dict[str, Any] = {
+        "settings": {"threads": threads, "rounds": rounds, "cpus": available_cpus()},
+        "samples": {str(size): len(pairs) for size, pairs in workload.items()},
+        "rates": rates,
+        "ms": {size: {k: 1e3 / v for k, v in r.items()} for size, r in rates.items()},
+        "cpu_ms": cpu_ms,
+        "ratios": _ratios(rates, threads),
+        "tokens": _token_costs(tokenizer, [s for s in (16, 64) if s in sizes_kb] or [16], 16)
+        if tokens
+        else None,
+        "notes": notes,
+    }
+    if console is not None:
+        _print(console, report)
+    if json_path is not None:
+        Path(json_path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def _ratios(rates: dict[str, dict[str, float]], threads: int) -> dict[str, dict[str, float]]:
+    out = {}
+    for size, r in rates.items():
+        ratios = {}
+        for preset in PRESETS:
+            ratios[f"{preset}: {threads} threads / 1"] = r[f"{preset}/{threads}"] / r[f"{preset}/1"]
+            ratios[f"{preset} / verifier (1 thread)"] = r[f"{preset}/1"] / r["verifier/1"]
+            if "verl/1" in r:
+                ratios[f"{preset} / verl (1 thread)"] = r[f"{preset}/1"] / r["verl/1"]
+                ratios[f"{preset} / verl ({threads} threads)"] = (
+                    r[f"{preset}/{threads}"] / r[f"verl/{threads}"]
+                )
+        if "server/64" in r:
+            ratios["server / paper (1 thread)"] = r["server/64"] / r["paper/1"]
+            ratios[f"server / paper ({threads} threads)"] = r["server/64"] / r[f"paper/{threads}"]
+        out[size] = ratios
+    return out
+
+
+def _print(console: Any, report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    threads = report["settings"]["threads"]
+    table = Table(
+        title=f"The whole reward, samples/s (1 thread: wall / CPU ms per sample), "
+        f"{report['settings']['cpus']} CPUs, median of {report['settings']['rounds']} rounds",
+        caption="verifier: the outcome verifier alone; server: /get_reward, one POST per "
+        "sample, 64 in flight, a real rlsp-rewards serve process (paper preset)",
+    )
+    table.add_column("method")
+    sizes = list(report["rates"])
+    for size in sizes:
+        table.add_column(f"{size} KB", justify="right")
+    keys = sorted({k for r in report["rates"].values() for k in r}, key=_order)
+    for key in keys:
+        cells = []
+        for size in sizes:
+            rate = report["rates"][size].get(key)
+            cpu = report["cpu_ms"].get(size, {}).get(key)
+            if rate is None:
+                cells.append("-")
+            elif key.endswith("/1") and cpu is not None:
+                cells.append(f"{rate:,.0f} ({1e3 / rate:.2f} / {cpu:.2f} ms)")
+            else:
+                cells.append(f"{rate:,.0f}")
+        name, count = key.split("/")
+        label = f"{name}, {count} thread{'s' if count != '1' else ''}"
+        table.add_row(label if name != "server" else "server, 64 in flight", *cells)
+    console.print(table)
+    ratios = Table(title="Ratios")
+    ratios.add_column("ratio")
+    for size in sizes:
+        ratios.add_column(f"{size} KB", justify="right")
+    names = list(next(iter(report["ratios"].values()), {}))
+    for name in names:
+        ratios.add_row(name, *(f"{report['ratios'][s].get(name, 0):.2f}x" for s in sizes))
+    console.print(ratios)
+    for size, goal in GOALS_MS.items():
+        row = report["rates"].get(str(size))
+        if row:
+            worst = max(1e3 / row[f"{p}/1"] for p in PRESETS)
+            cpu = max(report["cpu_ms"][str(size)][f"{p}/1"] for p in PRESETS)
+            verdict = "met" if worst <= goal else "not met"
+            console.print(
+                f"goal <= {goal:g} ms per sample at {size} KB, one thread: slowest preset "
+                f"{worst:.2f} ms wall, {cpu:.2f} ms CPU ({verdict} in wall time)"
+            )
+    for preset in PRESETS:
+        row = report["rates"].get("16")
+        if row:
+            console.print(
+                f"{preset} at 16 KB: {threads} threads / 1 thread = "
+                f"{row[f'{preset}/{threads}'] / row[f'{preset}/1']:.2f}x (goal >= 1.5x)"
+            )
+    tokens = report["tokens"]
+    if tokens:
+        for size, cost in tokens.items():
+            if size != "tokenizer":
+                console.print(
+                    f"exact token count at {size} KB (~{cost['tokens']:,.0f} tokens, "
+                    f"{tokens['tokenizer']}): {cost['ms_one']:.2f} ms one by one, "
+                    f"{cost['ms_batched']:.2f} ms batched, per sample"
+                )
+    for note in report["notes"]:
+        console.print(f"[yellow]note:[/yellow] {note}")
+
+
+def _order(key: str) -> tuple[int, int]:
+    name, count = key.split("/")
+    rank = ["verifier", *PRESETS, "verl", "server"].index(name)
+    return rank, int(count)

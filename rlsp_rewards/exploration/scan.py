@@ -1,0 +1,180 @@
+"""The scan of a response's text: its repetition and its behaviour counts, alone or for a batch.
+
+These two measures read every character of a response (a few tenths of a millisecond per
+16 KB, see :mod:`~rlsp_rewards.exploration.repetition` and :mod:`rlsp_rewards.behaviours`),
+about four fifths of the whole reward's work on long responses. One sample is scanned in the
+caller: handing it to another process costs more than it saves (a worker round trip takes
+about 0.2 ms of the caller's own CPU). A batch (``score_batch``: the reward server's
+micro-batches, ``/v1/score``, ``rlsp-rewards score``) is scanned in a pool of worker processes
+(:func:`~rlsp_rewards.workers.shared_pool`), in chunks, while the caller verifies the answers,
+so every core works on it; scans that cannot be done there (the pool not yet started, a worker
+lost or late) are done in the caller, with the same results. How a batch is split, and when
+it is worth it: :func:`begin_scans`.
+
+Example:
+    >>> found = scan_text("Wait, wait. Let me check. Let me check.", 2)
+    >>> found.repetition, found.behaviours["verification"]
+    (0.34375, 2.0)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import weakref
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from rlsp_rewards.behaviours import BehaviourFields, behaviour_fields
+from rlsp_rewards.exploration.repetition import repetition
+
+__all__ = ["MIN_POOL_CHARS", "Scan", "Scans", "begin_scans", "scan_many", "scan_text"]
+
+#: A batch whose texts total fewer characters is scanned in the caller (cheaper than the
+#: round trips to the workers).
+MIN_POOL_CHARS = 256_000
+#: Characters per task sent to a worker, at least (fewer, larger tasks cost less to send).
+_MIN_CHUNK_CHARS = 64_000
+#: The most worker processes of the scan pool (as the verifier's; most hosts have fewer CPUs).
+_MAX_WORKERS = 16
+#: Worker time one task (a chunk of texts) may use before it is given up and done here.
+_TASK_TIMEOUT_S = 30.0
+_MEMORY_MB = 4096
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Scan:
+    """What a scan of one text found.
+
+    Attributes:
+        repetition: the fraction that repeats itself
+            (:func:`~rlsp_rewards.exploration.repetition.repetition`).
+        behaviours: the behaviour counts (:func:`~rlsp_rewards.behaviours.behaviour_fields`).
+
+    Example:
+        >>> Scan(0.0, behaviour_fields("")).repetition
+        0.0
+    """
+
+    repetition: float
+    behaviours: BehaviourFields
+
+
+def scan_text(text: str, ngram: int) -> Scan:
+    """Scan one text (already cut to what the measures read).
+
+    Example:
+        >>> scan_text("no repeats here", 10).repetition
+        0.0
+    """
+    return Scan(repetition(text, ngram), behaviour_fields(text))
+
+
+def scan_many(texts: Sequence[str], ngram: int) -> list[Scan]:
+    """Scan several texts: the task a worker process runs for a chunk of a batch.
+
+    Example:
+        >>> [s.repetition for s in scan_many(["a b a b", "x"], 2)]
+        [0.5, 0.0]
+    """
+    return [scan_text(text, ngram) for text in texts]
+
+
+class Scans:
+    """The scans of a batch, some under way in worker processes; :meth:`results` collects them.
+
+    Example:
+        >>> begin_scans(["a b a b"], 2).results()[0].repetition
+        0.5
+    """
+
+    def __init__(
+        self,
+        texts: Sequence[str],
+        ngram: int,
+        pool: Any = None,
+        chunks: Sequence[tuple[int, int, Future]] = (),
+    ) -> None:
+        self._texts = texts
+        self._ngram = ngram
+        self._pool = pool
+        self._chunks = chunks  # (start, end, future) of the texts sent to workers
+
+    def results(self) -> list[Scan]:
+        """Every text's scan, in order; never raises (what the workers did not do is done
+        here)."""
+        found: list[Scan | None] = [None] * len(self._texts)
+        if self._chunks:
+            futures = [future for _, _, future in self._chunks]
+            results = self._pool.wait_all(futures, timeout_s=_TASK_TIMEOUT_S)  # bounded
+            for (start, end, _), result in zip(self._chunks, results, strict=True):
+                if (
+                    result.ok
+                    and isinstance(result.value, list)
+                    and len(result.value) == end - start
+                ):
+                    found[start:end] = result.value
+        return [
+            scan if scan is not None else scan_text(text, self._ngram)
+            for scan, text in zip(found, self._texts, strict=True)
+        ]
+
+
+def begin_scans(texts: Sequence[str], ngram: int) -> Scans:
+    """Start scanning a batch: in worker processes when it is worth it, else later, here.
+
+    Worth it: more than one CPU, a pool already started (the first batch that would use it
+    starts it in the background and is scanned here), and at least :data:`MIN_POOL_CHARS`
+    characters in all. The texts then go out in chunks of at least 64,000 characters, about
+    two per worker, so that the workers finish together.
+
+    Example:
+        >>> len(begin_scans(["a", "b"], 10).results())
+        2
+    """
+    from rlsp_rewards.workers import available_cpus
+
+    total = sum(map(len, texts))
+    cpus = available_cpus()
+    if cpus < 2 or total < MIN_POOL_CHARS:
+        return Scans(texts, ngram)
+    pool = _pool(cpus)
+    if pool is None:
+        return Scans(texts, ngram)
+    target = max(_MIN_CHUNK_CHARS, total // (2 * pool.size) + 1)
+    chunks, start, size = [], 0, 0
+    for end, text in enumerate(texts, 1):
+        size += len(text)
+        if size >= target or end == len(texts):
+            chunk = list(texts[start:end])
+            chunks.append(
+                (start, end, pool.submit(scan_many, chunk, ngram, timeout_s=_TASK_TIMEOUT_S))
+            )
+            start, size = end, 0
+    return Scans(texts, ngram, pool, chunks)
+
+
+_start_lock = threading.Lock()
+_starting: weakref.WeakSet[Any] = weakref.WeakSet()  # pools whose start was begun
+
+
+def _shared(cpus: int) -> Any:
+    """The process's scan pool (created on first use, not started)."""
+    from rlsp_rewards.workers import shared_pool
+
+    return shared_pool(min(cpus, _MAX_WORKERS), preload=("numpy", __name__), memory_mb=_MEMORY_MB)
+
+
+def _pool(cpus: int) -> Any:
+    """The scan pool when it is started; otherwise ``None``, and it starts in the background."""
+    pool = _shared(cpus)
+    if pool.started:
+        return pool
+    with _start_lock:
+        if pool not in _starting:
+            _starting.add(pool)
+            threading.Thread(
+                target=pool.ensure_started, name="rlsp-scan-start", daemon=True
+            ).start()
+    return None

@@ -1,0 +1,119 @@
+"""Batches: scans in worker processes, token counts in one tokenizer call, the same numbers."""
+
+from __future__ import annotations
+
+import importlib
+import random
+
+import pytest
+
+from rlsp_rewards.combine import RlspReward
+from rlsp_rewards.core import LengthSource, Sample
+from rlsp_rewards.exploration.length import LengthExploration
+from rlsp_rewards.exploration.tokens import TokenCounter
+from rlsp_rewards.workers import TaskResult, TaskStatus
+
+scan_module = importlib.import_module("rlsp_rewards.exploration.scan")
+
+
+def _texts(count: int, seed: int = 3) -> list[str]:
+    rng = random.Random(seed)
+    words = ["Wait,", "let", "me", "check", "x", "=", "$\\frac{1}{2}$", "so", "the", "answer"]
+    out = []
+    for _ in range(count):
+        body = " ".join(rng.choice(words) for _ in range(rng.randint(0, 3_000)))
+        loop = " again and again" * rng.randint(0, 200)
+        out.append(body + loop + f" \\boxed{{{rng.randint(1, 3)}}}")
+    return out
+
+
+def _started_pool() -> object:
+    from rlsp_rewards.workers import available_cpus
+
+    cpus = available_cpus()
+    if cpus < 2:
+        pytest.skip("one CPU: batches are scanned in the caller")
+    scan_module._pool(cpus)  # starts it in the background
+    pool = scan_module._shared(cpus)
+    assert pool.ensure_started()
+    return pool
+
+
+@pytest.mark.parametrize("preset", ["paper", "guarded", "reference"])
+def test_a_batch_scanned_by_workers_equals_one_by_one(
+    preset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = _started_pool()
+    monkeypatch.setattr(scan_module, "MIN_POOL_CHARS", 1)
+    monkeypatch.setattr(scan_module, "_MIN_CHUNK_CHARS", 20_000)  # several chunks
+    reward = RlspReward(preset=preset)
+    samples = [Sample(t, gold="2") for t in _texts(40)]
+    tasks = pool.stats()["tasks"]  # type: ignore[attr-defined]
+    batch = [r.to_dict() for r in reward.score_batch(samples)]
+    assert pool.stats()["tasks"] > tasks + 1  # type: ignore[attr-defined]  # the workers scanned
+    assert batch == [reward.safe_score(s).to_dict() for s in samples]  # to the last bit
+
+
+def test_small_batches_are_scanned_here() -> None:
+    texts = ["Wait, " * 10] * 3
+    assert not scan_module.begin_scans(texts, 10)._chunks  # too small to send
+    assert len(scan_module.begin_scans(texts, 10).results()) == 3
+
+
+def test_a_cold_pool_starts_in_the_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rlsp_rewards.workers as workers
+
+    pool = workers.WorkerPool(2, preload=("numpy", scan_module.__name__))
+    monkeypatch.setattr(scan_module, "_shared", lambda cpus: pool)
+    monkeypatch.setattr(workers, "available_cpus", lambda: 2)
+    monkeypatch.setattr(scan_module, "MIN_POOL_CHARS", 1)
+    try:
+        texts = _texts(4)
+        first = scan_module.begin_scans(texts, 10)
+        assert not first._chunks  # no batch waits for a pool to start
+        assert pool.ensure_started()  # the start that batch began
+        second = scan_module.begin_scans(texts, 10)
+        assert second._chunks and second.results() == first.results()
+    finally:
+        pool.close()
+
+
+class _LostPool:
+    """A pool whose every task comes back failed (a worker killed, a late answer)."""
+
+    size = 2
+
+    def submit(self, *args: object, **kwargs: object) -> object:
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        future.set_result(TaskResult(TaskStatus.ERROR, detail="worker died"))
+        return future
+
+    def wait_all(self, futures: list, timeout_s: float) -> list[TaskResult]:
+        return [f.result() for f in futures]
+
+
+def test_what_the_workers_did_not_do_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan_module, "MIN_POOL_CHARS", 1)
+    monkeypatch.setattr(scan_module, "_pool", lambda cpus: _LostPool())
+    import rlsp_rewards.workers as workers
+
+    monkeypatch.setattr(workers, "available_cpus", lambda: 4)
+    texts = _texts(6)
+    scans = scan_module.begin_scans(texts, 10)
+    assert scans._chunks  # sent, and lost
+    assert scans.results() == [scan_module.scan_text(t, 10) for t in texts]
+
+
+def test_batched_token_counts_equal_single_counts(tokenizer_dir: str) -> None:
+    texts = [*_texts(8), "", "caf\u00e9 \U0001f600", "lone \ud800 surrogate"]
+    counter = TokenCounter(tokenizer_dir)
+    singles = [counter.count(t) for t in texts]
+    assert counter.count_batch(texts[:-1]) == singles[:-1]
+    reward = LengthExploration(tokenizer=tokenizer_dir)
+    samples = [Sample(t) for t in texts]
+    batch = reward.begin_batch(samples).results()  # the surrogate makes the batch call fail
+    assert [m.length for m in batch] == [float(n) for n in singles]
+    assert {m.source for m in batch} == {LengthSource.TOKENIZER}
+    assert batch == [reward.measure(s) for s in samples]
