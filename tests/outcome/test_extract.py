@@ -178,9 +178,13 @@ def test_deep_box_is_read_whole() -> None:
     assert answer is not None and answer.count("{") == depth
 
 
-def test_long_answer_is_capped() -> None:
-    answer = extract_answer("\\boxed{" + "7" * (MAX_ANSWER_CHARS + 500) + "}")
-    assert answer == "7" * MAX_ANSWER_CHARS
+def test_long_answer_is_whole_or_refused() -> None:
+    # never cut: a cut answer would be compared on its prefix (20,001 digits == 20,000 digits)
+    digits = "7" * 20_001
+    assert extract_answer("\\boxed{" + digits + "}") == digits
+    assert gold_answer(digits) == digits
+    assert extract_answer("\\boxed{" + "7" * (MAX_ANSWER_CHARS + 1) + "}") is None
+    assert gold_answer("7" * (MAX_ANSWER_CHARS + 1)) is None
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,0 +1,176 @@
+"""Finding ``\\boxed{...}`` answers in a response: linear scans and a brace counter.
+
+Boxes are found with ``str.rfind`` / ``str.find`` and closed with a brace counter, never with a
+backtracking regular expression, so a megabyte of adversarial text costs milliseconds.
+
+Example:
+    >>> text = r"so $\\boxed{\\frac{1}{2}}$."
+    >>> box = find_box(text, last=True)
+    >>> box_content(text, box[1])
+    '\\\\frac{1}{2}'
+"""
+
+from __future__ import annotations
+
+__all__ = ["box_close", "box_content", "find_box", "joined_boxes", "matching_brace"]
+
+_BOX_COMMANDS = ("\\boxed", "\\fbox")
+#: What may stand between two boxes that form one answer.
+_CONNECTORS = ("\\text{", "\\quad", "\\(", "\\)", "\\[", "\\]", "$", "}", ",", ";", "and", "or")
+#: What may stand between two boxes on one line that are one answer with no word between them
+#: (``\\boxed{1}\\boxed{2}``, ``$\\boxed{1}$ $\\boxed{2}$``).
+_ADJACENT = ("\\quad", "\\qquad", "\\,", "\\;", "\\ ", "~", "$", "\\(", "\\)")
+#: Most boxes joined into one answer (``\\boxed{2}, \\boxed{3}`` reads ``"2, 3"``).
+_MAX_JOINED_BOXES = 8
+
+
+def find_box(text: str, *, last: bool, before: int | None = None) -> tuple[int, int] | None:
+    """Start and end of the chosen box command (``\\boxed`` / ``\\fbox``), or ``None``.
+
+    Args:
+        text: the text to search.
+        last: the last box (ending before ``before``, when given), else the first.
+        before: with ``last``, only boxes that start before this index count.
+
+    Returns:
+        ``(start, end)`` of the command's name; its argument starts at ``end``.
+
+    Example:
+        >>> find_box(r"a \\boxed{1} b \\fbox{2}", last=True)
+        (14, 19)
+        >>> find_box(r"\\boxedfoo{1}", last=False) is None
+        True
+    """
+    end_limit = len(text) if before is None else before
+    best: tuple[int, int] | None = None
+    for command in _BOX_COMMANDS:
+        at = text.rfind(command, 0, end_limit) if last else text.find(command)
+        while at >= 0 and _continues_name(text, at + len(command)):
+            # "\boxedx" is another macro: look further (rare, so this loop is short)
+            at = text.rfind(command, 0, at) if last else text.find(command, at + 1)
+        if at >= 0 and (best is None or (at > best[0] if last else at < best[0])):
+            best = (at, at + len(command))
+    return best
+
+
+def joined_boxes(text: str, box: tuple[int, int]) -> list[str] | None:
+    """The contents of the last box and of the boxes right before it that form one answer.
+
+    Boxes that only ``and``, ``or``, a comma or a semicolon separate (``$\\boxed{2}$ and
+    $\\boxed{3}$``), and boxes on one line with nothing but spacing or math delimiters between
+    them (``\\boxed{1}\\boxed{2}``) are one answer. A box on a line of its own after another
+    is a new answer, not a second part.
+
+    Args:
+        text: the response.
+        box: the last box, as :func:`find_box` gives it.
+
+    Returns:
+        The contents in reading order, repeats removed; ``None`` when the last box never closes.
+
+    Example:
+        >>> text = r"$\\boxed{3}\\boxed{7}$"
+        >>> joined_boxes(text, find_box(text, last=True))
+        ['3', '7']
+    """
+    last = box_content(text, box[1])
+    if last is None:
+        return None
+    contents = [last]
+    start = box[0]
+    for _ in range(_MAX_JOINED_BOXES - 1):
+        previous = find_box(text, last=True, before=start)
+        if previous is None:
+            break
+        content = box_content(text, previous[1])
+        close = box_close(text, previous[1])
+        if content is None or close is None or not _joins(text[close + 1 : start]):
+            break
+        contents.append(content)
+        start = previous[0]
+    return list(dict.fromkeys(reversed(contents)))
+
+
+def box_close(text: str, start: int) -> int | None:
+    """Index of the ``}`` that closes the box argument starting at ``start``, or ``None``.
+
+    Example:
+        >>> box_close(r"\\boxed{a{b}}", 6)
+        11
+    """
+    at = start
+    while at < len(text) and text[at] in " \t":
+        at += 1
+    if at < len(text) and text[at] == "{":
+        return matching_brace(text, at)
+    return None
+
+
+def box_content(text: str, start: int) -> str | None:
+    """The argument of the box command ending at ``start``: ``{...}`` or a bare token.
+
+    Returns ``None`` when a ``{`` argument never closes or there is no argument.
+
+    Example:
+        >>> box_content("\\\\boxed 5$.", 6), box_content("\\\\boxed{5", 6)
+        ('5', None)
+    """
+    at = start
+    end = len(text)
+    while at < end and text[at] in " \t":
+        at += 1
+    if at >= end:
+        return None
+    if text[at] == "{":
+        close = matching_brace(text, at)
+        return None if close is None else text[at + 1 : close]
+    if at == start:  # "\boxed5" without a space is not the space form
+        return None
+    stop = at
+    while stop < end and not text[stop].isspace() and text[stop] != "$":
+        stop += 1
+    return text[at:stop]
+
+
+def matching_brace(text: str, open_at: int) -> int | None:
+    """Index of the ``}`` closing the ``{`` at ``open_at``; escaped braces do not count.
+
+    Example:
+        >>> matching_brace(r"{a\\}b}", 0), matching_brace("{{", 0)
+        (5, None)
+    """
+    depth = 0
+    at = open_at
+    end = len(text)
+    while at < end:
+        char = text[at]
+        if char == "\\":
+            at += 2  # skip the escaped character: \{ and \} are literal braces
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return at
+        at += 1
+    return None
+
+
+def _joins(gap: str) -> bool:
+    """Whether the text between two boxes joins them as one answer."""
+    if len(gap) > 40:
+        return False
+    if any(word in gap for word in (",", ";", "and", "or")):
+        for connector in _CONNECTORS:
+            gap = gap.replace(connector, " ")
+        return not gap.strip()
+    if "\n" in gap:
+        return False
+    for spacing in _ADJACENT:
+        gap = gap.replace(spacing, " ")
+    return not gap.strip()
+
+
+def _continues_name(text: str, at: int) -> bool:
+    return at < len(text) and text[at].isascii() and text[at].isalpha()

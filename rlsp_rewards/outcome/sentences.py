@@ -1,0 +1,479 @@
+"""Final answers written in words: after a marker, in the closing sentence, and hedges.
+
+* :func:`marker_reading`: the answer after the rightmost marker near the end of a response
+  (:data:`MARKERS`: ``The final answer is``, ``Final Answer``, ``The answer is``, ``Answer:``,
+  ``####``). The answer is the first sentence after the marker, without a following clause
+  (``12, which is even``); when that sentence names its subject (``The largest $n$ is 34``)
+  the answer is what the subject is, and a value followed by plain words (``18 apples in
+  total``) is the value.
+* :func:`closing_reading`: with no box and no marker, the closing sentence, read
+  conservatively: it must state a result, as ``<subject> is <value>`` (``So the area is
+  $16\\pi$ square units.``, ``The intersection point is (-2, 5).``), ``Thus, $x = 5$.``, or
+  ``<subject> has <number> <words>`` (``A cube has 6 faces.``). A question, a plan (``Let me
+  check...``), an unfinished thought or a sentence with no value gives nothing.
+* :func:`is_hedged` and :func:`offers_alternative`: an answer that is not one answer (``5 or
+  maybe 6``, ``either 3 or 4``, every option of a multiple choice listed), or one that the text
+  after it doubts with another candidate (``..., though it could also be 1/2``).
+* :func:`named_choice`: the option letter a sentence names as the choice (``48, which is
+  option (D)``).
+
+Everything is bounded: markers are looked for in the last :data:`MARKER_WINDOW` characters,
+the closing sentence in the last :data:`CLOSING_WINDOW`, and the patterns run on one line.
+
+Example:
+    >>> marker_reading("Final Answer: The largest $n$ is 34.").answer
+    '34'
+    >>> closing_reading("So the area is $16\\\\pi$ square units.").answer
+    '$16\\\\pi$'
+    >>> closing_reading("Let me double-check by substituting.") is None
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+__all__ = [
+    "CLOSING_WINDOW",
+    "MARKERS",
+    "MARKER_WINDOW",
+    "Reading",
+    "closing_reading",
+    "first_line",
+    "is_hedged",
+    "marker_reading",
+    "named_choice",
+    "offers_alternative",
+]
+
+#: Text markers of a final answer, lower case; the rightmost one in the response wins.
+MARKERS = (
+    "the final answer is",
+    "final answer:",
+    "final answer",
+    "the answer is",
+    "answer:",
+    "####",
+)
+#: How far from the end of a response markers are looked for.
+MARKER_WINDOW = 4_000
+#: How far from the end of a response the closing sentence is looked for.
+CLOSING_WINDOW = 1_000
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Reading:
+    """An answer read from words, with the text around it.
+
+    Attributes:
+        answer: the answer as written (not yet cleaned).
+        context: the line or sentence it was read from, where hedges and a named choice are
+            looked for.
+
+    Example:
+        >>> Reading("12", "The answer is 12.").answer
+        '12'
+    """
+
+    answer: str
+    context: str
+
+
+# -- after a marker ---------------------------------------------------------------------------
+
+
+def marker_reading(text: str, markers: tuple[str, ...] = MARKERS) -> Reading | None:
+    """The answer after the rightmost marker in the last :data:`MARKER_WINDOW` characters.
+
+    Args:
+        text: the response (or the part of it that counts).
+        markers: the markers to look for, lower case.
+
+    Returns:
+        The reading, or ``None`` when no marker is followed by an answer.
+
+    Example:
+        >>> marker_reading("So the answer is 12, which is even.").answer
+        '12'
+        >>> marker_reading("Total: 72.\\n#### 72").answer
+        '72'
+    """
+    tail = text[max(0, len(text) - MARKER_WINDOW) :]
+    lowered = tail.translate(_ASCII_LOWER)  # ASCII only: keeps indexes aligned with ``tail``
+    best_at, best_marker = -1, ""
+    for marker in markers:
+        at = lowered.rfind(marker)
+        if at > best_at or (at == best_at and len(marker) > len(best_marker)):
+            best_at, best_marker = at, marker
+    if best_at < 0:
+        return None
+    rest = tail[best_at + len(best_marker) :]
+    if best_marker == "####":  # GSM8K style: the answer is on the marker's own line
+        own_line = rest.split("\n", 1)[0].strip()
+        return Reading(own_line, own_line) if own_line else None
+    line = first_line(rest)
+    if line is None:
+        return None
+    answer = _sentence_answer(line)
+    return Reading(answer, line) if answer else None
+
+
+def first_line(rest: str) -> str | None:
+    """The first non-empty line of ``rest``, markdown decorations and a leading ``is`` removed.
+
+    Example:
+        >>> first_line("**\\n\\n **12**.")
+        '12'
+    """
+    for line in rest.split("\n", 8)[:8]:
+        for _ in range(3):  # "**12**." loses its period, then its bold
+            line = line.strip().strip("*#").strip().rstrip(".")
+        line = line.strip()
+        if line.startswith((":", "is ", "is:")):
+            line = line.split(":", 1)[-1] if line.startswith(":") else line[2:]
+            line = line.strip().lstrip(":").strip().strip("*").strip()
+        if line:
+            return line
+    return None
+
+
+def _sentence_answer(line: str) -> str:
+    """The answer in the first sentence of a marker's line."""
+    cut = _sentence_end(line)
+    if cut >= 0:
+        line = line[:cut]
+    clause = _clause_start(line)
+    if clause >= 0:  # "12, which is even": the answer ends at the comma
+        line = line[:clause]
+    line = _ADVERB.sub("", line.strip(), count=1)
+    split = _copula_split(line)
+    if split is not None:
+        subject, predicate = split
+        if _is_value(subject) and _META.match(predicate):  # "5 is the smallest"
+            line = subject
+        elif _is_subject(subject):  # "The largest $n$ is 34"
+            line = predicate
+    return _value_phrase(line) or line
+
+
+# -- the closing sentence ---------------------------------------------------------------------
+
+#: Sentences that do not conclude: plans, questions, doubts, steps still to take.
+_NOT_A_CONCLUSION = re.compile(
+    r"(?:let|suppose|assume|if|check|try|now|next|first|then|consider|we\s+(?:need|want|must|"
+    r"should|will|can|could)|we'll|i\s+(?:need|should|will|think|guess|believe)|i'll|to|hmm+|"
+    r"wait|but|however|maybe|perhaps|note|recall|since|because|when|where|what|why|how|is|are|"
+    r"does|do|can|could|should|would|verify|double|substitut\w*|plug\w*|for|in\s+(?:this|the)\s+"
+    r"(?:case|step))(?![A-Za-z'])",
+    re.IGNORECASE,
+)
+#: Closing pleasantries skipped before the closing sentence is read.
+_PLEASANTRY = re.compile(
+    r"(?:i\s+hope|hope\s+(?:this|that|it)|let\s+me\s+know|thank|feel\s+free|good\s+luck|"
+    r"this\s+completes|that\s+completes|that's\s+(?:it|all)|done|the\s+end|q\.?e\.?d)",
+    re.IGNORECASE,
+)
+#: Words that open a concluding sentence, removed before it is read.
+_CONNECTIVE = re.compile(
+    r"(?:so|thus|therefore|hence|finally|in\s+conclusion|in\s+total|altogether|overall|"
+    r"consequently|this\s+means(?:\s+that)?|which\s+means(?:\s+that)?|it\s+follows\s+that|"
+    r"we\s+(?:get|have|find|obtain|conclude(?:\s+that)?|see\s+that)|this\s+gives|that\s+gives|"
+    r"the\s+result\s+is)(?![A-Za-z])\s*,?\s*",
+    re.IGNORECASE,
+)
+_RESULT_VERB = re.compile(
+    r"\s(?:has|have|had|needs|need|costs|cost|pays|paid|earns|earned|spends|spent|saves|saved|"
+    r"gets|got|makes|made|sold|bought|received|receives|takes|took|weighs|contains|holds|"
+    r"will\s+(?:have|need|pay|get|earn|save|spend))\s",
+    re.IGNORECASE,
+)
+_HEDGE_WORDS = re.compile(
+    r"\b(?:maybe|perhaps|possibly|probably|either|might|not\s+sure|unsure)\b",
+    re.IGNORECASE,
+)
+
+
+def closing_reading(text: str) -> Reading | None:
+    """The result the closing sentence of a response states, or ``None`` when it states none.
+
+    Read only when a response has no box and no marker (see the module docstring).
+
+    Args:
+        text: the response (or the part of it that counts).
+
+    Returns:
+        The reading, or ``None``.
+
+    Example:
+        >>> closing_reading("The intersection point is $(-2, 5)$.").answer
+        '$(-2, 5)$'
+        >>> closing_reading("Therefore, the only real solution is $x = 5$.").answer
+        '$x = 5$'
+        >>> closing_reading("Hmm, but I should double check the rotations.") is None
+        True
+    """
+    tail = text[max(0, len(text) - CLOSING_WINDOW) :].rstrip()
+    line = tail[tail.rfind("\n") + 1 :].strip().strip("*#>").strip()
+    sentences = _sentences(line)
+    for _ in range(2):
+        if sentences and _PLEASANTRY.match(sentences[-1]):
+            sentences.pop()
+    if not sentences:
+        return None
+    sentence = sentences[-1].strip().strip("*").strip()
+    if sentence.endswith("?") or ":" in sentence[-2:]:
+        return None
+    answer = _closing_answer(sentence.rstrip(".! "))
+    return Reading(answer, sentence) if answer else None
+
+
+def _closing_answer(sentence: str) -> str | None:
+    if _NOT_A_CONCLUSION.match(sentence) or _HEDGE_WORDS.search(sentence):
+        return None
+    body = sentence
+    for _ in range(2):  # "So, therefore, ..."
+        connective = _CONNECTIVE.match(body)
+        if connective is not None:
+            body = body[connective.end() :]
+    concluded = body != sentence
+    clause = _clause_start(body)
+    if clause >= 0:
+        body = body[:clause]
+    if concluded:  # "Thus, $x = 5$."
+        value, rest = _leading_value(body)
+        if value is not None and not rest.strip():
+            return value
+    split = _copula_split(body)
+    if split is not None and _is_subject(split[0]):
+        return _value_phrase(split[1], strict=True)
+    verb = _RESULT_VERB.search(body)
+    if verb is not None and _is_subject(body[: verb.start()]):
+        predicate = body[verb.end() :].lstrip("$\\")  # "$42" is money here
+        value, rest = _leading_value(predicate)
+        if value is not None and value[:1].isdigit() and _plain_words(rest):
+            return value
+    return None
+
+
+def _sentences(line: str) -> list[str]:
+    """A line split into sentences at ``. ``, ``! ``, ``? `` outside ``$...$``."""
+    found, start, in_math = [], 0, False
+    for at, char in enumerate(line):
+        if char == "$":
+            in_math = not in_math
+        elif char in ".!?" and not in_math and line[at + 1 : at + 2] == " ":
+            found.append(line[start : at + 1])
+            start = at + 2
+    found.append(line[start:])
+    return [sentence for sentence in (s.strip() for s in found) if sentence]
+
+
+# -- subjects, copulas and values ---------------------------------------------------------------
+
+_COPULA = re.compile(
+    r"\s(?:is\s+equal\s+to|is|are|was|were|equals|will\s+be|would\s+be|must\s+be|becomes)\s",
+    re.IGNORECASE,
+)
+#: A predicate that says what a value is, not what something equals ("5 is the smallest").
+_META = re.compile(r"(?:the|a|an|our|my|correct|right)(?![A-Za-z])", re.IGNORECASE)
+_ADVERB = re.compile(
+    r"^(?:indeed|clearly|simply|just|exactly|still|obviously|actually|definitely|certainly)"
+    r"(?![A-Za-z])\s*,?\s*",
+    re.IGNORECASE,
+)
+#: A comma and a word that starts a new clause after the answer ("12, which is even").
+_CLAUSE = re.compile(
+    r",\s*(?:which|as|since|because|so|but|where|hence|thus|therefore|meaning|that|this|it|we"
+    r"|and\s+(?:so|thus|this|that|it|we))(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"(?:[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|[-+]?\.\d+)%?"
+    r"(?![A-Za-z0-9^_\\({]|\.\d)"
+)
+_BARE_LATEX = re.compile(r"[-+]?(?:\d+(?:\.\d+)?)?\\[A-Za-z]+[^\s$]*|[-+]?\d+[\^_][^\s$]+")
+_NAME = re.compile(r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}(?![A-Za-z])")
+_TEXT_VALUE = re.compile(
+    r"(?:yes|no|true|false|none|never|always|impossible|infinitely\s+many)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+#: Words after a value that are mathematics or more reasoning, not its unit or noun.
+_NOT_PLAIN = re.compile(
+    r"\b(?:than|more|less|times|plus|minus|over|divided|multiplied|squared|cubed|power|root|"
+    r"or|and|if|when|but|because|since|so|for|with|where|which|that|modulo|mod|thousand|million|"
+    r"billion|trillion|hundred|dozen|percent|half|quarter|base|degrees?|radians?|pi|sqrt|[a-z])\b",
+    re.IGNORECASE,
+)
+_PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*){0,4}")
+
+
+def _copula_split(line: str) -> tuple[str, str] | None:
+    """``(subject, predicate)`` around the one copula outside ``$...$``; ``None`` when there
+    is none, or more than one (``the sum is 5 and the product is 6`` states two results)."""
+    found = [m for m in _COPULA.finditer(line) if line.count("$", 0, m.start()) % 2 == 0]
+    if len(found) != 1:
+        return None
+    return line[: found[0].start()].strip(), line[found[0].end() :].strip()
+
+
+def _is_subject(subject: str) -> bool:
+    """Whether the text before a copula names what the value is ("the area", "$x$")."""
+    if not subject or not (subject[0].isalpha() or subject[0] == "$") or "=" in subject:
+        return False
+    return len(subject.split()) <= 15
+
+
+def _is_value(text: str) -> bool:
+    value, rest = _leading_value(text)
+    return value is not None and not rest.strip()
+
+
+def _leading_value(text: str) -> tuple[str | None, str]:
+    """The value a text starts with and what follows it; ``(None, text)`` when none."""
+    text = text.strip()
+    if text.startswith("$"):
+        close = text.find("$", 2 if text.startswith("$$") else 1)
+        if close > 0:
+            end = close + (2 if text.startswith("$$") else 1)
+            return text[:end], text[end:]
+    if text.startswith("\\("):
+        close = text.find("\\)")
+        if close > 0:
+            return text[: close + 2], text[close + 2 :]
+    if text[:1] in "([":
+        close = _group_end(text)
+        if close > 0:
+            return text[: close + 1], text[close + 1 :]
+    for pattern in (_BARE_LATEX, _NUMBER, _TEXT_VALUE, _NAME):
+        match = pattern.match(text)
+        if match is not None:
+            return match.group(), text[match.end() :]
+    return None, text
+
+
+def _group_end(text: str) -> int:
+    """Index of the bracket closing the group ``text`` starts with (``(1, 2]`` too), or -1."""
+    depth = 0
+    for at, char in enumerate(text[:200]):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return at
+    return -1
+
+
+def _plain_words(rest: str) -> bool:
+    """Whether what follows a value is nothing or a few plain words (a unit, a noun)."""
+    rest = rest.strip().rstrip(".!").strip()
+    if not rest:
+        return True
+    return _PLAIN_WORDS.fullmatch(rest) is not None and not _NOT_PLAIN.search(rest)
+
+
+def _value_phrase(text: str, *, strict: bool = False) -> str | None:
+    """The value a phrase states: a value alone or followed by plain words (``18 apples``).
+
+    Without ``strict``, capitalised words are a value only when nothing follows them.
+    """
+    value, rest = _leading_value(text)
+    if value is None or not _plain_words(rest):
+        return None
+    if value[:1].isalpha() and value[:1].isupper() and rest.strip() and not strict:
+        return None
+    return value
+
+
+def _sentence_end(line: str) -> int:
+    """Index of a period that ends a sentence (followed by a space), outside ``$...$``."""
+    in_math = False
+    for at, char in enumerate(line):
+        if char == "$":
+            in_math = not in_math
+        elif char == "." and not in_math and at + 1 < len(line) and line[at + 1] == " ":
+            return at
+    return -1
+
+
+def _clause_start(line: str) -> int:
+    """Index of a comma that starts a new clause (", which", ", so"), outside ``$...$``."""
+    for match in _CLAUSE.finditer(line):
+        if line.count("$", 0, match.start()) % 2 == 0:
+            return match.start()
+    return -1
+
+
+# -- hedges and named choices -----------------------------------------------------------------
+
+_HEDGED = re.compile(
+    r"\b(?:maybe|perhaps|possibly|probably|either)\b|\bor\s+(?:even|else)\b|"
+    r"\b(?:could|might|may)\s+(?:also\s+)?be\b|\bnot\s+sure\b",
+    re.IGNORECASE,
+)
+#: Another candidate offered after an answer: the phrase, then a value right after it.
+_ALTERNATIVE = re.compile(
+    r"\b(?:(?:could|might|may)\s+(?:also\s+|instead\s+|equally\s+|just\s+as\s+well\s+)?be|"
+    r"or\s+(?:maybe|perhaps|possibly|probably|even)|either|or\s+it\s+(?:could|might)\s+be)"
+    r"(?:\s+(?:it's|it\s+is|the\s+answer\s+is|equal\s+to))?\s*(?:[$\\\d(\-]|[A-J]\b)",
+    re.IGNORECASE,
+)
+_OPTION_LIST = re.compile(r"\s*(?:,|;|/|\bor\b|\band\b|\\quad)\s*")
+_OPTION_WRAPPING = re.compile(r"\\text(?:bf|rm)?\{|\\mathrm\{|[{}()\s]")
+_NAMED_CHOICE = re.compile(r"\b(?:option|choice)\s*\(?\s*([A-J])\s*\)?(?![A-Za-z])", re.I)
+
+
+def is_hedged(answer: str) -> bool:
+    """Whether an answer is not one answer: it hedges, or it lists every option.
+
+    Example:
+        >>> is_hedged(r"5 \\text{ or maybe } 6"), is_hedged("either 3 or 4"), is_hedged("3, 4")
+        (True, True, False)
+        >>> is_hedged("(A), (B), (C), (D)")
+        True
+    """
+    if _HEDGED.search(answer[:2_000]):
+        return True
+    return _every_option(answer)
+
+
+def offers_alternative(context: str) -> bool:
+    """Whether text right after an answer offers another candidate for it.
+
+    Example:
+        >>> offers_alternative(r"$, though it could also be $\\frac{1}{2}$.")
+        True
+        >>> offers_alternative(", which could also be written as 0.25.")
+        False
+    """
+    return _ALTERNATIVE.search(context[:300]) is not None
+
+
+def named_choice(context: str) -> str | None:
+    """The option letter the first sentence of ``context`` names as the choice, or ``None``.
+
+    Example:
+        >>> named_choice(", which is option (D). Next...")
+        'D'
+    """
+    cut = _sentence_end(context)
+    sentence = context[: cut if cut >= 0 else 300]
+    match = _NAMED_CHOICE.search(sentence)
+    return match.group(1).upper() if match else None
+
+
+def _every_option(answer: str) -> bool:
+    """Whether an answer lists four or more option letters, A to D among them."""
+    if len(answer) > 200:
+        return False
+    letters = set()
+    for part in _OPTION_LIST.split(answer):
+        part = _OPTION_WRAPPING.sub("", part)
+        if len(part) == 1 and part in "ABCDEFGHIJ":
+            letters.add(part)
+        elif part:
+            return False
+    return len(letters) >= 4 and set("ABCD") <= letters
