@@ -12,9 +12,24 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["box_close", "box_content", "find_box", "joined_boxes", "matching_brace"]
+import re
 
-_BOX_COMMANDS = ("\\boxed", "\\fbox")
+__all__ = [
+    "MAX_ANSWER_CHARS",
+    "box_close",
+    "box_content",
+    "find_box",
+    "joined_boxes",
+    "matching_brace",
+]
+
+#: Longest answer read (room for 100,000-digit integers); a longer one is no answer, never a
+#: cut one. A box whose argument would be longer is not closed (the brace counter stops).
+MAX_ANSWER_CHARS = 100_000
+
+#: A box command; ``\\boxedx`` is another macro.
+_BOX = re.compile(r"(\\(?:boxed|fbox))(?![A-Za-z])")
+_LAST_BOX = re.compile(r"(?s:.*)(\\(?:boxed|fbox))(?![A-Za-z])")
 #: What may stand between two boxes that form one answer.
 _CONNECTORS = ("\\text{", "\\quad", "\\(", "\\)", "\\[", "\\]", "$", "}", ",", ";", "and", "or")
 #: What may stand between two boxes on one line that are one answer with no word between them
@@ -29,7 +44,7 @@ def find_box(text: str, *, last: bool, before: int | None = None) -> tuple[int, 
 
     Args:
         text: the text to search.
-        last: the last box (ending before ``before``, when given), else the first.
+        last: the last box (starting before ``before``, when given), else the first.
         before: with ``last``, only boxes that start before this index count.
 
     Returns:
@@ -41,19 +56,24 @@ def find_box(text: str, *, last: bool, before: int | None = None) -> tuple[int, 
         >>> find_box(r"\\boxedfoo{1}", last=False) is None
         True
     """
-    end_limit = len(text) if before is None else before
-    best: tuple[int, int] | None = None
-    for command in _BOX_COMMANDS:
-        at = text.rfind(command, 0, end_limit) if last else text.find(command)
-        while at >= 0 and _continues_name(text, at + len(command)):
-            # "\boxedx" is another macro: look further (rare, so this loop is short)
-            at = text.rfind(command, 0, at) if last else text.find(command, at + 1)
-        if at >= 0 and (best is None or (at > best[0] if last else at < best[0])):
-            best = (at, at + len(command))
-    return best
+    end = len(text) if before is None else before
+    if last:
+        at = max(text.rfind("\\boxed", 0, end), text.rfind("\\fbox", 0, end))
+    else:
+        found = [at for at in (text.find("\\boxed"), text.find("\\fbox")) if at >= 0]
+        at = min(found, default=-1)
+    if at < 0:
+        return None
+    stop = at + (6 if text.startswith("\\boxed", at) else 5)
+    if stop >= len(text) or not (text[stop].isascii() and text[stop].isalpha()):
+        return at, stop
+    # "\boxedx" is another macro: the rest is searched by a pattern (linear, in C), not by a
+    # Python loop over each such macro; the greedy prefix makes it scan back from ``at`` once
+    match = _LAST_BOX.match(text, 0, at) if last else _BOX.search(text, at + 1)
+    return None if match is None else match.span(1)
 
 
-def joined_boxes(text: str, box: tuple[int, int]) -> list[str] | None:
+def joined_boxes(text: str, box: tuple[int, int]) -> tuple[list[str], int] | None:
     """The contents of the last box and of the boxes right before it that form one answer.
 
     Boxes that only ``and``, ``or``, a comma or a semicolon separate (``$\\boxed{2}$ and
@@ -66,12 +86,13 @@ def joined_boxes(text: str, box: tuple[int, int]) -> list[str] | None:
         box: the last box, as :func:`find_box` gives it.
 
     Returns:
-        The contents in reading order, repeats removed; ``None`` when the last box never closes.
+        The contents in reading order, repeats removed, and where the first of the joined boxes
+        starts; ``None`` when the last box never closes.
 
     Example:
         >>> text = r"$\\boxed{3}\\boxed{7}$"
         >>> joined_boxes(text, find_box(text, last=True))
-        ['3', '7']
+        (['3', '7'], 1)
     """
     last = box_content(text, box[1])
     if last is None:
@@ -88,7 +109,7 @@ def joined_boxes(text: str, box: tuple[int, int]) -> list[str] | None:
             break
         contents.append(content)
         start = previous[0]
-    return list(dict.fromkeys(reversed(contents)))
+    return list(dict.fromkeys(reversed(contents))), start
 
 
 def box_close(text: str, start: int) -> int | None:
@@ -109,7 +130,8 @@ def box_close(text: str, start: int) -> int | None:
 def box_content(text: str, start: int) -> str | None:
     """The argument of the box command ending at ``start``: ``{...}`` or a bare token.
 
-    Returns ``None`` when a ``{`` argument never closes or there is no argument.
+    Returns ``None`` when a ``{`` argument never closes (within :data:`MAX_ANSWER_CHARS`) or
+    there is no argument.
 
     Example:
         >>> box_content("\\\\boxed 5$.", 6), box_content("\\\\boxed{5", 6)
@@ -135,13 +157,15 @@ def box_content(text: str, start: int) -> str | None:
 def matching_brace(text: str, open_at: int) -> int | None:
     """Index of the ``}`` closing the ``{`` at ``open_at``; escaped braces do not count.
 
+    ``None`` when it never closes, or not within :data:`MAX_ANSWER_CHARS` characters.
+
     Example:
         >>> matching_brace(r"{a\\}b}", 0), matching_brace("{{", 0)
         (5, None)
     """
     depth = 0
     at = open_at
-    end = len(text)
+    end = min(len(text), open_at + MAX_ANSWER_CHARS + 2)
     while at < end:
         char = text[at]
         if char == "\\":
@@ -170,7 +194,3 @@ def _joins(gap: str) -> bool:
     for spacing in _ADJACENT:
         gap = gap.replace(spacing, " ")
     return not gap.strip()
-
-
-def _continues_name(text: str, at: int) -> bool:
-    return at < len(text) and text[at].isascii() and text[at].isalpha()

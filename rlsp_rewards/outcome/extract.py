@@ -55,7 +55,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from rlsp_rewards.outcome.boxes import box_close, box_content, find_box, joined_boxes
+from rlsp_rewards.outcome.boxes import (
+    MAX_ANSWER_CHARS,
+    box_close,
+    box_content,
+    find_box,
+    joined_boxes,
+)
 from rlsp_rewards.outcome.sentences import (
     MARKERS,
     Reading,
@@ -66,7 +72,7 @@ from rlsp_rewards.outcome.sentences import (
     named_choice,
     offers_alternative,
 )
-from rlsp_rewards.outcome.spelling import MAX_ANSWER_CHARS, clean, restore_controls
+from rlsp_rewards.outcome.spelling import clean, restore_controls
 
 __all__ = [
     "EXTRACTION_MODES",
@@ -96,11 +102,21 @@ _TURN_ENDS = (
 _SHORT_TAG_CHARS = 300
 #: How much text after a box is read for a doubt or a named choice (to the paragraph's end).
 _AFTER_BOX_CHARS = 300
+#: How much text before the first of the joined boxes, on its line, is read for "either".
+_BEFORE_BOX_CHARS = 60
+#: "either" right before the first box ("is either $\boxed{3}$ or $\boxed{4}$").
+_EITHER = re.compile(r"\beither\s*(?:\$|\\\(|[A-Za-z]\s*=\s*)*$", re.IGNORECASE)
 #: A gold longer than this without a box is searched for "The answer is" style markers.
 _SHORT_GOLD_CHARS = 40
 #: Keys of a dict-shaped gold, in the order they are tried.
 _GOLD_KEYS = ("ground_truth", "answer", "solution", "target")
 #: Words that, after a box, only comment on it ("the answer is correct").
+#: Characters that make a later statement a value (digits, LaTeX, brackets, operators).
+_MATHS = frozenset("0123456789\\^_=()[]{}<>|/+-*")
+#: The opening of a phrase rather than a value ("the number of ways", "that there are").
+_PHRASE = re.compile(
+    r"(?:the|a|an|that|this|these|it|its|there|we|to|in|of|our|my)\s", re.IGNORECASE
+)
 _COMMENT = re.compile(
     r"(?:the\s+)?(?:correct|right|wrong|incorrect|above|below|boxed|shown|same|consistent|"
     r"verified|confirmed|unchanged|valid)(?![A-Za-z])",
@@ -205,7 +221,8 @@ def _answer_scope(text: str) -> tuple[str, bool]:
         return (text[:closed], True) if closed >= 0 else (text, False)
     inside = text[opened + len("<answer>") :]
     closed = inside.find("</answer>")
-    return (inside if closed < 0 else inside[:closed]), True
+    inside = inside if closed < 0 else inside[:closed]
+    return (inside, True) if inside.strip() else (text, False)  # "<answer></answer>" named
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -229,39 +246,56 @@ def _read(scope: str, tagged: bool) -> str | None:
 
 def _boxed(text: str, box: tuple[int, int]) -> str | None:
     """The answer of the last box: joined boxes, a later explicit statement, hedges."""
-    answer = _joined(text, box)
+    joined = joined_boxes(text, box)
     close = box_close(text, box[1])
+    if joined is None:
+        return None
+    answer = _joined_answer(joined[0])
     if answer is None or close is None:
-        return answer  # a bare-token box ("\\boxed 5") or one that never closes
+        return answer  # a bare-token box ("\\boxed 5")
     after = text[close + 1 :]
     later = _decided(marker_reading(after, _LATER_MARKERS))
-    if later is not None and not _COMMENT.match(later):
+    if later is not None and _states_value(later):
         return later
     paragraph = after[:_AFTER_BOX_CHARS].split("\n\n", 1)[0]
-    if is_hedged(answer) or offers_alternative(paragraph) or _hedged_before(text, box[0]):
+    line_start = text.rfind("\n", max(0, joined[1] - _BEFORE_BOX_CHARS), joined[1]) + 1
+    before = text[max(line_start, joined[1] - _BEFORE_BOX_CHARS) : joined[1]]
+    hedged = is_hedged(answer) or _EITHER.search(before) or _hedged_between(text, joined[1])
+    if hedged or offers_alternative(paragraph):
         return None
     if len(answer) == 1 and answer.isupper():
         return answer
     return named_choice(paragraph) or answer
 
 
+def _states_value(answer: str) -> bool:
+    """Whether a later statement gives a value, not a comment on the box ("the answer is
+    correct", "the number of pairs")."""
+    if _COMMENT.match(answer) or _PHRASE.match(answer):
+        return False
+    return any(char in _MATHS for char in answer) or len(answer.split()) <= 3
+
+
 def _joined(text: str, box: tuple[int, int]) -> str | None:
-    contents = joined_boxes(text, box)
-    if contents is None:
-        return None
+    joined = joined_boxes(text, box)
+    return None if joined is None else _joined_answer(joined[0])
+
+
+def _joined_answer(contents: list[str]) -> str | None:
     answers = [clean(content) for content in contents]
     if None in answers:
         return answers[-1]
     return ", ".join(dict.fromkeys(answers))  # type: ignore[arg-type]
 
 
-def _hedged_before(text: str, box_start: int) -> bool:
-    """Whether a hedge stands between an earlier box and this one (``\\boxed{5} or maybe``)."""
-    previous = find_box(text, last=True, before=box_start)
+def _hedged_between(text: str, first_start: int) -> bool:
+    """Whether a hedge joins the answer's boxes to a box right before them (``\\boxed{5} or
+    maybe \\boxed{6}``); ``first_start`` is where the first of the answer's boxes starts."""
+    previous = find_box(text, last=True, before=first_start)
     if previous is None:
         return False
     close = box_close(text, previous[1])
-    gap = text[close + 1 : box_start] if close is not None else ""
+    gap = text[close + 1 : first_start] if close is not None else ""
     return len(gap) <= 60 and "\n\n" not in gap and is_hedged(gap)
 
 

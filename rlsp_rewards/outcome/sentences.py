@@ -1,11 +1,11 @@
 """Final answers written in words: after a marker, in the closing sentence, and hedges.
 
 * :func:`marker_reading`: the answer after the rightmost marker near the end of a response
-  (:data:`MARKERS`: ``The final answer is``, ``Final Answer``, ``The answer is``, ``Answer:``,
-  ``####``). The answer is the first sentence after the marker, without a following clause
-  (``12, which is even``); when that sentence names its subject (``The largest $n$ is 34``)
-  the answer is what the subject is, and a value followed by plain words (``18 apples in
-  total``) is the value.
+  (:data:`MARKERS`: ``The final answer is``, ``Final Answer``, ``answer is`` as in ``The
+  (correct) answer is``, ``Answer:``, ``####``). The answer is the first sentence after the
+  marker, without a following clause (``12, which is even``); when that sentence names its
+  subject (``The largest $n$ is 34``) the answer is what the subject is, and a value followed
+  by plain words (``18 apples in total``) is the value.
 * :func:`closing_reading`: with no box and no marker, the closing sentence, read
   conservatively: it must state a result, as ``<subject> is <value>`` (``So the area is
   $16\\pi$ square units.``, ``The intersection point is (-2, 5).``), ``Thus, $x = 5$.``, or
@@ -34,6 +34,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from rlsp_rewards.outcome.spelling import latex_symbols
+
 __all__ = [
     "CLOSING_WINDOW",
     "MARKERS",
@@ -52,7 +54,7 @@ MARKERS = (
     "the final answer is",
     "final answer:",
     "final answer",
-    "the answer is",
+    "answer is",
     "answer:",
     "####",
 )
@@ -117,6 +119,7 @@ def marker_reading(text: str, markers: tuple[str, ...] = MARKERS) -> Reading | N
     line = first_line(rest)
     if line is None:
         return None
+    line = latex_symbols(line)
     answer = _sentence_answer(line)
     return Reading(answer, line) if answer else None
 
@@ -177,11 +180,16 @@ _PLEASANTRY = re.compile(
     re.IGNORECASE,
 )
 #: Words that open a concluding sentence, removed before it is read.
-_CONNECTIVE = re.compile(
+_CONCLUSION = re.compile(
     r"(?:so|thus|therefore|hence|finally|in\s+conclusion|in\s+total|altogether|overall|"
     r"consequently|this\s+means(?:\s+that)?|which\s+means(?:\s+that)?|it\s+follows\s+that|"
-    r"we\s+(?:get|have|find|obtain|conclude(?:\s+that)?|see\s+that)|this\s+gives|that\s+gives|"
-    r"the\s+result\s+is)(?![A-Za-z])\s*,?\s*",
+    r"we\s+conclude(?:\s+that)?|the\s+result\s+is)(?![A-Za-z])\s*[,:]?\s*",
+    re.IGNORECASE,
+)
+#: Words that may follow a conclusion word ("Thus we get $x = 5$"): alone they state a step.
+_STEP = re.compile(
+    r"(?:we\s+(?:get|have|find|obtain|see\s+that|know\s+that)|this\s+gives|that\s+gives)"
+    r"(?![A-Za-z])\s*,?\s*",
     re.IGNORECASE,
 )
 _RESULT_VERB = re.compile(
@@ -191,15 +199,33 @@ _RESULT_VERB = re.compile(
     re.IGNORECASE,
 )
 _HEDGE_WORDS = re.compile(
-    r"\b(?:maybe|perhaps|possibly|probably|either|might|not\s+sure|unsure)\b",
+    r"\b(?:maybe|perhaps|possibly|probably|either|might|not\s+sure|unsure)\b", re.IGNORECASE
+)
+#: A finished sentence: it ends with a period or an exclamation mark (a cut-off one does not).
+_FINISHED = re.compile(r"[.!][\s$*)\]\\]*$")
+#: A display-math line (``$$16\pi$$``, ``\[ x = 5 \]``) that ends the sentence before it.
+_DISPLAY = re.compile(r"(?:\$\$.*\$\$|\\\[.*\\\])[.\s]*")
+#: A value labelled with a name: ``x = 5`` after "Thus, ...".
+_LABELLED = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*=\s*")
+#: A predicate that calls the subject the answer ("$x = 5$ is the only real solution").
+_THE_ANSWER = re.compile(
+    r"(?:the|our)\s+(?:(?:only|final|unique|real|desired|required|correct|positive)\s+)*"
+    r"(?:solution|answer|root|value|result)s?(?![A-Za-z])",
     re.IGNORECASE,
 )
+_MONEY = (
+    (re.compile(r"\$\s*\\\$\s*(\d[\d,]*(?:\.\d+)?)\s*\$"), r"\1"),  # $\$42$
+    (re.compile(r"\\\$\s*(\d[\d,]*(?:\.\d+)?)"), r"\1"),  # \$42
+)
+_BARE_MONEY = re.compile(r"\$\s*(\d[\d,]*(?:\.\d+)?)")  # $42, with no other "$" about
 
 
 def closing_reading(text: str) -> Reading | None:
     """The result the closing sentence of a response states, or ``None`` when it states none.
 
-    Read only when a response has no box and no marker (see the module docstring).
+    Read only when a response has no box and no marker (see the module docstring). The
+    sentence must be finished (a period or ``!`` ends it); a display-math line at the very end
+    belongs to the sentence before it (``So the area is`` / ``$$16\\pi$$``).
 
     Args:
         text: the response (or the part of it that counts).
@@ -215,47 +241,63 @@ def closing_reading(text: str) -> Reading | None:
         >>> closing_reading("Hmm, but I should double check the rotations.") is None
         True
     """
-    tail = text[max(0, len(text) - CLOSING_WINDOW) :].rstrip()
-    line = tail[tail.rfind("\n") + 1 :].strip().strip("*#>").strip()
-    sentences = _sentences(line)
+    lines = text[max(0, len(text) - CLOSING_WINDOW) :].rstrip().rsplit("\n", 2)
+    lines = [line.strip() for line in lines if line.strip()]
+    if not lines:
+        return None
+    line = lines[-1]
+    if len(lines) > 1 and _DISPLAY.fullmatch(line):
+        line = lines[-2] + " " + line + ("" if _FINISHED.search(line) else ".")
+    sentences = _sentences(latex_symbols(line.strip("*#> ")))
     for _ in range(2):
         if sentences and _PLEASANTRY.match(sentences[-1]):
             sentences.pop()
-    if not sentences:
+    if not sentences or not _FINISHED.search(sentences[-1]):
         return None
-    sentence = sentences[-1].strip().strip("*").strip()
-    if sentence.endswith("?") or ":" in sentence[-2:]:
-        return None
-    answer = _closing_answer(sentence.rstrip(".! "))
+    sentence = sentences[-1].strip("* ")
+    answer = _closing_answer(_unmoney(sentence.rstrip(".!* ")))
     return Reading(answer, sentence) if answer else None
 
 
 def _closing_answer(sentence: str) -> str | None:
     if _NOT_A_CONCLUSION.match(sentence) or _HEDGE_WORDS.search(sentence):
         return None
-    body = sentence
-    for _ in range(2):  # "So, therefore, ..."
-        connective = _CONNECTIVE.match(body)
-        if connective is not None:
-            body = body[connective.end() :]
-    concluded = body != sentence
+    body, concluded = sentence, False
+    conclusion = _CONCLUSION.match(body)
+    if conclusion is not None:
+        body, concluded = body[conclusion.end() :], True
+    step = _STEP.match(body)
+    if step is not None:
+        body = body[step.end() :]
     clause = _clause_start(body)
     if clause >= 0:
         body = body[:clause]
     if concluded:  # "Thus, $x = 5$."
-        value, rest = _leading_value(body)
+        labelled = _LABELLED.match(body)
+        value, rest = _leading_value(body[labelled.end() :] if labelled else body)
         if value is not None and not rest.strip():
-            return value
+            return body.strip() if labelled else value
     split = _copula_split(body)
-    if split is not None and _is_subject(split[0]):
-        return _value_phrase(split[1], strict=True)
+    if split is not None:
+        subject, predicate = split
+        if _is_value(subject) and _THE_ANSWER.fullmatch(predicate):
+            return subject
+        return _value_phrase(predicate, strict=True) if _is_subject(subject) else None
     verb = _RESULT_VERB.search(body)
     if verb is not None and _is_subject(body[: verb.start()]):
-        predicate = body[verb.end() :].lstrip("$\\")  # "$42" is money here
-        value, rest = _leading_value(predicate)
+        value, rest = _leading_value(body[verb.end() :])
         if value is not None and value[:1].isdigit() and _plain_words(rest):
             return value
     return None
+
+
+def _unmoney(sentence: str) -> str:
+    """Amounts of money as plain numbers: ``$\\$42$``, ``\\$42``, and ``$42`` with no math."""
+    for pattern, replacement in _MONEY:
+        sentence = pattern.sub(replacement, sentence)
+    if sentence.count("$") == 1:
+        sentence = _BARE_MONEY.sub(r"\1", sentence)
+    return sentence
 
 
 def _sentences(line: str) -> list[str]:
@@ -280,7 +322,8 @@ _COPULA = re.compile(
 #: A predicate that says what a value is, not what something equals ("5 is the smallest").
 _META = re.compile(r"(?:the|a|an|our|my|correct|right)(?![A-Za-z])", re.IGNORECASE)
 _ADVERB = re.compile(
-    r"^(?:indeed|clearly|simply|just|exactly|still|obviously|actually|definitely|certainly)"
+    r"^(?:indeed|clearly|simply|just|exactly|still|obviously|actually|definitely|certainly|"
+    r"probably|likely|most\s+likely)"
     r"(?![A-Za-z])\s*,?\s*",
     re.IGNORECASE,
 )
@@ -295,7 +338,8 @@ _NUMBER = re.compile(
     r"(?![A-Za-z0-9^_\\({]|\.\d)"
 )
 _BARE_LATEX = re.compile(r"[-+]?(?:\d+(?:\.\d+)?)?\\[A-Za-z]+[^\s$]*|[-+]?\d+[\^_][^\s$]+")
-_NAME = re.compile(r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}(?![A-Za-z])")
+#: A name (``Sunday``, ``New York``) or one capital letter (a point, a choice: ``D``).
+_NAME = re.compile(r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}(?![A-Za-z])|[A-Z](?![A-Za-z0-9])")
 _TEXT_VALUE = re.compile(
     r"(?:yes|no|true|false|none|never|always|impossible|infinitely\s+many)(?![A-Za-z])",
     re.IGNORECASE,
@@ -307,7 +351,7 @@ _NOT_PLAIN = re.compile(
     r"billion|trillion|hundred|dozen|percent|half|quarter|base|degrees?|radians?|pi|sqrt|[a-z])\b",
     re.IGNORECASE,
 )
-_PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*){0,4}")
+_PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*){0,6}")
 
 
 def _copula_split(line: str) -> tuple[str, str] | None:
@@ -339,8 +383,8 @@ def _leading_value(text: str) -> tuple[str | None, str]:
         if close > 0:
             end = close + (2 if text.startswith("$$") else 1)
             return text[:end], text[end:]
-    if text.startswith("\\("):
-        close = text.find("\\)")
+    for left, right in (("\\(", "\\)"), ("\\[", "\\]")):
+        close = text.find(right) if text.startswith(left) else -1
         if close > 0:
             return text[: close + 2], text[close + 2 :]
     if text[:1] in "([":
@@ -409,16 +453,18 @@ def _clause_start(line: str) -> int:
 
 # -- hedges and named choices -----------------------------------------------------------------
 
+#: An answer that offers more than one candidate.
 _HEDGED = re.compile(
-    r"\b(?:maybe|perhaps|possibly|probably|either)\b|\bor\s+(?:even|else)\b|"
-    r"\b(?:could|might|may)\s+(?:also\s+)?be\b|\bnot\s+sure\b",
-    re.IGNORECASE,
+    r"\bor\s+(?:maybe|perhaps|possibly|probably|even|else)\b|\beither\b.{0,80}?\bor\b|"
+    r"\b(?:could|might|may)\s+also\s+be\b|\bor\s+it\s+(?:could|might|may)\s+be\b",
+    re.IGNORECASE | re.DOTALL,
 )
 #: Another candidate offered after an answer: the phrase, then a value right after it.
 _ALTERNATIVE = re.compile(
     r"\b(?:(?:could|might|may)\s+(?:also\s+|instead\s+|equally\s+|just\s+as\s+well\s+)?be|"
     r"or\s+(?:maybe|perhaps|possibly|probably|even)|either|or\s+it\s+(?:could|might)\s+be)"
-    r"(?:\s+(?:it's|it\s+is|the\s+answer\s+is|equal\s+to))?\s*(?:[$\\\d(\-]|[A-J]\b)",
+    r"(?:\s+(?:it's|it\s+is|the\s+answer\s+is|equal\s+to))?\s*"
+    r"(?:[$\\\d\-]|\((?-i:[A-J])\)|\(\s*-?\d|(?-i:[A-J])\b)",
     re.IGNORECASE,
 )
 _OPTION_LIST = re.compile(r"\s*(?:,|;|/|\bor\b|\band\b|\\quad)\s*")

@@ -31,12 +31,9 @@ from __future__ import annotations
 
 import re
 
-from rlsp_rewards.outcome.boxes import matching_brace
+from rlsp_rewards.outcome.boxes import MAX_ANSWER_CHARS, matching_brace
 
-__all__ = ["MAX_ANSWER_CHARS", "clean", "latex_symbols", "restore_controls"]
-
-#: Longest answer returned (room for 100,000-digit integers); a longer one is no answer.
-MAX_ANSWER_CHARS = 100_000
+__all__ = ["clean", "latex_symbols", "restore_controls"]
 
 _WRAPPERS = ("\\text{", "\\textbf{", "\\mathrm{", "\\mathbf{", "\\textrm{", "\\mbox{")
 _DELIMITERS = (
@@ -57,7 +54,9 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 _EATEN = {"\x0c": "\\f", "\x08": "\\b", "\x07": "\\a", "\x0b": "\\v"}
 #: Tab and carriage return are LaTeX commands only before a letter (``\t`` + ``imes``).
 _EATEN_BEFORE_LETTER = re.compile(r"\t(?=[A-Za-z])|\r(?=[A-Za-z])")
-_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_CONTROLS = str.maketrans(
+    {chr(code): " " for code in (*range(0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0))}
+)
 
 
 def restore_controls(text: str) -> str:
@@ -74,7 +73,7 @@ def restore_controls(text: str) -> str:
     text = _EATEN_BEFORE_LETTER.sub(lambda match: "\\t" if match.group() == "\t" else "\\r", text)
     for char, command in _EATEN.items():
         text = text.replace(char, command)
-    return _CONTROLS.sub(" ", text)
+    return text.translate(_CONTROLS)
 
 
 # -- unicode mathematics ----------------------------------------------------------------------
