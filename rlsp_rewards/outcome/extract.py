@@ -104,6 +104,7 @@ _SHORT_TAG_CHARS = 300
 _AFTER_BOX_CHARS = 300
 #: How much text before the first of the joined boxes, on its line, is read for "either".
 _BEFORE_BOX_CHARS = 60
+_WORD = re.compile(r"[A-Za-z]{2}")
 #: "either" right before the first box ("is either $\boxed{3}$ or $\boxed{4}$").
 _EITHER = re.compile(r"\beither\s*(?:\$|\\\(|[A-Za-z]\s*=\s*)*$", re.IGNORECASE)
 #: A gold longer than this without a box is searched for "The answer is" style markers.
@@ -201,20 +202,42 @@ def gold_answer(gold: Any) -> str | None:
 
 def _final_part(text: str) -> str:
     """The response before its first end-of-turn token, and after ``</think>`` when something
-    follows it."""
-    cut = min((at for at in (text.find(token) for token in _TURN_ENDS) if at >= 0), default=-1)
-    if cut >= 0 and text[:cut].strip():
-        text = text[:cut]
-    for token in _THINK_ENDS:
-        at = text.rfind(token)
-        if at >= 0 and text[at + len(token) :].strip():
-            return text[at + len(token) :]
+    follows it.
+
+    Single characters are looked for first (``memchr``, nearly free): most responses hold no
+    ``|`` and many no ``>``, and then no token is searched for at all.
+    """
+    if _has_turn_token(text):
+        found = (text.find(token) for token in _TURN_ENDS)
+        cut = min((at for at in found if at >= 0), default=-1)
+        if cut >= 0 and text[:cut].strip():
+            text = text[:cut]
+    if ">" in text and "</think" in text:
+        for token in _THINK_ENDS:
+            at = text.rfind(token)
+            if at >= 0 and text[at + len(token) :].strip():
+                return text[at + len(token) :]
     return text
+
+
+def _has_turn_token(text: str) -> bool:
+    """Whether ``<|`` (or DeepSeek's wide bar) occurs: the few ``|`` of a response (``|x|``)
+    are checked one by one with ``str.find``, which is much faster than a two-character search."""
+    at = text.find("|")
+    for _ in range(32):
+        if at < 0:
+            return "\uff5c" in text
+        if at > 0 and text[at - 1] == "<":
+            return True
+        at = text.find("|", at + 1)
+    return "<|" in text or "\uff5c" in text
 
 
 def _answer_scope(text: str) -> tuple[str, bool]:
     """Inside the last ``<answer>`` block (to its ``</answer>`` or the end), else all of it;
     and whether it is such a block."""
+    if ">" not in text or "answer>" not in text:
+        return text, False
     opened = text.rfind("<answer>")
     if opened < 0:
         closed = text.rfind("</answer>")
@@ -247,21 +270,22 @@ def _read(scope: str, tagged: bool) -> str | None:
 def _boxed(text: str, box: tuple[int, int]) -> str | None:
     """The answer of the last box: joined boxes, a later explicit statement, hedges."""
     joined = joined_boxes(text, box)
-    close = box_close(text, box[1])
     if joined is None:
         return None
-    answer = _joined_answer(joined[0])
-    if answer is None or close is None:
+    answer = _joined_answer(joined.contents)
+    if answer is None or joined.close is None:
         return answer  # a bare-token box ("\\boxed 5")
-    after = text[close + 1 :]
-    later = _decided(marker_reading(after, _LATER_MARKERS))
-    if later is not None and _states_value(later):
-        return later
+    after = text[joined.close + 1 :]
+    if "nswer" in after or "NSWER" in after:  # every later marker holds "answer"
+        later = _decided(marker_reading(after, _LATER_MARKERS))
+        if later is not None and _states_value(later):
+            return later
+    if is_hedged(answer) or _hedged_before(text, joined.start):
+        return None
+    if _WORD.search(after, 0, _AFTER_BOX_CHARS) is None:  # the common case: "$.", "\n\\]"
+        return answer
     paragraph = after[:_AFTER_BOX_CHARS].split("\n\n", 1)[0]
-    line_start = text.rfind("\n", max(0, joined[1] - _BEFORE_BOX_CHARS), joined[1]) + 1
-    before = text[max(line_start, joined[1] - _BEFORE_BOX_CHARS) : joined[1]]
-    hedged = is_hedged(answer) or _EITHER.search(before) or _hedged_between(text, joined[1])
-    if hedged or offers_alternative(paragraph):
+    if offers_alternative(paragraph):
         return None
     if len(answer) == 1 and answer.isupper():
         return answer
@@ -278,25 +302,33 @@ def _states_value(answer: str) -> bool:
 
 def _joined(text: str, box: tuple[int, int]) -> str | None:
     joined = joined_boxes(text, box)
-    return None if joined is None else _joined_answer(joined[0])
+    return None if joined is None else _joined_answer(joined.contents)
 
 
 def _joined_answer(contents: list[str]) -> str | None:
+    if len(contents) == 1:
+        return clean(contents[0])
     answers = [clean(content) for content in contents]
     if None in answers:
         return answers[-1]
     return ", ".join(dict.fromkeys(answers))  # type: ignore[arg-type]
 
 
-def _hedged_between(text: str, first_start: int) -> bool:
-    """Whether a hedge joins the answer's boxes to a box right before them (``\\boxed{5} or
-    maybe \\boxed{6}``); ``first_start`` is where the first of the answer's boxes starts."""
+def _hedged_before(text: str, first_start: int) -> bool:
+    """Whether a hedge stands right before the answer's first box: "either" on its line (``is
+    either $\\boxed{3}$ or ...``), or between it and a box just before (``\\boxed{5} or maybe
+    \\boxed{6}``)."""
+    near = text[max(0, first_start - _BEFORE_BOX_CHARS) : first_start]
+    if "ither" in near and _EITHER.search(near[near.rfind("\n") + 1 :]) is not None:
+        return True
+    if "\\boxed" not in near and "\\fbox" not in near:
+        return False  # no box ends close enough before: the common case, decided cheaply
     previous = find_box(text, last=True, before=first_start)
-    if previous is None:
+    close = None if previous is None else box_close(text, previous[1])
+    if close is None:
         return False
-    close = box_close(text, previous[1])
-    gap = text[close + 1 : first_start] if close is not None else ""
-    return len(gap) <= 60 and "\n\n" not in gap and is_hedged(gap)
+    gap = text[close + 1 : first_start]
+    return len(gap) <= _BEFORE_BOX_CHARS and "\n\n" not in gap and is_hedged(gap)
 
 
 def _decided(reading: Reading | None) -> str | None:

@@ -31,8 +31,8 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import re
+from typing import NamedTuple
 
 from rlsp_rewards.outcome.spelling import latex_symbols
 
@@ -66,8 +66,7 @@ CLOSING_WINDOW = 1_000
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):
     """An answer read from words, with the text around it.
 
     Attributes:
@@ -104,7 +103,8 @@ def marker_reading(text: str, markers: tuple[str, ...] = MARKERS) -> Reading | N
         '72'
     """
     tail = text[max(0, len(text) - MARKER_WINDOW) :]
-    lowered = tail.translate(_ASCII_LOWER)  # ASCII only: keeps indexes aligned with ``tail``
+    # ASCII lower case only, so that indexes stay aligned with ``tail``
+    lowered = tail.lower() if tail.isascii() else tail.translate(_ASCII_LOWER)
     best_at, best_marker = -1, ""
     for marker in markers:
         at = lowered.rfind(marker)
@@ -201,6 +201,9 @@ _RESULT_VERB = re.compile(
 _HEDGE_WORDS = re.compile(
     r"\b(?:maybe|perhaps|possibly|probably|either|might|not\s+sure|unsure)\b", re.IGNORECASE
 )
+#: Dollar signs (math toggles) and sentence ends, found in C and walked in order.
+_SENTENCE_MARKS = re.compile(r"\$|[.!?] ")
+_PERIOD_MARKS = re.compile(r"\$|\. ")
 #: A finished sentence: it ends with a period or an exclamation mark (a cut-off one does not).
 _FINISHED = re.compile(r"[.!][\s$*)\]\\]*$")
 #: A display-math line (``$$16\pi$$``, ``\[ x = 5 \]``) that ends the sentence before it.
@@ -303,12 +306,12 @@ def _unmoney(sentence: str) -> str:
 def _sentences(line: str) -> list[str]:
     """A line split into sentences at ``. ``, ``! ``, ``? `` outside ``$...$``."""
     found, start, in_math = [], 0, False
-    for at, char in enumerate(line):
-        if char == "$":
+    for match in _SENTENCE_MARKS.finditer(line):
+        if match.group() == "$":
             in_math = not in_math
-        elif char in ".!?" and not in_math and line[at + 1 : at + 2] == " ":
-            found.append(line[start : at + 1])
-            start = at + 2
+        elif not in_math:
+            found.append(line[start : match.start() + 1])
+            start = match.end()
     found.append(line[start:])
     return [sentence for sentence in (s.strip() for s in found) if sentence]
 
@@ -435,11 +438,11 @@ def _value_phrase(text: str, *, strict: bool = False) -> str | None:
 def _sentence_end(line: str) -> int:
     """Index of a period that ends a sentence (followed by a space), outside ``$...$``."""
     in_math = False
-    for at, char in enumerate(line):
-        if char == "$":
+    for match in _PERIOD_MARKS.finditer(line):
+        if match.group() == "$":
             in_math = not in_math
-        elif char == "." and not in_math and at + 1 < len(line) and line[at + 1] == " ":
-            return at
+        elif not in_math:
+            return match.start()
     return -1
 
 
@@ -481,7 +484,8 @@ def is_hedged(answer: str) -> bool:
         >>> is_hedged("(A), (B), (C), (D)")
         True
     """
-    if _HEDGED.search(answer[:2_000]):
+    head = answer[:2_000].lower()
+    if ("or" in head or "also" in head) and _HEDGED.search(head):
         return True
     return _every_option(answer)
 
@@ -495,7 +499,11 @@ def offers_alternative(context: str) -> bool:
         >>> offers_alternative(", which could also be written as 0.25.")
         False
     """
-    return _ALTERNATIVE.search(context[:300]) is not None
+    head = context[:300]
+    lowered = head.lower()
+    if not any(word in lowered for word in ("could", "might", "may", "or", "either")):
+        return False
+    return _ALTERNATIVE.search(head) is not None
 
 
 def named_choice(context: str) -> str | None:
@@ -505,6 +513,9 @@ def named_choice(context: str) -> str | None:
         >>> named_choice(", which is option (D). Next...")
         'D'
     """
+    lowered = context[:300].lower()
+    if "option" not in lowered and "choice" not in lowered:
+        return None
     cut = _sentence_end(context)
     sentence = context[: cut if cut >= 0 else 300]
     match = _NAMED_CHOICE.search(sentence)
@@ -513,7 +524,7 @@ def named_choice(context: str) -> str | None:
 
 def _every_option(answer: str) -> bool:
     """Whether an answer lists four or more option letters, A to D among them."""
-    if len(answer) > 200:
+    if len(answer) > 200 or "D" not in answer or "A" not in answer:
         return False
     letters = set()
     for part in _OPTION_LIST.split(answer):

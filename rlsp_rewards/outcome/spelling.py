@@ -46,6 +46,14 @@ _DELIMITERS = (
     ('"', '"'),
     ("\u201c", "\u201d"),
 )
+_OPENERS = frozenset(left[0] for left, _ in _DELIMITERS)
+_DELIMITERS_BY_START = {
+    start: tuple(pair for pair in _DELIMITERS if pair[0][0] == start) for start in _OPENERS
+}
+#: First characters of an answer that may have a layer to take off (a delimiter, a wrapper).
+_LAYERED = _OPENERS | {"\\"}
+#: First characters of a choice letter in a plain spelling ("(C)", "C", "option C").
+_CHOICE_STARTS = frozenset("(ABCDEFGHIJoOcCaA")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 # -- control characters -----------------------------------------------------------------------
@@ -233,17 +241,20 @@ def clean(answer: str | None) -> str | None:
         return None
     answer = latex_symbols(restore_controls(answer)).strip()
     for _ in range(4):  # a few layers, e.g. "$\text{Tuesday}$."
+        if not answer or (answer[0] not in _LAYERED and answer[-1] != "."):
+            break  # the common case: nothing to take off, decided by two characters
         before = answer
         answer = _strip_delimiters(answer.rstrip(" ."))
         answer = _strip_wrapper(answer)
         if answer == before:
             break
-    letter = _choice_letter(answer) if answer[:1] in "(\\ABCDEFGHIJoOcCaA" else None
-    return letter or answer or None
+    if answer[:1] in _CHOICE_STARTS or answer.startswith(_WRAPPERS):
+        return _choice_letter(answer) or answer or None
+    return answer or None
 
 
 def _strip_delimiters(answer: str) -> str:
-    for left, right in _DELIMITERS:
+    for left, right in _DELIMITERS_BY_START.get(answer[:1], ()):
         long_enough = len(answer) >= len(left) + len(right)
         if long_enough and answer.startswith(left) and answer.endswith(right):
             return answer[len(left) : len(answer) - len(right)].strip()
@@ -252,8 +263,10 @@ def _strip_delimiters(answer: str) -> str:
 
 def _strip_wrapper(answer: str) -> str:
     """``\\text{Tuesday}`` -> ``Tuesday`` when the wrapper encloses the whole answer."""
+    if not (answer.endswith("}") and answer.startswith(_WRAPPERS)):
+        return answer
     for wrapper in _WRAPPERS:
-        if answer.startswith(wrapper) and answer.endswith("}"):
+        if answer.startswith(wrapper):
             close = matching_brace(answer, len(wrapper) - 1)
             if close == len(answer) - 1:
                 return answer[len(wrapper) : -1].strip()
