@@ -127,19 +127,44 @@ def marker_reading(text: str, markers: tuple[str, ...] = MARKERS) -> Reading | N
 def first_line(rest: str) -> str | None:
     """The first non-empty line of ``rest``, markdown decorations and a leading ``is`` removed.
 
+    A display that opens on a line of its own (``\\[`` or ``$$``) is read to its end, as one
+    line.
+
     Example:
         >>> first_line("**\\n\\n **12**.")
         '12'
+        >>> first_line(":\\n\\\\[\\n\\\\frac{1}{2}\\n\\\\]")
+        '\\\\[ \\\\frac{1}{2} \\\\]'
     """
-    for line in rest.split("\n", 8)[:8]:
+    lines = rest.split("\n", 16)[:16]
+    for at, line in enumerate(lines[:8]):
         for _ in range(3):  # "**12**." loses its period, then its bold
             line = line.strip().strip("*#").strip().rstrip(".")
         line = line.strip()
         if line.startswith((":", "is ", "is:")):
             line = line.split(":", 1)[-1] if line.startswith(":") else line[2:]
             line = line.strip().lstrip(":").strip().strip("*").strip()
+        if line in _DISPLAY_OPENERS:
+            return _display(line, lines[at + 1 :])
         if line:
             return line
+    return None
+
+
+_DISPLAY_OPENERS = {"\\[": "\\]", "$$": "$$"}
+
+
+def _display(opener: str, lines: list[str]) -> str | None:
+    """A display math block opened on its own line, joined into one line (``None`` when it
+    does not close within a few lines)."""
+    closer = _DISPLAY_OPENERS[opener]
+    body = []
+    for line in lines[:8]:
+        line = line.strip()
+        if line.rstrip(".").endswith(closer):
+            body.append(line.rstrip(".")[: -len(closer)].strip())
+            return " ".join([opener, *filter(None, body), closer])
+        body.append(line)
     return None
 
 
@@ -354,6 +379,8 @@ _NOT_PLAIN = re.compile(
     r"billion|trillion|hundred|dozen|percent|half|quarter|base|degrees?|radians?|pi|sqrt|[a-z])\b",
     re.IGNORECASE,
 )
+#: What joins the values of a list: ", ", " and ", ", and ".
+_LIST_JOIN = re.compile(r"\s*(?:,\s*and|,|and)\s+(?=\S)")
 _PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*){0,6}")
 
 
@@ -428,11 +455,32 @@ def _value_phrase(text: str, *, strict: bool = False) -> str | None:
     Without ``strict``, capitalised words are a value only when nothing follows them.
     """
     value, rest = _leading_value(text)
-    if value is None or not _plain_words(rest):
+    if value is None:
+        return None
+    if _LIST_JOIN.match(rest):  # "$x = 2$ and $x = 3$", "2, 3, and 5": a list is one answer
+        return _value_list(text)
+    if not _plain_words(rest):
         return None
     if value[:1].isalpha() and value[:1].isupper() and rest.strip() and not strict:
         return None
     return value
+
+
+def _value_list(text: str) -> str | None:
+    """A list of values joined by commas and ``and`` (``$x = 2$ and $x = 3$``), whole."""
+    rest, parts = text, []
+    for _ in range(16):
+        value, rest = _leading_value(rest)
+        if value is None:
+            return None
+        parts.append(value)
+        join = _LIST_JOIN.match(rest)
+        if join is None:
+            break
+        rest = rest[join.end() :]
+    if not _plain_words(rest) or len(parts) < 2:
+        return None
+    return text[: len(text) - len(rest)].strip()
 
 
 def _sentence_end(line: str) -> int:

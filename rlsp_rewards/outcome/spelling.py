@@ -150,7 +150,10 @@ def latex_symbols(text: str) -> str:
             continue
         if char in _ROOTS:
             argument, at = _root_argument(text, at + 1)
-            out.append(_ROOTS[char] + ("{" + argument + "}" if argument else ""))
+            if argument:  # its own unicode too: "√(x²)"
+                out.append(_ROOTS[char] + "{" + latex_symbols(argument) + "}")
+            else:
+                out.append(_ROOTS[char])
             continue
         replacement = _REPLACEMENTS.get(char, char)
         at += 1
@@ -244,7 +247,7 @@ def clean(answer: str | None) -> str | None:
         if not answer or (answer[0] not in _LAYERED and answer[-1] != "."):
             break  # the common case: nothing to take off, decided by two characters
         before = answer
-        answer = _strip_delimiters(answer.rstrip(" ."))
+        answer = _strip_delimiters(answer.rstrip(" .\t\n\r\f\v"))
         answer = _strip_wrapper(answer)
         if answer == before:
             break
@@ -257,7 +260,12 @@ def _strip_delimiters(answer: str) -> str:
     for left, right in _DELIMITERS_BY_START.get(answer[:1], ()):
         long_enough = len(answer) >= len(left) + len(right)
         if long_enough and answer.startswith(left) and answer.endswith(right):
-            return answer[len(left) : len(answer) - len(right)].strip()
+            inside = answer[len(left) : len(answer) - len(right)]
+            if "$" in left and "$" in inside:  # "$x = 2$ and $x = 3$": several spans
+                if "\\$" in answer or answer.count("$") % 2:
+                    return answer
+                return " ".join(answer.replace("$", " ").split())
+            return inside.strip()
     return answer
 
 

@@ -195,6 +195,12 @@ PROSE = [
     ("So the value is −3.", "-3"),
     ("So the area is 16π square units.", "16\\pi"),
     ("So the area is $16\\pi$. I hope this helps!", "16\\pi"),  # a pleasantry is skipped
+    # a list of values is one answer, read whole
+    ("The solutions are $x = 2$ and $x = 3$.", "x = 2 and x = 3"),
+    ("The roots are 2, 3, and 5.", "2, 3, and 5"),
+    # a display after a marker, on lines of its own
+    ("The answer is:\n\\[\n\\frac{1}{2}\n\\]", "\\frac{1}{2}"),
+    ("The answer is:\n$$\n5\n$$", "5"),
     # closing sentences that state no result: silence
     ("giving $x = 5$ or $x = -2$.\n\nLet me double-check by substituting both values.", None),
     ("$4 \\times 3 = 12$ arrangements.\n\nHmm, but I should double check the rotations.", None),
@@ -204,6 +210,7 @@ PROSE = [
     ("The maximum value is 5 at x = 2.", None),  # two results in one: not read
     ("The remainder is 3 when n is odd.", None),  # a condition
     ("The sum is 5 and the product is 6.", None),  # two results
+    ("The remainder is 3 and the quotient is 4.", None),
     ("So the total is 3 + 4 = 7", None),  # unfinished (no period): maybe cut off
     ("Is the answer 5?", None),
     ("So the total cost is 12 dollars and 50 cents.", None),
@@ -274,6 +281,7 @@ SPELLINGS = [
     # the letter the response names as its choice right after its answer is the answer
     ("The answer is 48, which is option (D).", "D"),
     ("\\boxed{48}, which corresponds to choice (D).", "D"),
+    ("The answer is $5$ (option B).", "B"),
     ("Therefore the answer is $\\boxed{12}$.", "12"),  # content alone stays content
     # not choices: more than one letter, a letter that is a name in an expression
     ("\\boxed{(A) and (B)}", "(A) and (B)"),
@@ -305,7 +313,7 @@ SPELLINGS = [
     ("So the fraction is $\\frac{3}{4}$.\r\n\r\n$\\boxed{\\frac{3}{4}}$\r\n", "\\frac{3}{4}"),
     ("\\boxed{1\x002}", "1 2"),  # other control characters are spaces
     # quotes around a whole answer go
-    ('Final Answer: The final answer is \\"$12 $ and $13 $\\". I hope it is.', "12 $ and $13"),
+    ('Final Answer: The final answer is \\"$12 $ and $13 $\\". I hope it is.', "12 and 13"),
 ]
 
 
