@@ -112,8 +112,8 @@ _SHORT_GOLD_CHARS = 40
 #: Keys of a dict-shaped gold, in the order they are tried.
 _GOLD_KEYS = ("ground_truth", "answer", "solution", "target")
 #: Words that, after a box, only comment on it ("the answer is correct").
-#: Characters that make a later statement a value (digits, LaTeX, brackets, operators).
-_MATHS = frozenset("0123456789\\^_=()[]{}<>|/+-*")
+_COMMANDS = re.compile(r"\\[A-Za-z]+")
+_LONG_WORD = re.compile(r"[A-Za-z]{4,}")
 #: The opening of a phrase rather than a value ("the number of ways", "that there are").
 _PHRASE = re.compile(
     r"(?:the|a|an|that|this|these|it|its|there|we|to|in|of|our|my)\s", re.IGNORECASE
@@ -294,10 +294,14 @@ def _boxed(text: str, box: tuple[int, int]) -> str | None:
 
 def _states_value(answer: str) -> bool:
     """Whether a later statement gives a value, not a comment on the box ("the answer is
-    correct", "the number of pairs")."""
+    correct"), a phrase ("the number of pairs, 12") or a value among words ("12 apples and 3
+    oranges"): mathematics alone, or a short text answer ("Sunday", "infinitely many")."""
     if _COMMENT.match(answer) or _PHRASE.match(answer):
         return False
-    return any(char in _MATHS for char in answer) or len(answer.split()) <= 3
+    bare = _COMMANDS.sub(" ", answer)
+    if _LONG_WORD.search(bare) is None:
+        return True
+    return not any(char.isdigit() for char in bare) and len(answer.split()) <= 3
 
 
 def _joined(text: str, box: tuple[int, int]) -> str | None:

@@ -131,6 +131,7 @@ TEMPLATES = [
     ("\\boxed{12}\n\nI hope the answer is correct.", "12"),
     ("\\boxed{12}\n\nThe answer is the number of pairs, 12.", "12"),
     ("\\boxed{7}\n\nThe answer is the seventh term.", "7"),
+    ("$\\boxed{12}$\n\n**Answer: 12 apples and 3 oranges**", "12"),  # a value among words
     ("\\boxed{5}\n\n#### Verification\nIt checks out.", "5"),  # "####" after a box is a heading
     ("The final answer is $\\boxed{5}$. I hope it is correct.", "5"),
 ]
