@@ -25,9 +25,9 @@ __all__ = [
     "matching_brace",
 ]
 
-#: Longest answer read (room for 100,000-digit integers); a longer one is no answer, never a
+#: Longest answer read (room for 200,000-digit integers); a longer one is no answer, never a
 #: cut one. A box whose argument would be longer is not closed (the brace counter stops).
-MAX_ANSWER_CHARS = 100_000
+MAX_ANSWER_CHARS = 200_000
 
 #: A box command; ``\\boxedx`` is another macro.
 _BOX = re.compile(r"(\\(?:boxed|fbox))(?![A-Za-z])")

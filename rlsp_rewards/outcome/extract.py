@@ -2,10 +2,12 @@
 
 Everything here is cheap, linear in the input and bounded: boxes are found with ``str.rfind`` /
 ``str.find`` and closed with a brace counter (:mod:`~rlsp_rewards.outcome.boxes`), words are
-read in a bounded window near the end (:mod:`~rlsp_rewards.outcome.sentences`), and the answer
-is put in one spelling (:mod:`~rlsp_rewards.outcome.spelling`: unicode mathematics as LaTeX,
-control characters, a multiple-choice letter). An answer longer than :data:`MAX_ANSWER_CHARS`
-is no answer: it is never cut (a cut answer would be compared on its prefix).
+read in a bounded window near the end (:mod:`~rlsp_rewards.outcome.sentences`). Only
+delimiters, a wrapper around the whole answer and trailing periods are taken off; the answer's
+spelling (unicode maths, escapes a Python string mangled, choice letters, thousands separators)
+is the comparer's job, which normalises the gold and the answer alike. An answer longer than
+:data:`MAX_ANSWER_CHARS` is no answer: it is never cut (a cut answer would be compared on its
+prefix).
 
 Extraction modes (the ``mode`` argument of :func:`extract_answer`):
 
@@ -61,6 +63,7 @@ from rlsp_rewards.outcome.boxes import (
     box_content,
     find_box,
     joined_boxes,
+    matching_brace,
 )
 from rlsp_rewards.outcome.sentences import (
     MARKERS,
@@ -72,7 +75,6 @@ from rlsp_rewards.outcome.sentences import (
     named_choice,
     offers_alternative,
 )
-from rlsp_rewards.outcome.spelling import clean, restore_controls
 
 __all__ = [
     "EXTRACTION_MODES",
@@ -105,6 +107,11 @@ _AFTER_BOX_CHARS = 300
 #: How much text before the first of the joined boxes, on its line, is read for "either".
 _BEFORE_BOX_CHARS = 60
 _WORD = re.compile(r"[A-Za-z]{2}")
+#: An answer that starts with an option letter ("C", "(C) 12", "\\textbf{(C)}", "option C").
+_CHOICE = re.compile(
+    r"(?:(?:option|choice)\s*)?(?:\\text(?:bf|rm)?\{|\\mathrm\{)?\s*\(?[A-J](?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
 #: "either" right before the first box ("is either $\boxed{3}$ or $\boxed{4}$").
 _EITHER = re.compile(r"\beither\s*(?:\$|\\\(|[A-Za-z]\s*=\s*)*$", re.IGNORECASE)
 #: A gold longer than this without a box is searched for "The answer is" style markers.
@@ -133,10 +140,9 @@ def extract_answer(text: str, mode: str = "last_box") -> str | None:
         mode: ``"last_box"``, ``"first_box"`` or ``"boxed_only"`` (see the module docstring).
 
     Returns:
-        The answer, cleaned (:func:`~rlsp_rewards.outcome.spelling.clean`: ``$`` delimiters, a
-        whole-answer ``\\text{}`` wrapper and trailing periods removed, unicode mathematics as
-        LaTeX, a choice letter alone), at most :data:`MAX_ANSWER_CHARS` characters; ``None``
-        when nothing is found. An unknown mode also gives ``None``: this function never raises
+        The answer with ``$`` delimiters, a whole-answer ``\\text{}`` wrapper and trailing
+        periods removed, at most :data:`MAX_ANSWER_CHARS` characters; ``None`` when nothing
+        is found. An unknown mode also gives ``None``: this function never raises
         on any input.
 
     Example:
@@ -155,7 +161,7 @@ def extract_answer(text: str, mode: str = "last_box") -> str | None:
         return None
     if mode == "first_box":
         box = find_box(text, last=False)
-        return None if box is None else clean(box_content(text, box[1]))
+        return None if box is None else _clean(box_content(text, box[1]))
     if mode == "boxed_only":
         box = find_box(text, last=True)
         return None if box is None else _joined(text, box)
@@ -186,7 +192,7 @@ def gold_answer(gold: Any) -> str | None:
     ``The answer is``); a dict with one of the keys ``ground_truth``, ``answer``, ``solution``,
     ``target`` (tried in that order); a list or tuple, whose first usable entry is taken.
     ``None``, booleans, non-finite numbers, empty strings and anything else unusable give
-    ``None``. The gold is cleaned as answers are (the same spelling on both sides).
+    ``None``. The gold is cleaned as answers are.
 
     Example:
         >>> gold_answer(r"Adding, we get $\\boxed{7}$ apples.")
@@ -287,8 +293,8 @@ def _boxed(text: str, box: tuple[int, int]) -> str | None:
     paragraph = after[:_AFTER_BOX_CHARS].split("\n\n", 1)[0]
     if offers_alternative(paragraph):
         return None
-    if len(answer) == 1 and answer.isupper():
-        return answer
+    if _CHOICE.match(answer):
+        return answer  # already a choice: "\\boxed{(C) 12}, not option (B)" stays (C) 12
     return named_choice(paragraph) or answer
 
 
@@ -311,8 +317,8 @@ def _joined(text: str, box: tuple[int, int]) -> str | None:
 
 def _joined_answer(contents: list[str]) -> str | None:
     if len(contents) == 1:
-        return clean(contents[0])
-    answers = [clean(content) for content in contents]
+        return _clean(contents[0])
+    answers = [_clean(content) for content in contents]
     if None in answers:
         return answers[-1]
     return ", ".join(dict.fromkeys(answers))  # type: ignore[arg-type]
@@ -339,12 +345,82 @@ def _decided(reading: Reading | None) -> str | None:
     """The cleaned answer of a reading, ``None`` when it hedges; a named choice wins."""
     if reading is None:
         return None
-    answer = clean(reading.answer)
+    answer = _clean(reading.answer)
     if answer is None or is_hedged(answer) or offers_alternative(reading.context):
         return None
-    if len(answer) == 1 and answer.isupper():
+    if _CHOICE.match(answer):
         return answer
     return named_choice(reading.context) or answer
+
+
+# -- clean-up ---------------------------------------------------------------------------------
+
+_WRAPPERS = ("\\text{", "\\textbf{", "\\mathrm{", "\\mathbf{", "\\textrm{", "\\mbox{")
+_DELIMITERS = (
+    ("$$", "$$"),
+    ("$", "$"),
+    ("\\(", "\\)"),
+    ("\\[", "\\]"),
+    ("**", "**"),
+    ('\\"', '\\"'),
+    ('"', '"'),
+    ("\u201c", "\u201d"),
+)
+_DELIMITERS_BY_START = {
+    start: tuple(pair for pair in _DELIMITERS if pair[0][0] == start)
+    for start in {left[0] for left, _ in _DELIMITERS}
+}
+#: First characters of an answer that may have a layer to take off (a delimiter, a wrapper).
+_LAYERED = frozenset(_DELIMITERS_BY_START) | {"\\"}
+#: Whitespace stripped from answers: not ``str.strip()``'s, which also takes the form feed and
+#: vertical tab that a mangled ``\\f`` or ``\\v`` left (the comparer reads those back).
+_SPACE = " \t\n\r"
+
+
+def _clean(answer: str | None) -> str | None:
+    """Delimiters, a wrapper around the whole answer and trailing periods taken off.
+
+    The answer's spelling (unicode maths, mangled escapes, choice letters) is left to the
+    comparer, which normalises gold and answer alike. ``None`` when nothing is left, or when
+    the answer is longer than :data:`MAX_ANSWER_CHARS` (it is never cut).
+    """
+    if answer is None or len(answer) > MAX_ANSWER_CHARS:
+        return None
+    answer = answer.strip(_SPACE)
+    for _ in range(4):  # a few layers, e.g. "$\text{Tuesday}$."
+        if not answer or (answer[0] not in _LAYERED and answer[-1] != "."):
+            break  # the common case: nothing to take off, decided by two characters
+        before = answer
+        answer = _strip_delimiters(answer.rstrip(_SPACE + "."))
+        answer = _strip_wrapper(answer)
+        if answer == before:
+            break
+    return answer or None
+
+
+def _strip_delimiters(answer: str) -> str:
+    for left, right in _DELIMITERS_BY_START.get(answer[:1], ()):
+        long_enough = len(answer) >= len(left) + len(right)
+        if long_enough and answer.startswith(left) and answer.endswith(right):
+            inside = answer[len(left) : len(answer) - len(right)]
+            if "$" in left and "$" in inside:  # "$x = 2$ and $x = 3$": several spans
+                if "\\$" in answer or answer.count("$") % 2:
+                    return answer
+                return " ".join(answer.replace("$", " ").split())
+            return inside.strip(_SPACE)
+    return answer
+
+
+def _strip_wrapper(answer: str) -> str:
+    """``\\text{Tuesday}`` -> ``Tuesday`` when the wrapper encloses the whole answer."""
+    if not (answer.endswith("}") and answer.startswith(_WRAPPERS)):
+        return answer
+    for wrapper in _WRAPPERS:
+        if answer.startswith(wrapper):
+            close = matching_brace(answer, len(wrapper) - 1)
+            if close == len(answer) - 1:
+                return answer[len(wrapper) : -1].strip(_SPACE)
+    return answer
 
 
 # -- gold -------------------------------------------------------------------------------------
@@ -386,20 +462,20 @@ def _gold(gold: Any, depth: int) -> str | None:
 
 
 def _gold_text(text: str) -> str | None:
-    text = restore_controls(text).strip()  # before strip(), which eats a form feed
+    text = text.strip(_SPACE)  # not str.strip(): it would eat a form feed (the \f of \frac)
     if not text:
         return None
     if any(command in text for command in _BOX_COMMANDS):
         return extract_answer(text, mode="boxed_only")
     marker = text.rfind("####")
     if marker >= 0:
-        return clean(first_line(text[marker + 4 :]))
+        return _clean(first_line(text[marker + 4 :]))
     if len(text) > _SHORT_GOLD_CHARS:  # a solution in words: "... so the answer is 5."
         reading = marker_reading(text)
-        found = clean(reading.answer) if reading is not None else None
+        found = _clean(reading.answer) if reading is not None else None
         if found is not None:
             return found
-    return clean(text)
+    return _clean(text)
 
 
 def _int_text(value: int) -> str:

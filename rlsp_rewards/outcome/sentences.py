@@ -34,8 +34,6 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from rlsp_rewards.outcome.spelling import latex_symbols
-
 __all__ = [
     "CLOSING_WINDOW",
     "MARKERS",
@@ -119,7 +117,6 @@ def marker_reading(text: str, markers: tuple[str, ...] = MARKERS) -> Reading | N
     line = first_line(rest)
     if line is None:
         return None
-    line = latex_symbols(line)
     answer = _sentence_answer(line)
     return Reading(answer, line) if answer else None
 
@@ -276,7 +273,7 @@ def closing_reading(text: str) -> Reading | None:
     line = lines[-1]
     if len(lines) > 1 and _DISPLAY.fullmatch(line):
         line = lines[-2] + " " + line + ("" if _FINISHED.search(line) else ".")
-    sentences = _sentences(latex_symbols(line.strip("*#> ")))
+    sentences = _sentences(line.strip("*#> "))
     for _ in range(2):
         if sentences and _PLEASANTRY.match(sentences[-1]):
             sentences.pop()
@@ -362,8 +359,15 @@ _CLAUSE = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(
-    r"(?:[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|[-+]?\.\d+)%?"
-    r"(?![A-Za-z0-9^_\\({]|\.\d)"
+    r"(?:[-+\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|[-+\u2212]?\.\d+)%?"
+    r"(?![A-Za-z0-9^_\\({]|\.\d|[^\x00-\x7f])"
+)
+#: A value written with unicode mathematics (``16π``, ``½``, ``√3``, ``−3``, ``3 × 10⁴`` is
+#: not one: spaces end it); the comparer reads its symbols.
+_UNICODE_VALUE = re.compile(
+    r"[-+\u2212]?[\d.]*[\u00b2\u00b3\u00b9\u00bc-\u00be\u03c0\u2070-\u209f\u2150-\u215f"
+    r"\u221a-\u221e][\d./()\u00b2\u00b3\u00b9\u00bc-\u00be\u03c0\u2070-\u209f\u2150-\u215f"
+    r"\u221a-\u221e]*(?![A-Za-z])"
 )
 _BARE_LATEX = re.compile(r"[-+]?(?:\d+(?:\.\d+)?)?\\[A-Za-z]+[^\s$]*|[-+]?\d+[\^_][^\s$]+")
 #: A name (``Sunday``, ``New York``) or one capital letter (a point, a choice: ``D``).
@@ -421,7 +425,7 @@ def _leading_value(text: str) -> tuple[str | None, str]:
         close = _group_end(text)
         if close > 0:
             return text[: close + 1], text[close + 1 :]
-    for pattern in (_BARE_LATEX, _NUMBER, _TEXT_VALUE, _NAME):
+    for pattern in (_BARE_LATEX, _UNICODE_VALUE, _NUMBER, _TEXT_VALUE, _NAME):
         match = pattern.match(text)
         if match is not None:
             return match.group(), text[match.end() :]

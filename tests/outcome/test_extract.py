@@ -165,7 +165,7 @@ PROSE = [
     ("So the final answer is that there are 5 ways.", "5"),
     ("Answer: 5 is the smallest such number.", "5"),
     ("The answer is probably 5.", "5"),  # one candidate, however unsure, is an answer
-    ("The correct answer is (B).", "B"),  # "answer is" after any adjective
+    ("The correct answer is B.", "B"),  # "answer is" after any adjective
     ("so $x+y = 1000$ therefore answer is $1$", "1"),
     ("The answer is $\\frac{1}{2}$ of the pie.", "\\frac{1}{2}"),
     ("The answer is yes.", "yes"),
@@ -181,7 +181,7 @@ PROSE = [
     ("so $x = -2$, $y = 5$.\n\nThe intersection point is $(-2, 5)$.", "(-2, 5)"),
     ("$x = -2$ is extraneous.\n\nTherefore, the only real solution is $x = 5$.", "x = 5"),
     ("Let me re-read: 5 days after Tuesday is Sunday.\n\nThe day is Sunday.", "Sunday"),
-    ("Looking at the choices, 48 is (D). The correct option is (D).", "D"),
+    ("Looking at the choices, 48 is (D). The correct option is (D).", "(D)"),
     ("So the correct option is D.", "D"),
     ("Therefore, Janet makes $18 every day at the farmers' market.", "18"),
     ("So she has $\\$42$ left.", "42"),
@@ -192,9 +192,6 @@ PROSE = [
     ("So the area is\n$$16\\pi$$", "16\\pi"),  # display math ends the sentence before it
     ("Therefore:\n\\[ x = 5 \\]", "x = 5"),
     ("Therefore $x \\geq 5$ is the solution.", "x \\geq 5"),
-    ("The probability is ½.", "\\frac{1}{2}"),
-    ("So the value is −3.", "-3"),
-    ("So the area is 16π square units.", "16\\pi"),
     ("So the area is $16\\pi$. I hope this helps!", "16\\pi"),  # a pleasantry is skipped
     # a list of values is one answer, read whole
     ("The solutions are $x = 2$ and $x = 3$.", "x = 2 and x = 3"),
@@ -269,52 +266,45 @@ def test_a_hedged_answer_scores_as_no_answer() -> None:
 # -- multiple choice (item 7), unicode and control characters (item 10) -------------------------
 
 SPELLINGS = [
-    # (response, expected answer)
-    # a choice letter in any spelling is the bare letter; its content after it is dropped
+    # (response, expected answer): extraction finds the answer and keeps its spelling; the
+    # comparer normalises choice letters, unicode maths and mangled escapes, gold and answer alike
+    # a choice letter in any spelling is found as written
     ("So the answer is choice C.\n\n$\\boxed{C}$", "C"),
-    ("which matches option (C).\n\n$\\boxed{\\text{(C) } 12}$", "C"),
-    ("**Final Answer**\n\\boxed{(B)}", "B"),
-    ("The answer is option (C).", "C"),
-    ("The answer is (C) 12", "C"),
-    ("The correct answer is B) 12.", "B"),
-    ("\\boxed{\\textbf{(D)}\\ 48}", "D"),
-    ("\\boxed{\\mathrm{(E)}}", "E"),
+    ("which matches option (C).\n\n$\\boxed{\\text{(C) } 12}$", "\\text{(C) } 12"),
+    ("**Final Answer**\n\\boxed{(B)}", "(B)"),
+    ("The answer is option (C).", "option (C)"),
+    ("The answer is (C) 12", "(C) 12"),
+    ("The correct answer is B) 12.", "B) 12"),
+    ("\\boxed{\\textbf{(D)}\\ 48}", "\\textbf{(D)}\\ 48"),
+    ("The correct answer is (B).", "(B)"),
     # the letter the response names as its choice right after its answer is the answer
     ("The answer is 48, which is option (D).", "D"),
     ("\\boxed{48}, which corresponds to choice (D).", "D"),
     ("The answer is $5$ (option B).", "B"),
     ("Therefore the answer is $\\boxed{12}$.", "12"),  # content alone stays content
-    # not choices: more than one letter, a letter that is a name in an expression
-    ("\\boxed{(A) and (B)}", "(A) and (B)"),
-    ("\\boxed{A \\cup B}", "A \\cup B"),
-    ("\\boxed{E(X) = 5}", "E(X) = 5"),
-    ("\\boxed{(1, 2)}", "(1, 2)"),
-    # unicode mathematics becomes LaTeX
-    ("**Answer:** ½", "\\frac{1}{2}"),
-    ("The answer is π/2.", "\\pi/2"),
-    ("Final answer: √3", "\\sqrt{3}"),
-    ("Final answer: 2√(x+1)", "2\\sqrt{x+1}"),
-    ("**Final Answer:** x² + 1", "x^{2} + 1"),
-    ("The answer is −5.", "-5"),
-    ("**Answer:** 3 × 10⁴", "3 \\times 10^{4}"),
-    ("Answer: 1½", "1\\frac{1}{2}"),
-    ("\\boxed{x ≤ 2π}", "x \\le 2\\pi"),
-    ("\\boxed{(−∞, 3) ∪ (5, ∞)}", "(-\\infty, 3) \\cup (5, \\infty)"),
-    ("\\boxed{45°}", "45^\\circ"),
-    ("\\boxed{a₁ + a₁₀}", "a_{1} + a_{10}"),
-    ("\\boxed{πr}", "\\pi r"),
-    ("\\boxed{1\u00a0000}", "1 000"),  # a no-break space is a space
-    ("\\boxed{4\u200b2}", "42"),  # a zero-width space is nothing
-    # control characters that a Python string literal made of LaTeX commands are put back
-    ("$\\boxed{\x0crac{1}{2}}$", "\\frac{1}{2}"),
-    ("\\boxed{3 \times 4}", "3 \\times 4"),
-    ("\\boxed{\x08inom{5}{2}}", "\\binom{5}{2}"),
-    ("\\boxed{\\left(1, 2\right)}", "\\left(1, 2\\right)"),
-    ("$\\boxed{\t12}$", "12"),  # a tab before a digit is whitespace
+    ("\\boxed{(C) 12}, not option (B)", "(C) 12"),  # an answer that is a choice stays
+    # unicode mathematics is found whole, in markers and in closing sentences
+    ("**Answer:** ½", "½"),
+    ("The answer is π/2.", "π/2"),
+    ("Final answer: √3", "√3"),
+    ("**Final Answer:** x² + 1", "x² + 1"),
+    ("The answer is −5.", "−5"),
+    ("**Answer:** 3 × 10⁴", "3 × 10⁴"),
+    ("The probability is ½.", "½"),
+    ("So the value is −3.", "−3"),
+    ("So the area is 16π square units.", "16π"),
+    ("So the length is 3√2 cm.", "3√2"),
+    ("\\boxed{(−∞, 3) ∪ (5, ∞)}", "(−∞, 3) ∪ (5, ∞)"),
+    # control characters are kept for the comparer to read back (\f of \frac is a form feed
+    # when a Python string was written without r); only plain whitespace is stripped
+    ("$\\boxed{\x0crac{1}{2}}$", "\x0crac{1}{2}"),
+    ("\\boxed{3 \times 4}", "3 \times 4"),
+    ("$\\boxed{\t12}$", "12"),
     ("So the fraction is $\\frac{3}{4}$.\r\n\r\n$\\boxed{\\frac{3}{4}}$\r\n", "\\frac{3}{4}"),
-    ("\\boxed{1\x002}", "1 2"),  # other control characters are spaces
-    # quotes around a whole answer go
+    # quotes, delimiters, wrappers around the whole answer go; several $ spans lose every $
     ('Final Answer: The final answer is \\"$12 $ and $13 $\\". I hope it is.', "12 and 13"),
+    ("\\boxed{\\text{Tuesday}.}", "Tuesday"),
+    ("The answer is **$\\frac{1}{2}$**.", "\\frac{1}{2}"),
 ]
 
 
@@ -323,15 +313,11 @@ def test_spellings(response: str, expected: str | None) -> None:
     assert extract_answer(response) == expected
 
 
-def test_spelling_applies_in_every_mode_and_to_golds() -> None:
-    # the same spelling on both sides: the comparer sees identical strings for identical answers
-    for mode in ("last_box", "first_box", "boxed_only"):
-        assert extract_answer("\\boxed{\x0crac{2}{3}}", mode) == "\\frac{2}{3}"
-        assert extract_answer("\\boxed{\\text{(C)}}", mode) == "C"
-    assert gold_answer("\x0crac{2}{3}") == "\\frac{2}{3}"  # a form feed is not stripped as space
-    assert gold_answer("\\textbf{(D)}\\ 48") == "D"
-    assert gold_answer("The answer is $\\boxed{\\textbf{(D)}\\ 48}$.") == "D"
-    assert gold_answer("x²") == "x^{2}"
+def test_a_gold_keeps_its_mangled_escape() -> None:
+    # str.strip() would eat the form feed of a mangled \frac; the comparer reads it back
+    assert gold_answer("\x0crac{2}{3}") == "\x0crac{2}{3}"
+    assert gold_answer("\\boxed{\x0crac{2}{3}}") == "\x0crac{2}{3}"
+    assert gold_answer("\\textbf{(D)}\\ 48") == "\\textbf{(D)}\\ 48"
 
 
 GOLDS = [
@@ -566,33 +552,14 @@ def test_a_second_candidate_makes_no_answer(value: str, other: str) -> None:
     assert extract_answer(f"$\\boxed{{{value} \\text{{ or maybe }} {other}}}$") is None
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.integers(1, 10**6))
-def test_a_unicode_minus_is_a_minus(value: int) -> None:
-    assert extract_answer(f"The answer is \u2212{value}.") == f"-{value}"
-    assert extract_answer(f"\\boxed{{\u2212{value}}}") == f"-{value}"
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.sampled_from("ABCDE"), st.integers(0, 999))
-def test_a_choice_is_its_letter_in_every_spelling(letter: str, content: int) -> None:
-    for spelling in (
-        letter,
-        f"({letter})",
-        f"\\text{{({letter})}}",
-        f"\\textbf{{({letter})}}\\ {content}",
-        f"({letter}) {content}",
-        f"option ({letter})",
-        f"choice {letter}",
-    ):
-        assert extract_answer(f"\\boxed{{{spelling}}}") == letter, spelling
-        assert gold_answer(spelling) == letter, spelling
-
-
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("\\${}()[]* .,tex½²√π−×≤\x0c\t\nABCx1")), max_size=40))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list('\\${}()[]* .,text"\u201c\u201d\x0c\t\n\rABx1')), max_size=40
+    )
+)
 def test_cleaning_twice_changes_nothing(text: str) -> None:
-    from rlsp_rewards.outcome.spelling import clean
+    from rlsp_rewards.outcome.extract import _clean  # the clean-up every answer and gold gets
 
-    once = clean(text)
-    assert once is None or clean(once) == once
+    once = _clean(text)
+    assert once is None or _clean(once) == once
