@@ -2,7 +2,8 @@
 
 Everything here is cheap, linear in the input and bounded: boxes are found with ``str.rfind`` /
 ``str.find`` and closed with a brace counter (:mod:`~rlsp_rewards.outcome.boxes`), words are
-read in a bounded window near the end (:mod:`~rlsp_rewards.outcome.sentences`). Only
+read in a bounded window near the end (:mod:`~rlsp_rewards.outcome.sentences`), hedges are
+recognised in a few hundred characters (:mod:`~rlsp_rewards.outcome.hedges`). Only
 delimiters, a wrapper around the whole answer and trailing periods are taken off; the answer's
 spelling (unicode maths, escapes a Python string mangled, choice letters, thousands separators)
 is the comparer's job, which normalises the gold and the answer alike. An answer longer than
@@ -65,15 +66,13 @@ from rlsp_rewards.outcome.boxes import (
     joined_boxes,
     matching_brace,
 )
+from rlsp_rewards.outcome.hedges import is_hedged, named_choice, offers_alternative
 from rlsp_rewards.outcome.sentences import (
     MARKERS,
     Reading,
     closing_reading,
     first_line,
-    is_hedged,
     marker_reading,
-    named_choice,
-    offers_alternative,
 )
 
 __all__ = [
@@ -109,8 +108,7 @@ _BEFORE_BOX_CHARS = 60
 _WORD = re.compile(r"[A-Za-z]{2}")
 #: An answer that starts with an option letter ("C", "(C) 12", "\\textbf{(C)}", "option C").
 _CHOICE = re.compile(
-    r"(?:(?:option|choice)\s*)?(?:\\text(?:bf|rm)?\{|\\mathrm\{)?\s*\(?[A-J](?![A-Za-z0-9])",
-    re.IGNORECASE,
+    r"(?:(?i:option|choice)\s*)?(?:\\text(?:bf|rm)?\{|\\mathrm\{)?\s*\(?[A-J](?![A-Za-z0-9])"
 )
 #: "either" right before the first box ("is either $\boxed{3}$ or $\boxed{4}$").
 _EITHER = re.compile(r"\beither\s*(?:\$|\\\(|[A-Za-z]\s*=\s*)*$", re.IGNORECASE)

@@ -11,11 +11,8 @@
   $16\\pi$ square units.``, ``The intersection point is (-2, 5).``), ``Thus, $x = 5$.``, or
   ``<subject> has <number> <words>`` (``A cube has 6 faces.``). A question, a plan (``Let me
   check...``), an unfinished thought or a sentence with no value gives nothing.
-* :func:`is_hedged` and :func:`offers_alternative`: an answer that is not one answer (``5 or
-  maybe 6``, ``either 3 or 4``, every option of a multiple choice listed), or one that the text
-  after it doubts with another candidate (``..., though it could also be 1/2``).
-* :func:`named_choice`: the option letter a sentence names as the choice (``48, which is
-  option (D)``).
+
+Whether an answer hedges, and a choice named after it, are :mod:`~rlsp_rewards.outcome.hedges`.
 
 Everything is bounded: markers are looked for in the last :data:`MARKER_WINDOW` characters,
 the closing sentence in the last :data:`CLOSING_WINDOW`, and the patterns run on one line.
@@ -41,10 +38,8 @@ __all__ = [
     "Reading",
     "closing_reading",
     "first_line",
-    "is_hedged",
     "marker_reading",
-    "named_choice",
-    "offers_alternative",
+    "sentence_end",
 ]
 
 #: Text markers of a final answer, lower case; the rightmost one in the response wins.
@@ -167,7 +162,7 @@ def _display(opener: str, lines: list[str]) -> str | None:
 
 def _sentence_answer(line: str) -> str:
     """The answer in the first sentence of a marker's line."""
-    cut = _sentence_end(line)
+    cut = sentence_end(line)
     if cut >= 0:
         line = line[:cut]
     clause = _clause_start(line)
@@ -487,8 +482,13 @@ def _value_list(text: str) -> str | None:
     return text[: len(text) - len(rest)].strip()
 
 
-def _sentence_end(line: str) -> int:
-    """Index of a period that ends a sentence (followed by a space), outside ``$...$``."""
+def sentence_end(line: str) -> int:
+    """Index of a period that ends a sentence (followed by a space), outside ``$...$``; -1.
+
+    Example:
+        >>> sentence_end("It is $3.5$. Next"), sentence_end("No end")
+        (11, -1)
+    """
     in_math = False
     for match in _PERIOD_MARKS.finditer(line):
         if match.group() == "$":
@@ -504,85 +504,3 @@ def _clause_start(line: str) -> int:
         if line.count("$", 0, match.start()) % 2 == 0:
             return match.start()
     return -1
-
-
-# -- hedges and named choices -----------------------------------------------------------------
-
-#: An answer that offers more than one candidate.
-_HEDGED = re.compile(
-    r"\bor\s+(?:maybe|perhaps|possibly|probably|even|else)\b|\beither\b.{0,80}?\bor\b|"
-    r"\b(?:could|might|may)\s+also\s+be\b|\bor\s+it\s+(?:could|might|may)\s+be\b",
-    re.IGNORECASE | re.DOTALL,
-)
-#: Another candidate offered after an answer: the phrase, then a value right after it.
-_ALTERNATIVE = re.compile(
-    r"\b(?:(?:could|might|may)\s+(?:also\s+|instead\s+|equally\s+|just\s+as\s+well\s+)?be|"
-    r"or\s+(?:maybe|perhaps|possibly|probably|even)|either|or\s+it\s+(?:could|might)\s+be)"
-    r"(?:\s+(?:it's|it\s+is|the\s+answer\s+is|equal\s+to))?\s*"
-    r"(?:[$\\\d\-]|\((?-i:[A-J])\)|\(\s*-?\d|(?-i:[A-J])\b)",
-    re.IGNORECASE,
-)
-_OPTION_LIST = re.compile(r"\s*(?:,|;|/|\bor\b|\band\b|\\quad)\s*")
-_OPTION_WRAPPING = re.compile(r"\\text(?:bf|rm)?\{|\\mathrm\{|[{}()\s]")
-_NAMED_CHOICE = re.compile(r"\b(?:option|choice)\s*\(?\s*([A-J])\s*\)?(?![A-Za-z])", re.I)
-
-
-def is_hedged(answer: str) -> bool:
-    """Whether an answer is not one answer: it hedges, or it lists every option.
-
-    Example:
-        >>> is_hedged(r"5 \\text{ or maybe } 6"), is_hedged("either 3 or 4"), is_hedged("3, 4")
-        (True, True, False)
-        >>> is_hedged("(A), (B), (C), (D)")
-        True
-    """
-    head = answer[:2_000].lower()
-    if ("or" in head or "also" in head) and _HEDGED.search(head):
-        return True
-    return _every_option(answer)
-
-
-def offers_alternative(context: str) -> bool:
-    """Whether text right after an answer offers another candidate for it.
-
-    Example:
-        >>> offers_alternative(r"$, though it could also be $\\frac{1}{2}$.")
-        True
-        >>> offers_alternative(", which could also be written as 0.25.")
-        False
-    """
-    head = context[:300]
-    lowered = head.lower()
-    if not any(word in lowered for word in ("could", "might", "may", "or", "either")):
-        return False
-    return _ALTERNATIVE.search(head) is not None
-
-
-def named_choice(context: str) -> str | None:
-    """The option letter the first sentence of ``context`` names as the choice, or ``None``.
-
-    Example:
-        >>> named_choice(", which is option (D). Next...")
-        'D'
-    """
-    lowered = context[:300].lower()
-    if "option" not in lowered and "choice" not in lowered:
-        return None
-    cut = _sentence_end(context)
-    sentence = context[: cut if cut >= 0 else 300]
-    match = _NAMED_CHOICE.search(sentence)
-    return match.group(1).upper() if match else None
-
-
-def _every_option(answer: str) -> bool:
-    """Whether an answer lists four or more option letters, A to D among them."""
-    if len(answer) > 200 or "D" not in answer or "A" not in answer:
-        return False
-    letters = set()
-    for part in _OPTION_LIST.split(answer):
-        part = _OPTION_WRAPPING.sub("", part)
-        if len(part) == 1 and part in "ABCDEFGHIJ":
-            letters.add(part)
-        elif part:
-            return False
-    return len(letters) >= 4 and set("ABCD") <= letters
