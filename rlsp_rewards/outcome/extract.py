@@ -106,6 +106,8 @@ _AFTER_BOX_CHARS = 300
 #: How much text before the first of the joined boxes, on its line, is read for "either".
 _BEFORE_BOX_CHARS = 60
 _WORD = re.compile(r"[A-Za-z]{2}")
+_EMPTY_BOX = re.compile(r"[ \t]*\{\s*\}")
+_NAMES_FORMAT = re.compile(r"\\(?:boxed|fbox)[ \t]*\{\s*\}")
 #: An answer that starts with an option letter ("C", "(C) 12", "\\textbf{(C)}", "option C").
 _CHOICE = re.compile(
     r"(?:(?i:option|choice)\s*)?(?:\\text(?:bf|rm)?\{|\\mathrm\{)?\s*\(?[A-J](?![A-Za-z0-9])"
@@ -259,8 +261,9 @@ def _read(scope: str, tagged: bool) -> str | None:
     """The final answer in the part of a response that counts (steps 2 to 4 above); a short
     ``<answer>`` block (``tagged``) with no box and no marker is taken whole."""
     box = find_box(scope, last=True)
-    if box is not None:
+    if box is not None and not _EMPTY_BOX.match(scope, box[1]):
         return _boxed(scope, box)
+    # no box, or an empty one that only names the format ("put the answer in \boxed{}")
     reading = marker_reading(scope)
     if reading is None and tagged:
         whole = scope.strip()
@@ -346,6 +349,8 @@ def _decided(reading: Reading | None) -> str | None:
     answer = _clean(reading.answer)
     if answer is None or is_hedged(answer) or offers_alternative(reading.context):
         return None
+    if "{}" in answer and _NAMES_FORMAT.search(answer):
+        return None  # "(put your final answer) within \boxed{}": an instruction, not an answer
     if _CHOICE.match(answer):
         return answer
     return named_choice(reading.context) or answer

@@ -134,6 +134,9 @@ TEMPLATES = [
     ("$\\boxed{12}$\n\n**Answer: 12 apples and 3 oranges**", "12"),  # a value among words
     ("\\boxed{5}\n\n#### Verification\nIt checks out.", "5"),  # "####" after a box is a heading
     ("The final answer is $\\boxed{5}$. I hope it is correct.", "5"),
+    # an empty box names the format, it is not an answer: the text is read instead
+    ("I will put the answer in \\boxed{}.\n\nAdding, 3 + 4 = 7.\n\nThe answer is 7.", "7"),
+    ("Please reason step by step, and put your final answer within \\boxed{}.", None),
 ]
 
 
