@@ -30,10 +30,13 @@ _HEDGED = re.compile(
     r"\b(?:could|might|may)\s+also\s+be\b|\bor\s+it\s+(?:could|might|may)\s+be\b",
     re.IGNORECASE | re.DOTALL,
 )
-#: Another candidate offered after an answer: the phrase, then a value right after it.
+#: Another candidate offered after an answer: the answer ("it", "this") could be something else,
+#: or "or maybe" another one, and a value right after. "n could be 1 or 2, but 1 fails" speaks
+#: of something else and is no hedge.
 _ALTERNATIVE = re.compile(
-    r"\b(?:(?:could|might|may)\s+(?:also\s+|instead\s+|equally\s+|just\s+as\s+well\s+)?be|"
-    r"or\s+(?:maybe|perhaps|possibly|probably|even)|either|or\s+it\s+(?:could|might)\s+be)"
+    r"(?:\b(?:it|this|that|the\s+answer)\s+(?:could|might|may)\s+"
+    r"(?:also\s+|instead\s+|equally\s+|just\s+as\s+well\s+)?be|"
+    r"\b(?:could|might|may)\s+also\s+be|\bor\s+(?:maybe|perhaps|possibly|probably|even))"
     r"(?:\s+(?:it's|it\s+is|the\s+answer\s+is|equal\s+to))?\s*"
     r"(?:[$\\\d\-]|\((?-i:[A-J])\)|\(\s*-?\d|(?-i:[A-J])\b)",
     re.IGNORECASE,
@@ -71,7 +74,7 @@ def offers_alternative(context: str) -> bool:
     """
     head = context[:300]
     lowered = head.lower()
-    if not any(word in lowered for word in ("could", "might", "may", "or", "either")):
+    if not any(word in lowered for word in ("could", "might", "may", "or")):
         return False
     return _ALTERNATIVE.search(head) is not None
 

@@ -247,6 +247,9 @@ HEDGED = [
     ("\\boxed{5}. This might be a problem for larger n.", "5"),
     ("\\boxed{5}. This could be (and is) checked by substitution.", "5"),
     ("Either way, the answer is \\boxed{3}.", "3"),
+    ("$\\boxed{2}$, since $n$ could be $1$ or $2$ but $1$ fails.", "2"),  # of n, not the answer
+    ("\\boxed{3}, because either 1 or 2 would break the parity.", "3"),
+    ("\\boxed{5}\n\nNote that it could also be expressed as $\\frac{10}{2}$.", "5"),
     ("The roots are $\\boxed{2}$ or $\\boxed{3}$.", "2, 3"),  # roots joined by "or"
     ("\\boxed{ACD}", "ACD"),  # a select-all answer, not every option
 ]
