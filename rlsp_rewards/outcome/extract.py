@@ -20,9 +20,10 @@ Extraction modes (the ``mode`` argument of :func:`extract_answer`):
      stop string), where a short answer alone is taken whole;
   2. the last ``\\boxed{...}`` / ``\\fbox{...}`` / ``\\boxed 5`` (with the boxes joined to it,
      below), unless an explicit statement after it (``The final answer is 10.``) gives
-     another: the later statement wins;
+     another value: the later statement wins. An empty box (``put your answer in
+     \\boxed{}``) names the format and is passed over;
   3. with no box: the rightmost marker (``The final answer is``, ``Final Answer``, also as
-     markdown, ``The answer is``, ``Answer:``, ``#### 42``);
+     markdown, ``The (correct) answer is``, ``Answer:``, ``#### 42``);
   4. with neither: the closing sentence, when it states a result (``So the area is $16\\pi$
      square units.``); a closing sentence that states none gives no answer.
 
@@ -118,13 +119,13 @@ _EITHER = re.compile(r"\beither\s*(?:\$|\\\(|[A-Za-z]\s*=\s*)*$", re.IGNORECASE)
 _SHORT_GOLD_CHARS = 40
 #: Keys of a dict-shaped gold, in the order they are tried.
 _GOLD_KEYS = ("ground_truth", "answer", "solution", "target")
-#: Words that, after a box, only comment on it ("the answer is correct").
 _COMMANDS = re.compile(r"\\[A-Za-z]+")
 _LONG_WORD = re.compile(r"[A-Za-z]{4,}")
 #: The opening of a phrase rather than a value ("the number of ways", "that there are").
 _PHRASE = re.compile(
     r"(?:the|a|an|that|this|these|it|its|there|we|to|in|of|our|my)\s", re.IGNORECASE
 )
+#: Words that, after a box, only comment on it ("the answer is correct").
 _COMMENT = re.compile(
     r"(?:the\s+)?(?:correct|right|wrong|incorrect|above|below|boxed|shown|same|consistent|"
     r"verified|confirmed|unchanged|valid)(?![A-Za-z])",
