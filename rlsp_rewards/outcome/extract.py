@@ -1,21 +1,44 @@
 """Reading final answers: from a model's response, and from a dataset's gold field.
 
 Everything here is cheap, linear in the input and bounded: boxes are found with ``str.rfind`` /
-``str.find`` and closed with a brace counter, never with a backtracking regular expression, so
-a megabyte of adversarial text costs milliseconds. The extracted answer is capped at
-:data:`MAX_ANSWER_CHARS` characters.
+``str.find`` and closed with a brace counter (:mod:`~rlsp_rewards.outcome.boxes`), words are
+read in a bounded window near the end (:mod:`~rlsp_rewards.outcome.sentences`), hedges are
+recognised in a few hundred characters (:mod:`~rlsp_rewards.outcome.hedges`). Only
+delimiters, a wrapper around the whole answer and trailing periods are taken off; the answer's
+spelling (unicode maths, escapes a Python string mangled, choice letters, thousands separators)
+is the comparer's job, which normalises the gold and the answer alike. An answer longer than
+:data:`MAX_ANSWER_CHARS` is no answer: it is never cut (a cut answer would be compared on its
+prefix).
 
 Extraction modes (the ``mode`` argument of :func:`extract_answer`):
 
-* ``"last_box"`` (default): the last ``\\boxed{...}`` / ``\\fbox{...}`` / ``\\boxed 5``; when the
-  response has no box at all, the last of the markers ``Answer:``, ``The answer is``,
-  ``Final Answer`` (also as markdown, ``**Final Answer**``) and ``#### 42``.
-* ``"boxed_only"``: the last box, no fallbacks.
-* ``"first_box"``: the first box alone, no fallbacks (what the RLSP authors' reference code
+* ``"last_box"`` (default): what a careful reader takes for the final answer:
+
+  1. the part that counts: the text after ``</think>`` when something follows it; the text
+     before the first end-of-turn token (``<|im_end|>``, ``<|eot_id|>``...); inside the last
+     ``<answer>...</answer>`` (an unclosed one at the end counts: ``</answer>`` is often the
+     stop string), where a short answer alone is taken whole;
+  2. the last ``\\boxed{...}`` / ``\\fbox{...}`` / ``\\boxed 5`` (with the boxes joined to it,
+     below), unless an explicit statement after it (``The final answer is 10.``) gives
+     another value: the later statement wins. An empty box (``put your answer in
+     \\boxed{}``) names the format and is passed over;
+  3. with no box: the rightmost marker (``The final answer is``, ``Final Answer``, also as
+     markdown, ``The (correct) answer is``, ``Answer:``, ``#### 42``);
+  4. with neither: the closing sentence, when it states a result (``So the area is $16\\pi$
+     square units.``); a closing sentence that states none gives no answer.
+
+  A hedged answer is no answer (``None``, so the verifier flags ``no_answer`` and scores it
+  ``no_answer_score``, never correct): ``5 \\text{ or maybe } 6``, ``either 3 or 4``, every
+  option of a multiple choice listed, or a box followed by another candidate (``\\boxed{\\frac14},
+  though it could also be \\frac12``). A letter the response names as its choice right after
+  its answer (``\\boxed{48}, which is option (D)``) is the answer.
+* ``"boxed_only"``: the last box of the whole response (joined as below), nothing else.
+* ``"first_box"``: the first box alone, nothing else (what the RLSP authors' reference code
   reads).
 
 In the two last-box modes, boxes right before the last one that only ``and``, ``or`` or a comma
-separate from it belong to the answer: ``$\\boxed{2}$ and $\\boxed{3}$`` reads ``"2, 3"``.
+separate from it, or nothing but spacing on the same line, belong to the answer: ``$\\boxed{2}$
+and $\\boxed{3}$`` and ``\\boxed{2}\\boxed{3}`` read ``"2, 3"``.
 
 A response whose last box is never closed (a generation cut off inside it) has no answer: we do
 not fall back to an earlier, intermediate box.
@@ -23,6 +46,8 @@ not fall back to an earlier, intermediate box.
 Example:
     >>> extract_answer(r"So $x = \\boxed{\\frac{1}{2}}$.")
     '\\\\frac{1}{2}'
+    >>> extract_answer("<think>maybe \\\\boxed{3}</think>\\n<answer>5</answer>")
+    '5'
     >>> gold_answer({"ground_truth": 42})
     '42'
 """
@@ -34,6 +59,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from rlsp_rewards.outcome.boxes import (
+    MAX_ANSWER_CHARS,
+    box_close,
+    box_content,
+    find_box,
+    joined_boxes,
+    matching_brace,
+)
+from rlsp_rewards.outcome.hedges import is_hedged, named_choice, offers_alternative
+from rlsp_rewards.outcome.sentences import (
+    MARKERS,
+    Reading,
+    closing_reading,
+    first_line,
+    marker_reading,
+)
+
 __all__ = [
     "EXTRACTION_MODES",
     "MAX_ANSWER_CHARS",
@@ -44,41 +86,55 @@ __all__ = [
 
 #: The extraction modes :func:`extract_answer` accepts.
 EXTRACTION_MODES: tuple[str, ...] = ("last_box", "first_box", "boxed_only")
-#: Longest answer we return; longer ones are cut to this length (room for 20,000-digit integers).
-MAX_ANSWER_CHARS = 20_000
-
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
-#: What may stand between two boxes that form one answer.
-_CONNECTORS = ("\\text{", "\\quad", "\\(", "\\)", "\\[", "\\]", "$", "}", ",", ";", "and", "or")
-#: Most boxes joined into one answer (``\\boxed{2}, \\boxed{3}`` reads ``"2, 3"``).
-_MAX_JOINED_BOXES = 8
-#: How far from the end of a response the text fallbacks look for their markers.
-_FALLBACK_WINDOW = 4_000
-#: Text fallbacks, lower case; the rightmost marker in the response wins.
-_MARKERS = (
-    "the final answer is",
-    "final answer:",
-    "final answer",
-    "the answer is",
-    "answer:",
-    "####",
+#: Markers that, after the last box, override it ("####" is also a markdown heading).
+_LATER_MARKERS = tuple(marker for marker in MARKERS if marker != "####")
+_THINK_ENDS = ("</think>", "</thinking>")
+_TURN_ENDS = (
+    "<|im_end|>",
+    "<|im_start|>",
+    "<|eot_id|>",
+    "<|endoftext|>",
+    "<|end_of_text|>",
+    "<|end|>",
+    "<\uff5cend\u2581of\u2581sentence\uff5c>",
 )
-#: A comma and a word that starts a new clause after the answer ("12, which is even").
-_CLAUSE = re.compile(
-    r",\s*(?:which|as|since|because|so|but|where|hence|thus|therefore|meaning|that|this|it|we)"
-    r"(?![A-Za-z])",
-    re.IGNORECASE,
+#: An ``<answer>`` block this short, on one line or a few, is taken whole when it has no box
+#: and no marker.
+_SHORT_TAG_CHARS = 300
+#: How much text after a box is read for a doubt or a named choice (to the paragraph's end).
+_AFTER_BOX_CHARS = 300
+#: How much text before the first of the joined boxes, on its line, is read for "either".
+_BEFORE_BOX_CHARS = 60
+_WORD = re.compile(r"[A-Za-z]{2}")
+_EMPTY_BOX = re.compile(r"[ \t]*\{\s*\}")
+_NAMES_FORMAT = re.compile(r"\\(?:boxed|fbox)[ \t]*\{\s*\}")
+#: An answer that starts with an option letter ("C", "(C) 12", "\\textbf{(C)}", "option C").
+_CHOICE = re.compile(
+    r"(?:(?i:option|choice)\s*)?(?:\\text(?:bf|rm)?\{|\\mathrm\{)?\s*\(?[A-J](?![A-Za-z0-9])"
 )
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+#: "either" right before the first box ("is either $\boxed{3}$ or $\boxed{4}$").
+_EITHER = re.compile(r"\beither\s*(?:\$|\\\(|[A-Za-z]\s*=\s*)*$", re.IGNORECASE)
 #: A gold longer than this without a box is searched for "The answer is" style markers.
 _SHORT_GOLD_CHARS = 40
 #: Keys of a dict-shaped gold, in the order they are tried.
 _GOLD_KEYS = ("ground_truth", "answer", "solution", "target")
-_WRAPPERS = ("\\text{", "\\textbf{", "\\mathrm{", "\\mathbf{", "\\textrm{")
+_COMMANDS = re.compile(r"\\[A-Za-z]+")
+_LONG_WORD = re.compile(r"[A-Za-z]{4,}")
+#: The opening of a phrase rather than a value ("the number of ways", "that there are").
+_PHRASE = re.compile(
+    r"(?:the|a|an|that|this|these|it|its|there|we|to|in|of|our|my)\s", re.IGNORECASE
+)
+#: Words that, after a box, only comment on it ("the answer is correct").
+_COMMENT = re.compile(
+    r"(?:the\s+)?(?:correct|right|wrong|incorrect|above|below|boxed|shown|same|consistent|"
+    r"verified|confirmed|unchanged|valid)(?![A-Za-z])",
+    re.IGNORECASE,
+)
 
 
 def extract_answer(text: str, mode: str = "last_box") -> str | None:
-    """The final answer of a response, or ``None`` when it gives none.
+    """The final answer of a response, or ``None`` when it gives none (or hedges).
 
     Args:
         text: the model's response.
@@ -86,8 +142,9 @@ def extract_answer(text: str, mode: str = "last_box") -> str | None:
 
     Returns:
         The answer with ``$`` delimiters, a whole-answer ``\\text{}`` wrapper and trailing
-        periods removed, at most :data:`MAX_ANSWER_CHARS` characters; ``None`` when nothing is
-        found. An unknown mode also gives ``None``: this function never raises on any input.
+        periods removed, at most :data:`MAX_ANSWER_CHARS` characters; ``None`` when nothing
+        is found. An unknown mode also gives ``None``: this function never raises
+        on any input.
 
     Example:
         >>> extract_answer(r"First \\boxed{1}, then \\boxed{2}.")
@@ -98,17 +155,18 @@ def extract_answer(text: str, mode: str = "last_box") -> str | None:
         '12'
         >>> extract_answer("Let me compute 3 + 4 = 7, and then") is None
         True
+        >>> extract_answer(r"\\boxed{\\frac14}, though it could also be $\\frac12$.") is None
+        True
     """
     if not isinstance(text, str) or mode not in EXTRACTION_MODES:
         return None
-    box = _find_box(text, last=mode != "first_box")
-    if box is not None:
-        if mode == "first_box":
-            return _clean(_box_content(text, box[1]))
-        return _last_boxes(text, box)
-    if mode != "last_box":
-        return None
-    return _clean(_marker_answer(text))
+    if mode == "first_box":
+        box = find_box(text, last=False)
+        return None if box is None else _clean(box_content(text, box[1]))
+    if mode == "boxed_only":
+        box = find_box(text, last=True)
+        return None if box is None else _joined(text, box)
+    return _read(*_answer_scope(_final_part(text)))
 
 
 def text_before_first_box(text: str) -> str:
@@ -135,7 +193,7 @@ def gold_answer(gold: Any) -> str | None:
     ``The answer is``); a dict with one of the keys ``ground_truth``, ``answer``, ``solution``,
     ``target`` (tried in that order); a list or tuple, whose first usable entry is taken.
     ``None``, booleans, non-finite numbers, empty strings and anything else unusable give
-    ``None``.
+    ``None``. The gold is cleaned as answers are.
 
     Example:
         >>> gold_answer(r"Adding, we get $\\boxed{7}$ apples.")
@@ -146,192 +204,198 @@ def gold_answer(gold: Any) -> str | None:
     return _gold(gold, depth=0)
 
 
-# -- boxes ------------------------------------------------------------------------------------
+# -- the part of a response that counts ---------------------------------------------------------
 
 
-def _find_box(text: str, *, last: bool, before: int | None = None) -> tuple[int, int] | None:
-    """Start and end of the chosen box command (``\\boxed`` / ``\\fbox``), or None.
+def _final_part(text: str) -> str:
+    """The response before its first end-of-turn token, and after ``</think>`` when something
+    follows it.
 
-    ``last`` picks the last one (ending before ``before``, when given), else the first.
+    Single characters are looked for first (``memchr``, nearly free): most responses hold no
+    ``|`` and many no ``>``, and then no token is searched for at all.
     """
-    end_limit = len(text) if before is None else before
-    best: tuple[int, int] | None = None
-    for command in _BOX_COMMANDS:
-        at = text.rfind(command, 0, end_limit) if last else text.find(command)
-        while at >= 0 and _continues_name(text, at + len(command)):
-            # "\boxedx" is another macro: look further (rare, so this loop is short)
-            at = text.rfind(command, 0, at) if last else text.find(command, at + 1)
-        if at >= 0 and (best is None or (at > best[0] if last else at < best[0])):
-            best = (at, at + len(command))
-    return best
+    if _has_turn_token(text):
+        found = (text.find(token) for token in _TURN_ENDS)
+        cut = min((at for at in found if at >= 0), default=-1)
+        if cut >= 0 and text[:cut].strip():
+            text = text[:cut]
+    if ">" in text and "</think" in text:
+        for token in _THINK_ENDS:
+            at = text.rfind(token)
+            if at >= 0 and text[at + len(token) :].strip():
+                return text[at + len(token) :]
+    return text
 
 
-def _last_boxes(text: str, box: tuple[int, int]) -> str | None:
-    """The last box's answer; with the boxes just before it when only "and"/","/"or" part
-    them (``$\\boxed{2}$ and $\\boxed{3}$`` gives ``"2, 3"``)."""
-    answers = [_clean(_box_content(text, box[1]))]
-    if answers[0] is None:
+def _has_turn_token(text: str) -> bool:
+    """Whether ``<|`` (or DeepSeek's wide bar) occurs: the few ``|`` of a response (``|x|``)
+    are checked one by one with ``str.find``, which is much faster than a two-character search."""
+    at = text.find("|")
+    for _ in range(32):
+        if at < 0:
+            return "\uff5c" in text
+        if at > 0 and text[at - 1] == "<":
+            return True
+        at = text.find("|", at + 1)
+    return "<|" in text or "\uff5c" in text
+
+
+def _answer_scope(text: str) -> tuple[str, bool]:
+    """Inside the last ``<answer>`` block (to its ``</answer>`` or the end), else all of it;
+    and whether it is such a block."""
+    if ">" not in text or "answer>" not in text:
+        return text, False
+    opened = text.rfind("<answer>")
+    if opened < 0:
+        closed = text.rfind("</answer>")
+        return (text[:closed], True) if closed >= 0 else (text, False)
+    inside = text[opened + len("<answer>") :]
+    closed = inside.find("</answer>")
+    inside = inside if closed < 0 else inside[:closed]
+    return (inside, True) if inside.strip() else (text, False)  # "<answer></answer>" named
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def _read(scope: str, tagged: bool) -> str | None:
+    """The final answer in the part of a response that counts (steps 2 to 4 above); a short
+    ``<answer>`` block (``tagged``) with no box and no marker is taken whole."""
+    box = find_box(scope, last=True)
+    if box is not None and not _EMPTY_BOX.match(scope, box[1]):
+        return _boxed(scope, box)
+    # no box, or an empty one that only names the format ("put the answer in \boxed{}")
+    reading = marker_reading(scope)
+    if reading is None and tagged:
+        whole = scope.strip()
+        if whole and len(whole) <= _SHORT_TAG_CHARS and "\n\n" not in whole:
+            reading = Reading(whole, whole)
+    if reading is None:
+        reading = closing_reading(scope)
+    return _decided(reading)
+
+
+def _boxed(text: str, box: tuple[int, int]) -> str | None:
+    """The answer of the last box: joined boxes, a later explicit statement, hedges."""
+    joined = joined_boxes(text, box)
+    if joined is None:
         return None
-    start = box[0]
-    for _ in range(_MAX_JOINED_BOXES - 1):
-        previous = _find_box(text, last=True, before=start)
-        if previous is None:
-            break
-        content = _box_content(text, previous[1])
-        close = _box_close(text, previous[1])
-        if content is None or close is None or not _only_connectors(text[close + 1 : start]):
-            break
-        answers.append(_clean(content))
-        start = previous[0]
-    unique = list(dict.fromkeys(reversed(answers)))
-    if None in unique:
-        return answers[0]
-    return ", ".join(unique)  # type: ignore[arg-type]
+    answer = _joined_answer(joined.contents)
+    if answer is None or joined.close is None:
+        return answer  # a bare-token box ("\\boxed 5")
+    after = text[joined.close + 1 :]
+    if "nswer" in after or "NSWER" in after:  # every later marker holds "answer"
+        later = _decided(marker_reading(after, _LATER_MARKERS))
+        if later is not None and _states_value(later):
+            return later
+    if is_hedged(answer) or _hedged_before(text, joined.start):
+        return None
+    if _WORD.search(after, 0, _AFTER_BOX_CHARS) is None:  # the common case: "$.", "\n\\]"
+        return answer
+    paragraph = after[:_AFTER_BOX_CHARS].split("\n\n", 1)[0]
+    if offers_alternative(paragraph):
+        return None
+    if _CHOICE.match(answer):
+        return answer  # already a choice: "\\boxed{(C) 12}, not option (B)" stays (C) 12
+    return named_choice(paragraph) or answer
 
 
-def _only_connectors(gap: str) -> bool:
-    """Whether the text between two boxes joins them as one answer (", ", " and ", "$ or $")."""
-    if len(gap) > 40 or not any(word in gap for word in (",", ";", "and", "or")):
+def _states_value(answer: str) -> bool:
+    """Whether a later statement gives a value, not a comment on the box ("the answer is
+    correct"), a phrase ("the number of pairs, 12") or a value among words ("12 apples and 3
+    oranges"): mathematics alone, or a short text answer ("Sunday", "infinitely many")."""
+    if _COMMENT.match(answer) or _PHRASE.match(answer):
         return False
-    for connector in _CONNECTORS:
-        gap = gap.replace(connector, " ")
-    return not gap.strip()
+    bare = _COMMANDS.sub(" ", answer)
+    if _LONG_WORD.search(bare) is None:
+        return True
+    return not any(char.isdigit() for char in bare) and len(answer.split()) <= 3
 
 
-def _continues_name(text: str, at: int) -> bool:
-    return at < len(text) and text[at].isascii() and text[at].isalpha()
+def _joined(text: str, box: tuple[int, int]) -> str | None:
+    joined = joined_boxes(text, box)
+    return None if joined is None else _joined_answer(joined.contents)
 
 
-def _box_close(text: str, start: int) -> int | None:
-    """Index of the last character of the box argument starting at ``start`` (see below)."""
-    at = start
-    while at < len(text) and text[at] in " \t":
-        at += 1
-    if at < len(text) and text[at] == "{":
-        return _matching_brace(text, at)
-    return None
+def _joined_answer(contents: list[str]) -> str | None:
+    if len(contents) == 1:
+        return _clean(contents[0])
+    answers = [_clean(content) for content in contents]
+    if None in answers:
+        return answers[-1]
+    return ", ".join(dict.fromkeys(answers))  # type: ignore[arg-type]
 
 
-def _box_content(text: str, start: int) -> str | None:
-    """The argument of the box command ending at ``start``: ``{...}`` or a bare token."""
-    at = start
-    end = len(text)
-    while at < end and text[at] in " \t":
-        at += 1
-    if at >= end:
+def _hedged_before(text: str, first_start: int) -> bool:
+    """Whether a hedge stands right before the answer's first box: "either" on its line (``is
+    either $\\boxed{3}$ or ...``), or between it and a box just before (``\\boxed{5} or maybe
+    \\boxed{6}``)."""
+    near = text[max(0, first_start - _BEFORE_BOX_CHARS) : first_start]
+    if "ither" in near and _EITHER.search(near[near.rfind("\n") + 1 :]) is not None:
+        return True
+    if "\\boxed" not in near and "\\fbox" not in near:
+        return False  # no box ends close enough before: the common case, decided cheaply
+    previous = find_box(text, last=True, before=first_start)
+    close = None if previous is None else box_close(text, previous[1])
+    if close is None:
+        return False
+    gap = text[close + 1 : first_start]
+    return len(gap) <= _BEFORE_BOX_CHARS and "\n\n" not in gap and is_hedged(gap)
+
+
+def _decided(reading: Reading | None) -> str | None:
+    """The cleaned answer of a reading, ``None`` when it hedges; a named choice wins."""
+    if reading is None:
         return None
-    if text[at] == "{":
-        close = _matching_brace(text, at)
-        return None if close is None else text[at + 1 : close]
-    if at == start:  # "\boxed5" without a space is not the space form
+    answer = _clean(reading.answer)
+    if answer is None or is_hedged(answer) or offers_alternative(reading.context):
         return None
-    stop = at
-    while stop < end and not text[stop].isspace() and text[stop] != "$":
-        stop += 1
-    return text[at:stop]
-
-
-def _matching_brace(text: str, open_at: int) -> int | None:
-    """Index of the ``}`` closing the ``{`` at ``open_at``; escaped braces do not count."""
-    depth = 0
-    at = open_at
-    end = len(text)
-    while at < end:
-        char = text[at]
-        if char == "\\":
-            at += 2  # skip the escaped character: \{ and \} are literal braces
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return at
-        at += 1
-    return None
-
-
-# -- text markers -----------------------------------------------------------------------------
-
-
-def _marker_answer(text: str) -> str | None:
-    """The answer after the rightmost text marker near the end of the response."""
-    offset = max(0, len(text) - _FALLBACK_WINDOW)
-    tail = text[offset:]
-    lowered = tail.translate(_ASCII_LOWER)  # ASCII only: keeps indexes aligned with ``tail``
-    best_at, best_marker = -1, ""
-    for marker in _MARKERS:
-        at = lowered.rfind(marker)
-        if at > best_at or (at == best_at and len(marker) > len(best_marker)):
-            best_at, best_marker = at, marker
-    if best_at < 0:
-        return None
-    rest = tail[best_at + len(best_marker) :]
-    if best_marker == "####":  # GSM8K style: the answer is on the marker's own line
-        return rest.split("\n", 1)[0].strip() or None
-    return _first_sentence(rest)
-
-
-def _first_line(rest: str) -> str | None:
-    """The first non-empty line of ``rest`` (markdown decorations removed)."""
-    for line in rest.split("\n", 8)[:8]:
-        for _ in range(3):  # "**12**." loses its period, then its bold
-            line = line.strip().strip("*#").strip().rstrip(".")
-        line = line.strip()
-        if line.startswith((":", "is ", "is:")):
-            line = line.split(":", 1)[-1] if line.startswith(":") else line[2:]
-            line = line.strip().lstrip(":").strip().strip("*").strip()
-        if line:
-            return line
-    return None
-
-
-def _first_sentence(rest: str) -> str | None:
-    """The first line after a marker, cut at the end of its sentence."""
-    line = _first_line(rest)
-    if line is None:
-        return None
-    cut = _sentence_end(line)
-    if cut >= 0:
-        line = line[:cut]
-    clause = _clause_start(line)
-    if clause >= 0:  # "12, which is even": the answer ends at the comma
-        line = line[:clause]
-    verb = line.translate(_ASCII_LOWER).rfind(" is ")  # "Answer: the total is 12" -> "12"
-    return line[verb + 4 :] if verb >= 0 and "$" not in line[:verb] else line
-
-
-def _sentence_end(line: str) -> int:
-    """Index of a period that ends a sentence (followed by a space), outside ``$...$``."""
-    in_math = False
-    for at, char in enumerate(line):
-        if char == "$":
-            in_math = not in_math
-        elif char == "." and not in_math and at + 1 < len(line) and line[at + 1] == " ":
-            return at
-    return -1
-
-
-def _clause_start(line: str) -> int:
-    """Index of a comma that starts a new clause (", which", ", so"), outside ``$...$``."""
-    for match in _CLAUSE.finditer(line):
-        if line.count("$", 0, match.start()) % 2 == 0:
-            return match.start()
-    return -1
+    if "{}" in answer and _NAMES_FORMAT.search(answer):
+        return None  # "(put your final answer) within \boxed{}": an instruction, not an answer
+    if _CHOICE.match(answer):
+        return answer
+    return named_choice(reading.context) or answer
 
 
 # -- clean-up ---------------------------------------------------------------------------------
 
+_WRAPPERS = ("\\text{", "\\textbf{", "\\mathrm{", "\\mathbf{", "\\textrm{", "\\mbox{")
+_DELIMITERS = (
+    ("$$", "$$"),
+    ("$", "$"),
+    ("\\(", "\\)"),
+    ("\\[", "\\]"),
+    ("**", "**"),
+    ('\\"', '\\"'),
+    ('"', '"'),
+    ("\u201c", "\u201d"),
+)
+_DELIMITERS_BY_START = {
+    start: tuple(pair for pair in _DELIMITERS if pair[0][0] == start)
+    for start in {left[0] for left, _ in _DELIMITERS}
+}
+#: First characters of an answer that may have a layer to take off (a delimiter, a wrapper).
+_LAYERED = frozenset(_DELIMITERS_BY_START) | {"\\"}
+#: Whitespace stripped from answers: not ``str.strip()``'s, which also takes the form feed and
+#: vertical tab that a mangled ``\\f`` or ``\\v`` left (the comparer reads those back).
+_SPACE = " \t\n\r"
+
 
 def _clean(answer: str | None) -> str | None:
-    """Strip delimiters, whole-answer wrappers and trailing punctuation; cap the length."""
-    if answer is None:
+    """Delimiters, a wrapper around the whole answer and trailing periods taken off.
+
+    The answer's spelling (unicode maths, mangled escapes, choice letters) is left to the
+    comparer, which normalises gold and answer alike. ``None`` when nothing is left, or when
+    the answer is longer than :data:`MAX_ANSWER_CHARS` (it is never cut).
+    """
+    if answer is None or len(answer) > MAX_ANSWER_CHARS:
         return None
-    answer = answer[:MAX_ANSWER_CHARS].strip()
+    answer = answer.strip(_SPACE)
     for _ in range(4):  # a few layers, e.g. "$\text{Tuesday}$."
+        if not answer or (answer[0] not in _LAYERED and answer[-1] != "."):
+            break  # the common case: nothing to take off, decided by two characters
         before = answer
-        answer = answer.rstrip(" .")
-        answer = _strip_delimiters(answer)
+        answer = _strip_delimiters(answer.rstrip(_SPACE + "."))
         answer = _strip_wrapper(answer)
         if answer == before:
             break
@@ -339,20 +403,27 @@ def _clean(answer: str | None) -> str | None:
 
 
 def _strip_delimiters(answer: str) -> str:
-    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**")):
+    for left, right in _DELIMITERS_BY_START.get(answer[:1], ()):
         long_enough = len(answer) >= len(left) + len(right)
         if long_enough and answer.startswith(left) and answer.endswith(right):
-            return answer[len(left) : len(answer) - len(right)].strip()
+            inside = answer[len(left) : len(answer) - len(right)]
+            if "$" in left and "$" in inside:  # "$x = 2$ and $x = 3$": several spans
+                if "\\$" in answer or answer.count("$") % 2:
+                    return answer
+                return " ".join(answer.replace("$", " ").split())
+            return inside.strip(_SPACE)
     return answer
 
 
 def _strip_wrapper(answer: str) -> str:
     """``\\text{Tuesday}`` -> ``Tuesday`` when the wrapper encloses the whole answer."""
+    if not (answer.endswith("}") and answer.startswith(_WRAPPERS)):
+        return answer
     for wrapper in _WRAPPERS:
-        if answer.startswith(wrapper) and answer.endswith("}"):
-            close = _matching_brace(answer, len(wrapper) - 1)
+        if answer.startswith(wrapper):
+            close = matching_brace(answer, len(wrapper) - 1)
             if close == len(answer) - 1:
-                return answer[len(wrapper) : -1].strip()
+                return answer[len(wrapper) : -1].strip(_SPACE)
     return answer
 
 
@@ -395,16 +466,17 @@ def _gold(gold: Any, depth: int) -> str | None:
 
 
 def _gold_text(text: str) -> str | None:
-    text = text.strip()
+    text = text.strip(_SPACE)  # not str.strip(): it would eat a form feed (the \f of \frac)
     if not text:
         return None
     if any(command in text for command in _BOX_COMMANDS):
         return extract_answer(text, mode="boxed_only")
     marker = text.rfind("####")
     if marker >= 0:
-        return _clean(_first_line(text[marker + 4 :]))
+        return _clean(first_line(text[marker + 4 :]))
     if len(text) > _SHORT_GOLD_CHARS:  # a solution in words: "... so the answer is 5."
-        found = _clean(_marker_answer(text))
+        reading = marker_reading(text)
+        found = _clean(reading.answer) if reading is not None else None
         if found is not None:
             return found
     return _clean(text)

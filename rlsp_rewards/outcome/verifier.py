@@ -69,9 +69,12 @@ class OutcomeConfig(RewardConfig):
     """Settings of :class:`OutcomeVerifier`.
 
     Attributes:
-        extraction: which final answer counts: ``"last_box"`` (the last ``\\boxed{}``, with
-            text fallbacks such as ``Answer:``), ``"first_box"`` (the RLSP authors' code), or
-            ``"boxed_only"`` (the last box, no fallbacks).
+        extraction: which final answer counts: ``"last_box"`` (the last ``\\boxed{}`` of the
+            part after ``</think>``, ``<answer>`` tags, a later ``The final answer is``, text
+            markers such as ``Answer:``, a closing sentence that states a result; a hedged
+            answer is no answer), ``"first_box"`` (the RLSP authors' code), or
+            ``"boxed_only"`` (the last box, no fallbacks). See
+            :mod:`rlsp_rewards.outcome.extract`.
         timeout_s: the budget of one full check, in seconds; a single-sample call returns
             within it (plus a small grace) even when every worker is busy.
         workers: worker processes for full checks (default: the CPUs this process may use, at

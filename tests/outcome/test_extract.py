@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from fractions import Fraction
 
 import pytest
@@ -84,6 +85,245 @@ EXTRACTIONS = [
 @pytest.mark.parametrize(("response", "mode", "expected"), EXTRACTIONS)
 def test_extract_answer(response: str, mode: str, expected: str | None) -> None:
     assert extract_answer(response, mode) == expected
+
+
+# -- templates of reasoning models (issue 12, item 11) ------------------------------------------
+
+TEMPLATES = [
+    # (response, expected last_box answer)
+    # only the part after </think> counts when there is one: the think part's box is a draft
+    ("<think>\nmaybe \\boxed{3}? no, 5\n</think>\n\nSo $\\boxed{5}$", "5"),
+    ("<think>\nso \\boxed{8}\n</think>\n\nA cube has 6 faces.\n\n$\\boxed{6}$", "6"),
+    # a post-think part without an answer is no answer, whatever the think part boxed
+    ("<think>\nthe answer is \\boxed{42}\n</think> Some other text.", None),
+    # no post-think part (cut off, or nothing after): the whole response counts
+    ("<think>\nhmm \\boxed{4}</think>\n\n", "4"),
+    ("<thinking>draft \\boxed{1}</thinking>\nThe answer is 2.", "2"),
+    # <answer> tags: the content, a short one taken whole
+    ("<think>\n2x = 10, x = 5\n</think>\n<answer>5</answer>", "5"),
+    ("<think>\nvertex at 1\n</think>\n<answer>\n1\n</answer>", "1"),
+    ("<answer>x = 5</answer>", "x = 5"),
+    ("<answer>The answer is $\\frac{3}{4}$.</answer>", "\\frac{3}{4}"),
+    ("<answer>so $\\boxed{7}$</answer> trailing chatter \\boxed{9}", "7"),
+    # an unclosed <answer> at the end counts: </answer> is often the stop string and stripped
+    ("<think>\n...\n</think>\n<answer> 12", "12"),
+    # the last block wins
+    ("<answer>3</answer> wait, no. <answer>4</answer>", "4"),
+    # an empty block (the tags named in the reasoning) does not hide the real answer
+    ("I must write the answer in <answer></answer> tags. The sum is \\boxed{5}.", "5"),
+    # end-of-turn tokens: a hallucinated next turn is not the response
+    ("The answer is 5<|im_end|>\n<|im_start|>user\nThe answer is 6", "5"),
+    ("... is 19. <|im_start|>user", None),  # the marker-less closing before the turn is a step
+    ("Final Answer: The maximum is 19. <|im_start|>user\nNext question", "19"),
+    ("<|im_start|>assistant\n\\boxed{3}<|im_end|>", "3"),
+    ("\\boxed{2}<|eot_id|>\\boxed{9}", "2"),
+    # adjacent boxes read like boxes joined by a comma
+    ("Therefore $a$ and $b$ are\n\n$\\boxed{3}\\boxed{7}$", "3, 7"),
+    ("$\\boxed{1}$ $\\boxed{2}$", "1, 2"),
+    ("\\boxed{1}\\quad\\boxed{2}", "1, 2"),
+    ("\\boxed{8}\n\n\\boxed{9}", "9"),  # a box on its own line is a new answer
+    # a later, explicit final statement overrides the last box
+    ("a total of $\\boxed{12}$.\n\nWait: 4 + 4 + 2 = 10.\n\nThe final answer is 10.", "10"),
+    ("so $4 \\cdot 3 = \\boxed{12}$.\n\nBut corners are shared.\n\nThe final answer is 14.", "14"),
+    ("$\\boxed{200}$ then $\\boxed{255}$. Final Answer: The final answer is $10,455$.", "10,455"),
+    ("\\boxed{5}\n\nAnswer: 5 apples", "5"),
+    # ... but not a comment on the box, nor a phrase that names no value
+    ("\\boxed{12}\n\nI hope the answer is correct.", "12"),
+    ("\\boxed{12}\n\nThe answer is the number of pairs, 12.", "12"),
+    ("\\boxed{7}\n\nThe answer is the seventh term.", "7"),
+    ("$\\boxed{12}$\n\n**Answer: 12 apples and 3 oranges**", "12"),  # a value among words
+    ("\\boxed{5}\n\n#### Verification\nIt checks out.", "5"),  # "####" after a box is a heading
+    ("The final answer is $\\boxed{5}$. I hope it is correct.", "5"),
+    # an empty box names the format, it is not an answer: the text is read instead
+    ("I will put the answer in \\boxed{}.\n\nAdding, 3 + 4 = 7.\n\nThe answer is 7.", "7"),
+    ("Please reason step by step, and put your final answer within \\boxed{}.", None),
+]
+
+
+@pytest.mark.parametrize(("response", "expected"), TEMPLATES)
+def test_templates(response: str, expected: str | None) -> None:
+    assert extract_answer(response) == expected
+
+
+def test_templates_leave_the_strict_modes_alone() -> None:
+    # first_box and boxed_only read boxes only, as documented: no think boundary, no tags
+    response = "<think>\\boxed{3}</think>\nNothing boxed here. <answer>5</answer>"
+    assert extract_answer(response, "first_box") == "3"
+    assert extract_answer(response, "boxed_only") == "3"
+    assert extract_answer("\\boxed{1}\\boxed{2}", "first_box") == "1"
+    assert extract_answer("\\boxed{1}\\boxed{2}", "boxed_only") == "1, 2"
+    later = "\\boxed{12}. The final answer is 10."
+    assert extract_answer(later, "boxed_only") == "12"
+    assert extract_answer(later, "first_box") == "12"
+
+
+# -- markers and closing sentences (item 8) -----------------------------------------------------
+
+PROSE = [
+    # (response, expected answer)
+    # a marker's sentence that names its subject reads as what the subject is
+    ("Final Answer: The largest $n$ is 34.", "34"),
+    ("Final Answer: The volume of $ABCDEFGH$ is 120. I hope it is correct.", "120"),
+    ("**Final Answer**\nThere are 18 apples in total.", "18"),
+    ("So the final answer is that there are 5 ways.", "5"),
+    ("Answer: 5 is the smallest such number.", "5"),
+    ("The answer is probably 5.", "5"),  # one candidate, however unsure, is an answer
+    ("The correct answer is B.", "B"),  # "answer is" after any adjective
+    ("so $x+y = 1000$ therefore answer is $1$", "1"),
+    ("The answer is $\\frac{1}{2}$ of the pie.", "\\frac{1}{2}"),
+    ("The answer is yes.", "yes"),
+    # words after a value that are mathematics stay for the comparer
+    ("The answer is 4.5 million.", "4.5 million"),
+    ("Final answer: 52 in base 8", "52 in base 8"),
+    ("The answer is 2 pi.", "2 pi"),
+    ("The answer is 5x.", "5x"),
+    ("The answer is 3 more than x.", "3 more than x"),
+    ("So the answer is 3 or 4.", "3 or 4"),  # no hedge word: the comparer reads two values
+    # closing sentences that state a result
+    ("The radius is 4.\n\nSo the area is $16\\pi$ square units.", "16\\pi"),
+    ("so $x = -2$, $y = 5$.\n\nThe intersection point is $(-2, 5)$.", "(-2, 5)"),
+    ("$x = -2$ is extraneous.\n\nTherefore, the only real solution is $x = 5$.", "x = 5"),
+    ("Let me re-read: 5 days after Tuesday is Sunday.\n\nThe day is Sunday.", "Sunday"),
+    ("Looking at the choices, 48 is (D). The correct option is (D).", "(D)"),
+    ("So the correct option is D.", "D"),
+    ("Therefore, Janet makes $18 every day at the farmers' market.", "18"),
+    ("So she has $\\$42$ left.", "42"),
+    ("So there are 6 ways to arrange them.", "6"),
+    ("A cube has 6 faces.", "6"),
+    ("So $x = 5$.", "x = 5"),
+    ("Thus we get $x = 5$.", "x = 5"),
+    ("So the area is\n$$16\\pi$$", "16\\pi"),  # display math ends the sentence before it
+    ("Therefore:\n\\[ x = 5 \\]", "x = 5"),
+    ("Therefore $x \\geq 5$ is the solution.", "x \\geq 5"),
+    ("So the area is $16\\pi$. I hope this helps!", "16\\pi"),  # a pleasantry is skipped
+    # a list of values is one answer, read whole
+    ("The solutions are $x = 2$ and $x = 3$.", "x = 2 and x = 3"),
+    ("The roots are 2, 3, and 5.", "2, 3, and 5"),
+    # a display after a marker, on lines of its own
+    ("The answer is:\n\\[\n\\frac{1}{2}\n\\]", "\\frac{1}{2}"),
+    ("The answer is:\n$$\n5\n$$", "5"),
+    # closing sentences that state no result: silence
+    ("giving $x = 5$ or $x = -2$.\n\nLet me double-check by substituting both values.", None),
+    ("$4 \\times 3 = 12$ arrangements.\n\nHmm, but I should double check the rotations.", None),
+    ("We have $x^2 = 4$.", None),  # a step, not a conclusion
+    ("Let me check n = 5.", None),
+    ("So the function is increasing.", None),  # no value
+    ("The maximum value is 5 at x = 2.", None),  # two results in one: not read
+    ("The remainder is 3 when n is odd.", None),  # a condition
+    ("The sum is 5 and the product is 6.", None),  # two results
+    ("The remainder is 3 and the quotient is 4.", None),
+    ("So the total is 3 + 4 = 7", None),  # unfinished (no period): maybe cut off
+    ("Is the answer 5?", None),
+    ("So the total cost is 12 dollars and 50 cents.", None),
+    ("Let me compute 3 + 4 = 7, and then 7 + 5 = 12", None),
+    ("I think it's about 5. Maybe.", None),
+]
+
+
+@pytest.mark.parametrize(("response", "expected"), PROSE)
+def test_markers_and_closing_sentences(response: str, expected: str | None) -> None:
+    assert extract_answer(response) == expected
+
+
+# -- hedged answers (item 9) ---------------------------------------------------------------------
+
+HEDGED = [
+    # (response, expected): a hedged answer is no answer (None), whatever is boxed
+    ("$\\boxed{\\frac{1}{4}}$, though it could also be $\\frac{1}{2}$.", None),
+    ("So the answer is either 3 or 4.", None),
+    ("$\\boxed{5 \\text{ or maybe } 6}$", None),
+    ("$\\boxed{\\text{(A), (B), (C), (D), (E)}}$", None),  # every option listed
+    ("\\boxed{A, B, C, D}", None),
+    ("The answer is either \\boxed{3} or \\boxed{4}.", None),
+    ("$\\boxed{5}$ or maybe $\\boxed{6}$", None),
+    ("Hence $\\boxed{3}$, though it might be $4$ if we count the endpoints.", None),
+    ("Answer: $\\frac{1}{4}$, though it could also be $\\frac{1}{2}$.", None),
+    ("The answer is 5, or possibly 6.", None),
+    ("\\boxed{B}, or it could be (C)", None),
+    # not hedges: alternatives rejected in the reasoning, equivalent forms, figures of speech
+    ("First I had $\\frac{1}{2}$, but it is wrong.\n\n$\\boxed{\\frac{1}{4}}$", "\\frac{1}{4}"),
+    ("Could the answer be 4? Two colours fail.\n\nSo the minimum is $\\boxed{3}$.", "3"),
+    ("$\\boxed{\\dfrac{3}{4}}$, which could also be written as 0.75.", "\\dfrac{3}{4}"),
+    ("\\boxed{5}. This might be a problem for larger n.", "5"),
+    ("\\boxed{5}. This could be (and is) checked by substitution.", "5"),
+    ("Either way, the answer is \\boxed{3}.", "3"),
+    ("$\\boxed{2}$, since $n$ could be $1$ or $2$ but $1$ fails.", "2"),  # of n, not the answer
+    ("\\boxed{3}, because either 1 or 2 would break the parity.", "3"),
+    ("\\boxed{5}\n\nNote that it could also be expressed as $\\frac{10}{2}$.", "5"),
+    ("The roots are $\\boxed{2}$ or $\\boxed{3}$.", "2, 3"),  # roots joined by "or"
+    ("\\boxed{ACD}", "ACD"),  # a select-all answer, not every option
+]
+
+
+@pytest.mark.parametrize(("response", "expected"), HEDGED)
+def test_hedged_answers(response: str, expected: str | None) -> None:
+    assert extract_answer(response) == expected
+
+
+def test_a_hedged_answer_scores_as_no_answer() -> None:
+    # the documented rule, end to end: never correct, flagged no_answer, scored no_answer_score
+    from rlsp_rewards.outcome import OutcomeVerifier
+
+    verifier = OutcomeVerifier(no_answer_score=-0.5)
+    result = verifier(solution_str="$\\boxed{5 \\text{ or maybe } 6}$", ground_truth="5")
+    assert (result["acc"], result["no_answer"], result["score"]) == (0.0, 1.0, -0.5)
+
+
+# -- multiple choice (item 7), unicode and control characters (item 10) -------------------------
+
+SPELLINGS = [
+    # (response, expected answer): extraction finds the answer and keeps its spelling; the
+    # comparer normalises choice letters, unicode maths and mangled escapes, gold and answer alike
+    # a choice letter in any spelling is found as written
+    ("So the answer is choice C.\n\n$\\boxed{C}$", "C"),
+    ("which matches option (C).\n\n$\\boxed{\\text{(C) } 12}$", "\\text{(C) } 12"),
+    ("**Final Answer**\n\\boxed{(B)}", "(B)"),
+    ("The answer is option (C).", "option (C)"),
+    ("The answer is (C) 12", "(C) 12"),
+    ("The correct answer is B) 12.", "B) 12"),
+    ("\\boxed{\\textbf{(D)}\\ 48}", "\\textbf{(D)}\\ 48"),
+    ("The correct answer is (B).", "(B)"),
+    # the letter the response names as its choice right after its answer is the answer
+    ("The answer is 48, which is option (D).", "D"),
+    ("\\boxed{48}, which corresponds to choice (D).", "D"),
+    ("The answer is $5$ (option B).", "B"),
+    ("Therefore the answer is $\\boxed{12}$.", "12"),  # content alone stays content
+    ("\\boxed{(C) 12}, not option (B)", "(C) 12"),  # an answer that is a choice stays
+    # unicode mathematics is found whole, in markers and in closing sentences
+    ("**Answer:** ½", "½"),
+    ("The answer is π/2.", "π/2"),
+    ("Final answer: √3", "√3"),
+    ("**Final Answer:** x² + 1", "x² + 1"),
+    ("The answer is −5.", "−5"),
+    ("**Answer:** 3 × 10⁴", "3 × 10⁴"),
+    ("The probability is ½.", "½"),
+    ("So the value is −3.", "−3"),
+    ("So the area is 16π square units.", "16π"),
+    ("So the length is 3√2 cm.", "3√2"),
+    ("\\boxed{(−∞, 3) ∪ (5, ∞)}", "(−∞, 3) ∪ (5, ∞)"),
+    # control characters are kept for the comparer to read back (\f of \frac is a form feed
+    # when a Python string was written without r); only plain whitespace is stripped
+    ("$\\boxed{\x0crac{1}{2}}$", "\x0crac{1}{2}"),
+    ("\\boxed{3 \times 4}", "3 \times 4"),
+    ("$\\boxed{\t12}$", "12"),
+    ("So the fraction is $\\frac{3}{4}$.\r\n\r\n$\\boxed{\\frac{3}{4}}$\r\n", "\\frac{3}{4}"),
+    # quotes, delimiters, wrappers around the whole answer go; several $ spans lose every $
+    ('Final Answer: The final answer is \\"$12 $ and $13 $\\". I hope it is.', "12 and 13"),
+    ("\\boxed{\\text{Tuesday}.}", "Tuesday"),
+    ("The answer is **$\\frac{1}{2}$**.", "\\frac{1}{2}"),
+]
+
+
+@pytest.mark.parametrize(("response", "expected"), SPELLINGS)
+def test_spellings(response: str, expected: str | None) -> None:
+    assert extract_answer(response) == expected
+
+
+def test_a_gold_keeps_its_mangled_escape() -> None:
+    # str.strip() would eat the form feed of a mangled \frac; the comparer reads it back
+    assert gold_answer("\x0crac{2}{3}") == "\x0crac{2}{3}"
+    assert gold_answer("\\boxed{\x0crac{2}{3}}") == "\x0crac{2}{3}"
+    assert gold_answer("\\textbf{(D)}\\ 48") == "\\textbf{(D)}\\ 48"
 
 
 GOLDS = [
@@ -172,15 +412,58 @@ def test_bad_input_is_bounded(name: str, response: object) -> None:
         assert answer is None or (isinstance(answer, str) and len(answer) <= MAX_ANSWER_CHARS)
 
 
+TEN_MB = 10_000_000
+#: (name, a function making the response): built in the test, so they are not all held at once.
+HUGE_RESPONSES = [
+    ("10 MB of words", lambda: "word " * (TEN_MB // 5)),
+    ("10 MB on one line, a closing sentence", lambda: "x " * (TEN_MB // 2) + "So x is $5$."),
+    ("10 MB of open braces in a box", lambda: "\\boxed{" + "{" * TEN_MB),
+    ("100k nested braces in a box", lambda: "\\boxed{" + "{" * 100_000 + "}" * 100_000 + "}"),
+    ("10 MB of unterminated boxes", lambda: "\\boxed{" * (TEN_MB // 7)),
+    ("10 MB of closed boxes", lambda: "\\boxed{1}" * (TEN_MB // 9)),
+    ("10 MB of box look-alikes", lambda: "\\boxedx" * (TEN_MB // 7)),
+    ("10 MB of backslashes", lambda: "\\" * TEN_MB),
+    ("10 MB of markers", lambda: "The answer is " * (TEN_MB // 14)),
+    ("10 MB of think ends", lambda: "</think>" * (TEN_MB // 8)),
+    ("10 MB of answer tags", lambda: "<answer>" * (TEN_MB // 8)),
+    ("10 MB of turn ends", lambda: "<|im_end|>" * (TEN_MB // 10)),
+    ("10 MB of dollars", lambda: "$" * TEN_MB),
+    ("10 MB of unicode maths", lambda: "\\boxed{" + "\u00bd\u03c0\u221a\u00b2" * (TEN_MB // 4)),
+    ("10 MB of control characters", lambda: "\\boxed{" + "\x0c\x08\t\r" * (TEN_MB // 4) + "}"),
+    ("10 MB of hedges", lambda: "\\boxed{5}" + " either 1 or" * (TEN_MB // 12)),
+    ("10 MB of sentence ends", lambda: ". " * (TEN_MB // 2)),
+    ("a box of 99,000 parentheses", lambda: "\\boxed{" + "\u221a(" * 99_000 + "}"),
+]
+
+
+@pytest.mark.parametrize(("name", "make"), HUGE_RESPONSES, ids=[n for n, _ in HUGE_RESPONSES])
+def test_huge_input_is_linear_and_bounded(name: str, make: Callable[[], str]) -> None:
+    response = make()
+    for mode in ("last_box", "first_box", "boxed_only"):
+        started = time.perf_counter()
+        answer = extract_answer(response, mode)
+        # generous: these take well under a second; a quadratic step would take hours
+        assert time.perf_counter() - started < 10.0, mode
+        assert answer is None or (isinstance(answer, str) and len(answer) <= MAX_ANSWER_CHARS)
+    started = time.perf_counter()
+    gold = gold_answer(response)
+    assert time.perf_counter() - started < 10.0
+    assert gold is None or len(gold) <= MAX_ANSWER_CHARS
+
+
 def test_deep_box_is_read_whole() -> None:
     depth = 10_000
     answer = extract_answer("\\boxed{" + "{" * depth + "x" + "}" * depth + "}")
     assert answer is not None and answer.count("{") == depth
 
 
-def test_long_answer_is_capped() -> None:
-    answer = extract_answer("\\boxed{" + "7" * (MAX_ANSWER_CHARS + 500) + "}")
-    assert answer == "7" * MAX_ANSWER_CHARS
+def test_long_answer_is_whole_or_refused() -> None:
+    # never cut: a cut answer would be compared on its prefix (20,001 digits == 20,000 digits)
+    digits = "7" * 20_001
+    assert extract_answer("\\boxed{" + digits + "}") == digits
+    assert gold_answer(digits) == digits
+    assert extract_answer("\\boxed{" + "7" * (MAX_ANSWER_CHARS + 1) + "}") is None
+    assert gold_answer("7" * (MAX_ANSWER_CHARS + 1)) is None
 
 
 @settings(max_examples=300, deadline=None)
@@ -213,3 +496,76 @@ def test_extract_answer_fuzz_any_text(text: str) -> None:
 def test_gold_answer_fuzz(gold: object) -> None:
     text = gold_answer(gold)
     assert text is None or (isinstance(text, str) and text)
+
+
+# -- properties -----------------------------------------------------------------------------------
+
+#: Simple values: integers, decimals, fractions, LaTeX fractions.
+SIMPLE_VALUES = (
+    st.integers(-(10**12), 10**12).map(str)
+    | st.builds(lambda a, b: f"{a}.{b}", st.integers(0, 999), st.integers(1, 999))
+    | st.builds(lambda a, b: f"{a}/{b}", st.integers(1, 99), st.integers(2, 99))
+    | st.builds(lambda a, b: f"\\frac{{{a}}}{{{b}}}", st.integers(1, 99), st.integers(2, 99))
+)
+#: Reasoning text with no box, tag, turn token or backslash in it.
+PLAIN_TEXT = st.text(
+    alphabet=st.sampled_from(list("abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,;:=+-()\n")),
+    max_size=300,
+)
+#: What models write after a box that does not change the answer.
+AFTERWORDS = st.sampled_from(
+    ["", ".", "\n\nI hope it is correct.", " is the answer.", "\n\nThis checks out.", " units."]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(PLAIN_TEXT, SIMPLE_VALUES)
+def test_the_answer_is_x_reads_x(reasoning: str, value: str) -> None:
+    assert extract_answer(f"{reasoning}\n\nThe answer is {value}.") == value
+    assert extract_answer(f"{reasoning}\n\nFinal Answer: The final answer is ${value}$.") == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(PLAIN_TEXT, SIMPLE_VALUES, AFTERWORDS)
+def test_the_last_box_reads_its_value(reasoning: str, value: str, after: str) -> None:
+    response = f"{reasoning} so $\\boxed{{{value}}}${after}"
+    for mode in ("last_box", "first_box", "boxed_only"):
+        assert extract_answer(response, mode) == value
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 99), st.integers(0, 99))
+def test_adjacent_boxes_read_as_a_list(first: int, second: int) -> None:
+    expected = f"{first}, {second}" if first != second else str(first)
+    assert extract_answer(f"$\\boxed{{{first}}}\\boxed{{{second}}}$") == expected
+    assert extract_answer(f"$\\boxed{{{first}}}$, $\\boxed{{{second}}}$") == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(PLAIN_TEXT, st.integers(0, 99), SIMPLE_VALUES)
+def test_only_the_post_think_part_counts(reasoning: str, draft: int, value: str) -> None:
+    thought = f"<think>\n{reasoning} maybe \\boxed{{{draft}}}\n</think>\n\n"
+    assert extract_answer(thought + f"So $\\boxed{{{value}}}$.") == value
+    assert extract_answer(thought + f"<answer>{value}</answer>") == value
+    assert extract_answer(thought + "I could not finish.") is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(SIMPLE_VALUES, SIMPLE_VALUES)
+def test_a_second_candidate_makes_no_answer(value: str, other: str) -> None:
+    assert extract_answer(f"$\\boxed{{{value}}}$, though it could also be ${other}$.") is None
+    assert extract_answer(f"So the answer is either {value} or {other}.") is None
+    assert extract_answer(f"$\\boxed{{{value} \\text{{ or maybe }} {other}}}$") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list('\\${}()[]* .,text"\u201c\u201d\x0c\t\n\rABx1')), max_size=40
+    )
+)
+def test_cleaning_twice_changes_nothing(text: str) -> None:
+    from rlsp_rewards.outcome.extract import _clean  # the clean-up every answer and gold gets
+
+    once = _clean(text)
+    assert once is None or _clean(once) == once

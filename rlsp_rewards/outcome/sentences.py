@@ -1,0 +1,506 @@
+"""Final answers written in words: after a marker, in the closing sentence, and hedges.
+
+* :func:`marker_reading`: the answer after the rightmost marker near the end of a response
+  (:data:`MARKERS`: ``The final answer is``, ``Final Answer``, ``answer is`` as in ``The
+  (correct) answer is``, ``Answer:``, ``####``). The answer is the first sentence after the
+  marker, without a following clause (``12, which is even``); when that sentence names its
+  subject (``The largest $n$ is 34``) the answer is what the subject is, and a value followed
+  by plain words (``18 apples in total``) is the value.
+* :func:`closing_reading`: with no box and no marker, the closing sentence, read
+  conservatively: it must state a result, as ``<subject> is <value>`` (``So the area is
+  $16\\pi$ square units.``, ``The intersection point is (-2, 5).``), ``Thus, $x = 5$.``, or
+  ``<subject> has <number> <words>`` (``A cube has 6 faces.``). A question, a plan (``Let me
+  check...``), an unfinished thought or a sentence with no value gives nothing.
+
+Whether an answer hedges, and a choice named after it, are :mod:`~rlsp_rewards.outcome.hedges`.
+
+Everything is bounded: markers are looked for in the last :data:`MARKER_WINDOW` characters,
+the closing sentence in the last :data:`CLOSING_WINDOW`, and the patterns run on one line.
+
+Example:
+    >>> marker_reading("Final Answer: The largest $n$ is 34.").answer
+    '34'
+    >>> closing_reading("So the area is $16\\\\pi$ square units.").answer
+    '$16\\\\pi$'
+    >>> closing_reading("Let me double-check by substituting.") is None
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+__all__ = [
+    "CLOSING_WINDOW",
+    "MARKERS",
+    "MARKER_WINDOW",
+    "Reading",
+    "closing_reading",
+    "first_line",
+    "marker_reading",
+    "sentence_end",
+]
+
+#: Text markers of a final answer, lower case; the rightmost one in the response wins.
+MARKERS = (
+    "the final answer is",
+    "final answer:",
+    "final answer",
+    "answer is",
+    "answer:",
+    "####",
+)
+#: How far from the end of a response markers are looked for.
+MARKER_WINDOW = 4_000
+#: How far from the end of a response the closing sentence is looked for.
+CLOSING_WINDOW = 1_000
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class Reading(NamedTuple):
+    """An answer read from words, with the text around it.
+
+    Attributes:
+        answer: the answer as written (not yet cleaned).
+        context: the line or sentence it was read from, where hedges and a named choice are
+            looked for.
+
+    Example:
+        >>> Reading("12", "The answer is 12.").answer
+        '12'
+    """
+
+    answer: str
+    context: str
+
+
+# -- after a marker ---------------------------------------------------------------------------
+
+
+def marker_reading(text: str, markers: tuple[str, ...] = MARKERS) -> Reading | None:
+    """The answer after the rightmost marker in the last :data:`MARKER_WINDOW` characters.
+
+    Args:
+        text: the response (or the part of it that counts).
+        markers: the markers to look for, lower case.
+
+    Returns:
+        The reading, or ``None`` when no marker is followed by an answer.
+
+    Example:
+        >>> marker_reading("So the answer is 12, which is even.").answer
+        '12'
+        >>> marker_reading("Total: 72.\\n#### 72").answer
+        '72'
+    """
+    tail = text[max(0, len(text) - MARKER_WINDOW) :]
+    # ASCII lower case only, so that indexes stay aligned with ``tail``
+    lowered = tail.lower() if tail.isascii() else tail.translate(_ASCII_LOWER)
+    best_at, best_marker = -1, ""
+    for marker in markers:
+        at = lowered.rfind(marker)
+        if at > best_at or (at == best_at and len(marker) > len(best_marker)):
+            best_at, best_marker = at, marker
+    if best_at < 0:
+        return None
+    rest = tail[best_at + len(best_marker) :]
+    if best_marker == "####":  # GSM8K style: the answer is on the marker's own line
+        own_line = rest.split("\n", 1)[0].strip()
+        return Reading(own_line, own_line) if own_line else None
+    line = first_line(rest)
+    if line is None:
+        return None
+    answer = _sentence_answer(line)
+    return Reading(answer, line) if answer else None
+
+
+def first_line(rest: str) -> str | None:
+    """The first non-empty line of ``rest``, markdown decorations and a leading ``is`` removed.
+
+    A display that opens on a line of its own (``\\[`` or ``$$``) is read to its end, as one
+    line.
+
+    Example:
+        >>> first_line("**\\n\\n **12**.")
+        '12'
+        >>> first_line(":\\n\\\\[\\n\\\\frac{1}{2}\\n\\\\]")
+        '\\\\[ \\\\frac{1}{2} \\\\]'
+    """
+    lines = rest.split("\n", 16)[:16]
+    for at, line in enumerate(lines[:8]):
+        for _ in range(3):  # "**12**." loses its period, then its bold
+            line = line.strip().strip("*#").strip().rstrip(".")
+        line = line.strip()
+        if line.startswith((":", "is ", "is:")):
+            line = line.split(":", 1)[-1] if line.startswith(":") else line[2:]
+            line = line.strip().lstrip(":").strip().strip("*").strip()
+        if line in _DISPLAY_OPENERS:
+            return _display(line, lines[at + 1 :])
+        if line:
+            return line
+    return None
+
+
+_DISPLAY_OPENERS = {"\\[": "\\]", "$$": "$$"}
+
+
+def _display(opener: str, lines: list[str]) -> str | None:
+    """A display math block opened on its own line, joined into one line (``None`` when it
+    does not close within a few lines)."""
+    closer = _DISPLAY_OPENERS[opener]
+    body = []
+    for line in lines[:8]:
+        line = line.strip()
+        if line.rstrip(".").endswith(closer):
+            body.append(line.rstrip(".")[: -len(closer)].strip())
+            return " ".join([opener, *filter(None, body), closer])
+        body.append(line)
+    return None
+
+
+def _sentence_answer(line: str) -> str:
+    """The answer in the first sentence of a marker's line."""
+    cut = sentence_end(line)
+    if cut >= 0:
+        line = line[:cut]
+    clause = _clause_start(line)
+    if clause >= 0:  # "12, which is even": the answer ends at the comma
+        line = line[:clause]
+    line = _ADVERB.sub("", line.strip(), count=1)
+    split = _copula_split(line)
+    if split is not None:
+        subject, predicate = split
+        if _is_value(subject) and _META.match(predicate):  # "5 is the smallest"
+            line = subject
+        elif _is_subject(subject):  # "The largest $n$ is 34"
+            line = predicate
+    return _value_phrase(line) or line
+
+
+# -- the closing sentence ---------------------------------------------------------------------
+
+#: Sentences that do not conclude: plans, questions, doubts, steps still to take.
+_NOT_A_CONCLUSION = re.compile(
+    r"(?:let|suppose|assume|if|check|try|now|next|first|then|consider|we\s+(?:need|want|must|"
+    r"should|will|can|could)|we'll|i\s+(?:need|should|will|think|guess|believe)|i'll|to|hmm+|"
+    r"wait|but|however|maybe|perhaps|note|recall|since|because|when|where|what|why|how|is|are|"
+    r"does|do|can|could|should|would|verify|double|substitut\w*|plug\w*|for|in\s+(?:this|the)\s+"
+    r"(?:case|step))(?![A-Za-z'])",
+    re.IGNORECASE,
+)
+#: Closing pleasantries skipped before the closing sentence is read.
+_PLEASANTRY = re.compile(
+    r"(?:i\s+hope|hope\s+(?:this|that|it)|let\s+me\s+know|thank|feel\s+free|good\s+luck|"
+    r"this\s+completes|that\s+completes|that's\s+(?:it|all)|done|the\s+end|q\.?e\.?d)",
+    re.IGNORECASE,
+)
+#: Words that open a concluding sentence, removed before it is read.
+_CONCLUSION = re.compile(
+    r"(?:so|thus|therefore|hence|finally|in\s+conclusion|in\s+total|altogether|overall|"
+    r"consequently|this\s+means(?:\s+that)?|which\s+means(?:\s+that)?|it\s+follows\s+that|"
+    r"we\s+conclude(?:\s+that)?|the\s+result\s+is)(?![A-Za-z])\s*[,:]?\s*",
+    re.IGNORECASE,
+)
+#: Words that may follow a conclusion word ("Thus we get $x = 5$"): alone they state a step.
+_STEP = re.compile(
+    r"(?:we\s+(?:get|have|find|obtain|see\s+that|know\s+that)|this\s+gives|that\s+gives)"
+    r"(?![A-Za-z])\s*,?\s*",
+    re.IGNORECASE,
+)
+_RESULT_VERB = re.compile(
+    r"\s(?:has|have|had|needs|need|costs|cost|pays|paid|earns|earned|spends|spent|saves|saved|"
+    r"gets|got|makes|made|sold|bought|received|receives|takes|took|weighs|contains|holds|"
+    r"will\s+(?:have|need|pay|get|earn|save|spend))\s",
+    re.IGNORECASE,
+)
+_HEDGE_WORDS = re.compile(
+    r"\b(?:maybe|perhaps|possibly|probably|either|might|not\s+sure|unsure)\b", re.IGNORECASE
+)
+#: Dollar signs (math toggles) and sentence ends, found in C and walked in order.
+_SENTENCE_MARKS = re.compile(r"\$|[.!?] ")
+_PERIOD_MARKS = re.compile(r"\$|\. ")
+#: A finished sentence: it ends with a period or an exclamation mark (a cut-off one does not).
+_FINISHED = re.compile(r"[.!][\s$*)\]\\]*$")
+#: A display-math line (``$$16\pi$$``, ``\[ x = 5 \]``) that ends the sentence before it.
+_DISPLAY = re.compile(r"(?:\$\$.*\$\$|\\\[.*\\\])[.\s]*")
+#: A value labelled with a name: ``x = 5`` after "Thus, ...".
+_LABELLED = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*=\s*")
+#: A predicate that calls the subject the answer ("$x = 5$ is the only real solution").
+_THE_ANSWER = re.compile(
+    r"(?:the|our)\s+(?:(?:only|final|unique|real|desired|required|correct|positive)\s+)*"
+    r"(?:solution|answer|root|value|result)s?(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_MONEY = (
+    (re.compile(r"\$\s*\\\$\s*(\d[\d,]*(?:\.\d+)?)\s*\$"), r"\1"),  # $\$42$
+    (re.compile(r"\\\$\s*(\d[\d,]*(?:\.\d+)?)"), r"\1"),  # \$42
+)
+_BARE_MONEY = re.compile(r"\$\s*(\d[\d,]*(?:\.\d+)?)")  # $42, with no other "$" about
+
+
+def closing_reading(text: str) -> Reading | None:
+    """The result the closing sentence of a response states, or ``None`` when it states none.
+
+    Read only when a response has no box and no marker (see the module docstring). The
+    sentence must be finished (a period or ``!`` ends it); a display-math line at the very end
+    belongs to the sentence before it (``So the area is`` / ``$$16\\pi$$``).
+
+    Args:
+        text: the response (or the part of it that counts).
+
+    Returns:
+        The reading, or ``None``.
+
+    Example:
+        >>> closing_reading("The intersection point is $(-2, 5)$.").answer
+        '$(-2, 5)$'
+        >>> closing_reading("Therefore, the only real solution is $x = 5$.").answer
+        '$x = 5$'
+        >>> closing_reading("Hmm, but I should double check the rotations.") is None
+        True
+    """
+    lines = text[max(0, len(text) - CLOSING_WINDOW) :].rstrip().rsplit("\n", 2)
+    lines = [line.strip() for line in lines if line.strip()]
+    if not lines:
+        return None
+    line = lines[-1]
+    if len(lines) > 1 and _DISPLAY.fullmatch(line):
+        line = lines[-2] + " " + line + ("" if _FINISHED.search(line) else ".")
+    sentences = _sentences(line.strip("*#> "))
+    for _ in range(2):
+        if sentences and _PLEASANTRY.match(sentences[-1]):
+            sentences.pop()
+    if not sentences or not _FINISHED.search(sentences[-1]):
+        return None
+    sentence = sentences[-1].strip("* ")
+    answer = _closing_answer(_unmoney(sentence.rstrip(".!* ")))
+    return Reading(answer, sentence) if answer else None
+
+
+def _closing_answer(sentence: str) -> str | None:
+    if _NOT_A_CONCLUSION.match(sentence) or _HEDGE_WORDS.search(sentence):
+        return None
+    body, concluded = sentence, False
+    conclusion = _CONCLUSION.match(body)
+    if conclusion is not None:
+        body, concluded = body[conclusion.end() :], True
+    step = _STEP.match(body)
+    if step is not None:
+        body = body[step.end() :]
+    clause = _clause_start(body)
+    if clause >= 0:
+        body = body[:clause]
+    if concluded:  # "Thus, $x = 5$."
+        labelled = _LABELLED.match(body)
+        value, rest = _leading_value(body[labelled.end() :] if labelled else body)
+        if value is not None and not rest.strip():
+            return body.strip() if labelled else value
+    split = _copula_split(body)
+    if split is not None:
+        subject, predicate = split
+        if _is_value(subject) and _THE_ANSWER.fullmatch(predicate):
+            return subject
+        return _value_phrase(predicate, strict=True) if _is_subject(subject) else None
+    verb = _RESULT_VERB.search(body)
+    if verb is not None and _is_subject(body[: verb.start()]):
+        value, rest = _leading_value(body[verb.end() :])
+        if value is not None and value[:1].isdigit() and _plain_words(rest):
+            return value
+    return None
+
+
+def _unmoney(sentence: str) -> str:
+    """Amounts of money as plain numbers: ``$\\$42$``, ``\\$42``, and ``$42`` with no math."""
+    for pattern, replacement in _MONEY:
+        sentence = pattern.sub(replacement, sentence)
+    if sentence.count("$") == 1:
+        sentence = _BARE_MONEY.sub(r"\1", sentence)
+    return sentence
+
+
+def _sentences(line: str) -> list[str]:
+    """A line split into sentences at ``. ``, ``! ``, ``? `` outside ``$...$``."""
+    found, start, in_math = [], 0, False
+    for match in _SENTENCE_MARKS.finditer(line):
+        if match.group() == "$":
+            in_math = not in_math
+        elif not in_math:
+            found.append(line[start : match.start() + 1])
+            start = match.end()
+    found.append(line[start:])
+    return [sentence for sentence in (s.strip() for s in found) if sentence]
+
+
+# -- subjects, copulas and values ---------------------------------------------------------------
+
+_COPULA = re.compile(
+    r"\s(?:is\s+equal\s+to|is|are|was|were|equals|will\s+be|would\s+be|must\s+be|becomes)\s",
+    re.IGNORECASE,
+)
+#: A predicate that says what a value is, not what something equals ("5 is the smallest").
+_META = re.compile(r"(?:the|a|an|our|my|correct|right)(?![A-Za-z])", re.IGNORECASE)
+_ADVERB = re.compile(
+    r"^(?:indeed|clearly|simply|just|exactly|still|obviously|actually|definitely|certainly|"
+    r"probably|likely|most\s+likely)"
+    r"(?![A-Za-z])\s*,?\s*",
+    re.IGNORECASE,
+)
+#: A comma and a word that starts a new clause after the answer ("12, which is even").
+_CLAUSE = re.compile(
+    r",\s*(?:which|as|since|because|so|but|where|hence|thus|therefore|meaning|that|this|it|we"
+    r"|and\s+(?:so|thus|this|that|it|we))(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"(?:[-+\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|[-+\u2212]?\.\d+)%?"
+    r"(?![A-Za-z0-9^_\\({]|\.\d|[^\x00-\x7f])"
+)
+#: A value written with unicode mathematics (``16π``, ``½``, ``√3``, ``−3``, ``3 × 10⁴`` is
+#: not one: spaces end it); the comparer reads its symbols.
+_UNICODE_VALUE = re.compile(
+    r"[-+\u2212]?[\d.]*[\u00b2\u00b3\u00b9\u00bc-\u00be\u03c0\u2070-\u209f\u2150-\u215f"
+    r"\u221a-\u221e][\d./()\u00b2\u00b3\u00b9\u00bc-\u00be\u03c0\u2070-\u209f\u2150-\u215f"
+    r"\u221a-\u221e]*(?![A-Za-z])"
+)
+_BARE_LATEX = re.compile(r"[-+]?(?:\d+(?:\.\d+)?)?\\[A-Za-z]+[^\s$]*|[-+]?\d+[\^_][^\s$]+")
+#: A name (``Sunday``, ``New York``) or one capital letter (a point, a choice: ``D``).
+_NAME = re.compile(r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}(?![A-Za-z])|[A-Z](?![A-Za-z0-9])")
+_TEXT_VALUE = re.compile(
+    r"(?:yes|no|true|false|none|never|always|impossible|infinitely\s+many)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+#: Words after a value that are mathematics or more reasoning, not its unit or noun.
+_NOT_PLAIN = re.compile(
+    r"\b(?:than|more|less|times|plus|minus|over|divided|multiplied|squared|cubed|power|root|"
+    r"or|and|if|when|but|because|since|so|for|with|where|which|that|modulo|mod|thousand|million|"
+    r"billion|trillion|hundred|dozen|percent|half|quarter|base|degrees?|radians?|pi|sqrt|[a-z])\b",
+    re.IGNORECASE,
+)
+#: What joins the values of a list: ", ", " and ", ", and ".
+_LIST_JOIN = re.compile(r"\s*(?:,\s*and|,|and)\s+(?=\S)")
+_PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*){0,6}")
+
+
+def _copula_split(line: str) -> tuple[str, str] | None:
+    """``(subject, predicate)`` around the one copula outside ``$...$``; ``None`` when there
+    is none, or more than one (``the sum is 5 and the product is 6`` states two results)."""
+    found = [m for m in _COPULA.finditer(line) if line.count("$", 0, m.start()) % 2 == 0]
+    if len(found) != 1:
+        return None
+    return line[: found[0].start()].strip(), line[found[0].end() :].strip()
+
+
+def _is_subject(subject: str) -> bool:
+    """Whether the text before a copula names what the value is ("the area", "$x$")."""
+    if not subject or not (subject[0].isalpha() or subject[0] == "$") or "=" in subject:
+        return False
+    return len(subject.split()) <= 15
+
+
+def _is_value(text: str) -> bool:
+    value, rest = _leading_value(text)
+    return value is not None and not rest.strip()
+
+
+def _leading_value(text: str) -> tuple[str | None, str]:
+    """The value a text starts with and what follows it; ``(None, text)`` when none."""
+    text = text.strip()
+    if text.startswith("$"):
+        close = text.find("$", 2 if text.startswith("$$") else 1)
+        if close > 0:
+            end = close + (2 if text.startswith("$$") else 1)
+            return text[:end], text[end:]
+    for left, right in (("\\(", "\\)"), ("\\[", "\\]")):
+        close = text.find(right) if text.startswith(left) else -1
+        if close > 0:
+            return text[: close + 2], text[close + 2 :]
+    if text[:1] in "([":
+        close = _group_end(text)
+        if close > 0:
+            return text[: close + 1], text[close + 1 :]
+    for pattern in (_BARE_LATEX, _UNICODE_VALUE, _NUMBER, _TEXT_VALUE, _NAME):
+        match = pattern.match(text)
+        if match is not None:
+            return match.group(), text[match.end() :]
+    return None, text
+
+
+def _group_end(text: str) -> int:
+    """Index of the bracket closing the group ``text`` starts with (``(1, 2]`` too), or -1."""
+    depth = 0
+    for at, char in enumerate(text[:200]):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return at
+    return -1
+
+
+def _plain_words(rest: str) -> bool:
+    """Whether what follows a value is nothing or a few plain words (a unit, a noun)."""
+    rest = rest.strip().rstrip(".!").strip()
+    if not rest:
+        return True
+    return _PLAIN_WORDS.fullmatch(rest) is not None and not _NOT_PLAIN.search(rest)
+
+
+def _value_phrase(text: str, *, strict: bool = False) -> str | None:
+    """The value a phrase states: a value alone or followed by plain words (``18 apples``).
+
+    Without ``strict``, capitalised words are a value only when nothing follows them.
+    """
+    value, rest = _leading_value(text)
+    if value is None:
+        return None
+    if _LIST_JOIN.match(rest):  # "$x = 2$ and $x = 3$", "2, 3, and 5": a list is one answer
+        return _value_list(text)
+    if not _plain_words(rest):
+        return None
+    if value[:1].isalpha() and value[:1].isupper() and rest.strip() and not strict:
+        return None
+    return value
+
+
+def _value_list(text: str) -> str | None:
+    """A list of values joined by commas and ``and`` (``$x = 2$ and $x = 3$``), whole."""
+    rest, parts = text, []
+    for _ in range(16):
+        value, rest = _leading_value(rest)
+        if value is None:
+            return None
+        parts.append(value)
+        join = _LIST_JOIN.match(rest)
+        if join is None:
+            break
+        rest = rest[join.end() :]
+    if not _plain_words(rest) or len(parts) < 2:
+        return None
+    return text[: len(text) - len(rest)].strip()
+
+
+def sentence_end(line: str) -> int:
+    """Index of a period that ends a sentence (followed by a space), outside ``$...$``; -1.
+
+    Example:
+        >>> sentence_end("It is $3.5$. Next"), sentence_end("No end")
+        (11, -1)
+    """
+    in_math = False
+    for match in _PERIOD_MARKS.finditer(line):
+        if match.group() == "$":
+            in_math = not in_math
+        elif not in_math:
+            return match.start()
+    return -1
+
+
+def _clause_start(line: str) -> int:
+    """Index of a comma that starts a new clause (", which", ", so"), outside ``$...$``."""
+    for match in _CLAUSE.finditer(line):
+        if line.count("$", 0, match.start()) % 2 == 0:
+            return match.start()
+    return -1
