@@ -4,17 +4,18 @@ PYTHON ?= python3
 CORE := .venv
 VERL := .venv-verl
 ORLHF := .venv-openrlhf
+RAY := .venv-ray
 PIP_FLAGS := --quiet --disable-pip-version-check
 PYTEST_FLAGS ?=
 
-.PHONY: demo test lint test-core test-verl test-openrlhf bench clean
+.PHONY: demo test lint test-core test-verl test-openrlhf test-ray bench clean
 
 demo: $(CORE)/.installed
 	$(CORE)/bin/rlsp-rewards demo
 
 # -k: every environment's tests run even when an earlier one fails; the exit code still says so.
 test:
-	$(MAKE) -k lint test-core test-verl test-openrlhf
+	$(MAKE) -k lint test-core test-verl test-openrlhf test-ray
 
 # ruff (lint and format) and mypy. mypy reads the package through a tree of links in build/,
 # because the installed package maps rlsp_rewards.integrations onto the top-level integrations/.
@@ -35,6 +36,10 @@ test-verl: $(VERL)/.installed
 
 test-openrlhf: $(ORLHF)/.installed
 	RLSP_TEST_FRAMEWORK=openrlhf $(ORLHF)/bin/python -m pytest $(PYTEST_FLAGS) tests/integrations/openrlhf/test_openrlhf_*.py tests/integrations/test_doctests.py
+
+# Real Ray: a local two-node cluster (ray start) and ray.init(num_cpus=2); see docs/distributed.md.
+test-ray: $(RAY)/.installed
+	RLSP_TEST_FRAMEWORK=ray $(RAY)/bin/python -m pytest $(PYTEST_FLAGS) tests/distributed
 
 # In the verl environment, so that verl's own math_verify scoring is measured side by side.
 bench: $(VERL)/.installed
@@ -64,5 +69,11 @@ $(ORLHF)/.installed: pyproject.toml
 	$(ORLHF)/bin/pip install $(PIP_FLAGS) -e ".[server,judge,openrlhf,dev]"
 	touch $@
 
+$(RAY)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(RAY)
+	$(RAY)/bin/pip install $(PIP_FLAGS) -U pip
+	$(RAY)/bin/pip install $(PIP_FLAGS) -e ".[ray,judge,dev]"
+	touch $@
+
 clean:
-	rm -rf $(CORE) $(VERL) $(ORLHF) .pytest_cache .hypothesis
+	rm -rf $(CORE) $(VERL) $(ORLHF) $(RAY) .pytest_cache .hypothesis

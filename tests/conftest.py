@@ -18,6 +18,7 @@ FRAMEWORK = os.environ.get("RLSP_TEST_FRAMEWORK", "core")
 _FRAMEWORK_TESTS = {
     "verl": ["integrations/verl/*"],
     "openrlhf": ["integrations/openrlhf/test_openrlhf_*.py"],
+    "ray": ["distributed/test_ray_*.py"],
 }
 collect_ignore_glob: list[str] = [
     pattern
