@@ -304,6 +304,14 @@ def bench(
     quick: bool = typer.Option(False, "--quick", help="A small run (128 responses) for tests."),
     judge: bool = typer.Option(False, "--judge", help="Benchmark the LLM judge client instead."),
     rounds: int = typer.Option(3, min=1, help="--judge: rounds of each client, alternated."),
+    ray_address: str = typer.Option(
+        None,
+        "--ray",
+        metavar="ADDRESS|auto|local",
+        help="Score SAMPLES rollouts locally and on this Ray cluster (docs/distributed.md).",
+    ),
+    shards: int = typer.Option(16, min=1, help="--ray: JSONL files the rollouts are written as."),
+    data_dir: Path = typer.Option(None, help="--ray: keep the generated rollouts here."),
 ) -> None:
     """Verifier throughput vs plain math-verify and verl, as ratios, on a synthetic workload.
 
@@ -312,6 +320,25 @@ def bench(
     """
     if judge:
         _bench_judge(1 if quick else rounds, 200 if quick else 2000, json_file)
+        return
+    if ray_address is not None:
+        from rich.console import Console
+
+        from rlsp_rewards.distributed.bench import run_ray_bench
+        from rlsp_rewards.errors import RlspRewardsError
+
+        try:
+            run_ray_bench(
+                128 if quick else samples,
+                shards=shards,
+                ray_address=ray_address,
+                seed=seed,
+                data_dir=data_dir,
+                json_path=json_file,
+                console=Console(),
+            )
+        except RlspRewardsError as exc:
+            raise _fail(exc) from None
         return
     from rlsp_rewards.bench.throughput import run_bench
 

@@ -122,7 +122,6 @@ class TwoNodeCluster:
         self._start(
             "--head",
             f"--port={self.port}",
-            f"--ray-client-server-port={free_port()}",
             "--include-dashboard=false",
             f"--temp-dir={self.temp_dir}",
         )
@@ -140,13 +139,16 @@ class TwoNodeCluster:
             for process in self.processes:
                 if process.poll() is not None:
                     raise RuntimeError(f"ray start exited early; see {self.temp_dir}/start-*.log")
-            done = subprocess.run(
-                [sys.executable, "-c", probe, self.address],
-                capture_output=True,
-                text=True,
-                timeout=START_TIMEOUT_S,
-                env={**os.environ, "RAY_AUTH_MODE": "disabled"},
-            )
+            try:
+                done = subprocess.run(
+                    [sys.executable, "-c", probe, self.address],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    env={**os.environ, "RAY_AUTH_MODE": "disabled"},
+                )
+            except subprocess.TimeoutExpired:
+                continue
             if done.returncode == 0 and done.stdout.strip().splitlines()[-1:] == [str(count)]:
                 return
             time.sleep(1)
@@ -157,9 +159,13 @@ class TwoNodeCluster:
         mine = [p.pid for p in self.processes]
         return mine + descendants(mine)
 
-    def actor_pids(self, marker: str = "ShardScorer") -> list[int]:
-        """Our actors' processes (Ray titles them after the UDF class)."""
-        return [pid for pid in descendants([p.pid for p in self.processes]) if marker in command_line(pid)]
+    def actor_pids(self, marker: str = "MapWorker") -> list[int]:
+        """Our actors' processes (Ray Data titles its actors MapWorker)."""
+        return [
+            pid
+            for pid in descendants([p.pid for p in self.processes])
+            if marker in command_line(pid)
+        ]
 
     def stop(self) -> None:
         below = descendants([p.pid for p in self.processes])
