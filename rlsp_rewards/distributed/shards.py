@@ -118,7 +118,8 @@ def plan_shards(source: str | os.PathLike[str], output: str | os.PathLike[str]) 
             f"no rollouts at {text!r}: give a .jsonl, .jsonl.gz or .parquet file, a folder of "
             "them, or a glob such as 'runs/*.jsonl'"
         )
-    shards, claimed = [], {}
+    shards: list[Shard] = []
+    claimed: dict[Path, Path] = {}
     for index, file in enumerate(files):
         relative = file.relative_to(root) if file.is_relative_to(root) else Path(file.name)
         target = out / relative.parent / f"{_stem(relative.name)}.parquet"
