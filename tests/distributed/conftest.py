@@ -68,7 +68,7 @@ def end_processes(pids: list[int], grace_s: float = 20.0) -> None:
     alive = list(pids)
     while alive and time.monotonic() < deadline:
         time.sleep(0.2)
-        alive = [pid for pid in alive if Path(f"/proc/{pid}").exists() and _not_zombie(pid)]
+        alive = [pid for pid in alive if running(pid)]
     for pid in alive:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -76,7 +76,8 @@ def end_processes(pids: list[int], grace_s: float = 20.0) -> None:
             pass
 
 
-def _not_zombie(pid: int) -> bool:
+def running(pid: int) -> bool:
+    """True while ``pid`` runs (not exited, not a zombie)."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
