@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -94,10 +95,10 @@ def _local(paths: list[Path], out: Path) -> dict[str, Any]:
     }
 
 
-def _ray(folder: Path, out: Path, ray_address: str, actors: int | None) -> dict[str, Any]:
+def _ray(source: str, out: Path, ray_address: str, actors: int | None) -> dict[str, Any]:
     from rlsp_rewards.distributed.job import score_dataset
 
-    result = score_dataset(folder, out, ray_address=ray_address, actors=actors)
+    result = score_dataset(source, out, ray_address=ray_address, actors=actors)
     stats = [s.stats for s in result.shards if s.stats is not None]
     rows = sum(s.rows for s in stats)
     pool = result.plan.max_actors if result.plan is not None else 0
@@ -146,10 +147,14 @@ def run_ray_bench(
         console: where to print the results (``None``: print nothing).
     """
     root = Path(tempfile.mkdtemp(prefix="rlsp-ray-bench-"))
-    folder = Path(data_dir) if data_dir is not None else root / "rollouts"
-    write_workload(folder, rows, shards, seed)
-    ray = _ray(folder, root / "ray", ray_address, actors)
-    local = _local(sorted(folder.glob(f"rollouts-{rows}-*.jsonl")), _made(root / "local"))
+    try:
+        folder = Path(data_dir) if data_dir is not None else root / "rollouts"
+        paths = write_workload(folder, rows, shards, seed)
+        pattern = str(folder / f"rollouts-{rows}-*-of-{shards:04d}.jsonl")  # these, not others
+        ray = _ray(pattern, root / "ray", ray_address, actors)
+        local = _local(paths, _made(root / "local"))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)  # the scored copies; data_dir is kept
     report = {
         "workload": {"rows": rows, "shards": shards, "samples_per_problem": 64, "seed": seed},
         "cpus_here": os.cpu_count(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -177,6 +178,7 @@ class TwoNodeCluster:
             except subprocess.TimeoutExpired:
                 pass
         end_processes([pid for pid in below if Path(f"/proc/{pid}").exists()], grace_s=5)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -197,16 +199,13 @@ def local_ray() -> Iterator[None]:
     import ray
 
     os.environ["RAY_AUTH_MODE"] = "disabled"
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        logging_level="ERROR",
-        _temp_dir=tempfile.mkdtemp(prefix="rr", dir="/tmp"),
-    )
+    temp_dir = tempfile.mkdtemp(prefix="rr", dir="/tmp")  # short: socket paths
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", _temp_dir=temp_dir)
     try:
         yield
     finally:
         ray.shutdown()
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def write_rollouts(path: Path, rows: list[dict]) -> Path:
