@@ -23,6 +23,7 @@ from .conftest import TwoNodeCluster, running, workload, write_rollouts
 pytestmark = pytest.mark.ray
 
 
+@pytest.mark.timeout(900)  # 20,000 rows twice, on a shared 2-core machine
 def test_cli_on_the_cluster_matches_the_local_path(
     two_node_cluster: TwoNodeCluster, tmp_path: Path
 ) -> None:
