@@ -2,7 +2,8 @@
 
 The rollouts are the bench workload's (:mod:`rlsp_rewards.bench.workload`, 64 responses per
 problem), written as ``shards`` JSONL files (kept in ``data_dir`` between runs when one is given:
-generating them costs about half as much as scoring them). Both sides start warm:
+generating them costs about as much as scoring them). Ray runs first, then the local path in
+this process (so the local peak memory includes Ray's driver); both start warm:
 
 * **local**: :func:`~rlsp_rewards.cli.runs.score_file` on each shard in turn, in this process,
   as ``rlsp-rewards score`` does (one process; its verification workers);
