@@ -5,17 +5,18 @@ CORE := .venv
 VERL := .venv-verl
 ORLHF := .venv-openrlhf
 TRL := .venv-trl
+RAY := .venv-ray
 PIP_FLAGS := --quiet --disable-pip-version-check
 PYTEST_FLAGS ?=
 
-.PHONY: demo test lint test-core test-verl test-openrlhf test-trl bench bench-reward browser clean
+.PHONY: demo test lint test-core test-verl test-openrlhf test-trl test-ray bench bench-reward browser clean
 
 demo: $(CORE)/.installed
 	$(CORE)/bin/rlsp-rewards demo
 
 # -k: every environment's tests run even when an earlier one fails; the exit code still says so.
 test:
-	$(MAKE) -k lint test-core test-verl test-openrlhf test-trl
+	$(MAKE) -k lint test-core test-verl test-openrlhf test-trl test-ray
 
 # ruff (lint and format) and mypy. mypy reads the package through a tree of links in build/,
 # because the installed package maps rlsp_rewards.integrations onto the top-level integrations/.
@@ -46,6 +47,10 @@ browser:
 	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Real Ray: a local two-node cluster (ray start) and ray.init(num_cpus=2); see docs/distributed.md.
+test-ray: $(RAY)/.installed
+	RLSP_TEST_FRAMEWORK=ray $(RAY)/bin/python -m pytest $(PYTEST_FLAGS) tests/distributed
+
 # In the verl environment, so that verl's own math_verify scoring is measured side by side.
 bench: $(VERL)/.installed
 	$(VERL)/bin/rlsp-rewards bench
@@ -53,6 +58,7 @@ bench: $(VERL)/.installed
 # The whole reward per preset at 1-64 KB beside the verifier, verl's math_verify, a real server.
 bench-reward: $(VERL)/.installed
 	$(VERL)/bin/rlsp-rewards bench --reward
+
 
 $(CORE)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(CORE)
@@ -89,5 +95,11 @@ $(TRL)/.installed: pyproject.toml
 	$(TRL)/bin/pip install $(PIP_FLAGS) -e ".[trl,judge,dev]"
 	touch $@
 
+$(RAY)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(RAY)
+	$(RAY)/bin/pip install $(PIP_FLAGS) -U pip
+	$(RAY)/bin/pip install $(PIP_FLAGS) -e ".[ray,judge,dev]"
+	touch $@
+
 clean:
-	rm -rf $(CORE) $(VERL) $(TRL) $(ORLHF) .pytest_cache .hypothesis
+	rm -rf $(CORE) $(VERL) $(TRL) $(ORLHF) $(RAY) .pytest_cache .hypothesis

@@ -19,6 +19,7 @@ _FRAMEWORK_TESTS = {
     "verl": ["integrations/verl/*"],
     "trl": ["integrations/trl/test_trl_*.py"],
     "openrlhf": ["integrations/openrlhf/test_openrlhf_*.py"],
+    "ray": ["distributed/test_ray_*.py"],
 }
 collect_ignore_glob: list[str] = [
     pattern

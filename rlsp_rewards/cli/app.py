@@ -174,6 +174,16 @@ def score(
     resume: bool = typer.Option(False, help="Keep the rows already in --out; score only the rest."),
     plot: Path = typer.Option(None, help="Draw reward vs length, histograms, rates into this PNG."),
     chunk_size: int = typer.Option(512, help="Rows per batch (memory stays flat)."),
+    ray_address: str = typer.Option(
+        None,
+        "--ray",
+        metavar="ADDRESS|auto|local",
+        help="Score on Ray (pip install 'rlsp-rewards[ray]'): IN may be a folder or glob of "
+        "shards, --out is a folder with one Parquet file per shard. See docs/distributed.md.",
+    ),
+    actors: str = typer.Option(
+        None, metavar="N|MIN:MAX", help="--ray: actors (default: one per CPU, one per shard)."
+    ),
 ) -> None:
     """Score a file of rollouts offline: scored JSONL, a summary table, optional plots.
 
@@ -198,18 +208,39 @@ def score(
 
     console = Console()
     fields = FieldMap(response_field, gold_field, prompt_field, data_source_field, tokens_field)
+    failed = 0
     try:
-        reward = build_reward(preset, parse_settings(settings), judge_url, judge_model)
-        summary = score_with_progress(
-            input_path,
-            reward,
-            console,
-            label=f"scoring {input_path.name}",
-            out=out,
-            fields=fields,
-            resume=resume,
-            chunk_size=chunk_size,
-        )
+        if ray_address is not None:
+            from rlsp_rewards.distributed.command import report_shards, score_on_ray
+
+            result = score_on_ray(
+                console,
+                input_path,
+                out,
+                ray_address,
+                actors,
+                fields,
+                preset=preset,
+                settings=parse_settings(settings),
+                judge_url=judge_url,
+                judge_model=judge_model,
+                resume=resume,
+                batch_size=chunk_size,
+            )
+            summary = result.summary
+            failed = report_shards(console, result)
+        else:
+            reward = build_reward(preset, parse_settings(settings), judge_url, judge_model)
+            summary = score_with_progress(
+                input_path,
+                reward,
+                console,
+                label=f"scoring {input_path.name}",
+                out=out,
+                fields=fields,
+                resume=resume,
+                chunk_size=chunk_size,
+            )
         for table in summary_tables(summary):
             console.print(table)
             console.print()
@@ -227,6 +258,8 @@ def score(
         raise _fail(exc) from None
     if summary.damage:
         raise _fail(damage_error(input_path, summary))
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -364,6 +397,14 @@ def bench(
     count: int = typer.Option(
         None, "--count", min=1, help="--judge: judgements per round in each mode (2,048)."
     ),
+    ray_address: str = typer.Option(
+        None,
+        "--ray",
+        metavar="ADDRESS|auto|local",
+        help="Score SAMPLES rollouts locally and on this Ray cluster (docs/distributed.md).",
+    ),
+    shards: int = typer.Option(16, min=1, help="--ray: JSONL files the rollouts are written as."),
+    data_dir: Path = typer.Option(None, help="--ray: keep the generated rollouts here."),
 ) -> None:
     """Verifier throughput vs plain math-verify and verl, as ratios, on a synthetic workload.
 
@@ -387,6 +428,25 @@ def bench(
             tokenizer=tokenizer,
             json_path=json_file,
         )
+        return
+    if ray_address is not None:
+        from rich.console import Console
+
+        from rlsp_rewards.distributed.bench import run_ray_bench
+        from rlsp_rewards.errors import RlspRewardsError
+
+        try:
+            run_ray_bench(
+                128 if quick else samples,
+                shards=shards,
+                ray_address=ray_address,
+                seed=seed,
+                data_dir=data_dir,
+                json_path=json_file,
+                console=Console(),
+            )
+        except RlspRewardsError as exc:
+            raise _fail(exc) from None
         return
     from rlsp_rewards.bench.throughput import run_bench
 
