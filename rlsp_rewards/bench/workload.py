@@ -144,8 +144,11 @@ def _radical_sum(rng: random.Random) -> tuple[str, list[str], list[str]]:
     a, b, c = rng.randint(1, 9), rng.choice([2, 3, 5, 6, 7, 13, 17]), rng.choice([2, 3, 4, 5])
     return (
         rf"\frac{{{a}+\sqrt{{{b}}}}}{{{c}}}",
-        [rf"\frac{{{a}+\sqrt{{{b}}}}}{{{c}}}", rf"\frac{{\sqrt{{{b}}}+{a}}}{{{c}}}"]
-        + [rf"\frac{{{a}}}{{{c}}}+\frac{{\sqrt{{{b}}}}}{{{c}}}"],
+        [
+            rf"\frac{{{a}+\sqrt{{{b}}}}}{{{c}}}",
+            rf"\frac{{\sqrt{{{b}}}+{a}}}{{{c}}}",
+            rf"\frac{{{a}}}{{{c}}}+\frac{{\sqrt{{{b}}}}}{{{c}}}",
+        ],
         [rf"\frac{{{a}-\sqrt{{{b}}}}}{{{c}}}", rf"\frac{{{a}+\sqrt{{{b + 1}}}}}{{{c}}}"],
     )
 
