@@ -59,7 +59,7 @@ from rlsp_rewards.outcome.values import (
     read,
 )
 
-__all__ = ["compare", "fast_compare"]
+__all__ = ["compare", "fast_compare", "math_verify_equal"]
 
 CORRECT = OutcomeStatus.CORRECT
 INCORRECT = OutcomeStatus.INCORRECT
@@ -229,6 +229,18 @@ def compare(gold: str, pred: str) -> OutcomeStatus:
             return INCORRECT
         checked += 1
     return CORRECT if checked and _has_expression(_parse(answer.sides[-1])) else INCORRECT
+
+
+def math_verify_equal(gold: str, pred: str) -> bool:
+    """math-verify's verdict with our checks after it, without the fast path (the worker
+    processes run it on a few answers of each kind at start, to warm the LaTeX parser).
+
+    Example:
+        >>> math_verify_equal("x^2 + 1", "1 + x^2")
+        True
+    """
+    verdict = _verdict(_parse(normalise(gold)), _parse(normalise(pred)), pred)
+    return verdict is CORRECT
 
 
 def _verdict(gold: list[Any], pred: list[Any], pred_text: str) -> OutcomeStatus:
