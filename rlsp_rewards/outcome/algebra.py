@@ -290,6 +290,8 @@ class Ratio:
 
     def equals(self, other: Ratio) -> bool:
         """Exact equality: ``n1 * d2 == n2 * d1``."""
+        if self.den == other.den:  # polynomials are canonical: compare the numerators
+            return self.num == other.num
         return self.num * other.den == other.num * self.den
 
     def names(self) -> frozenset[str]:

@@ -57,6 +57,7 @@ from rlsp_rewards.outcome.values import (
     normalise,
     plain_int,
     read,
+    spelled,
 )
 
 __all__ = ["compare", "fast_compare", "math_verify_equal"]
@@ -110,9 +111,9 @@ def _decide(gold: str, pred: str) -> OutcomeStatus | None:
     gold_digits, pred_digits = plain_int(gold), plain_int(pred)
     if gold_digits is not None and pred_digits is not None:
         return CORRECT if gold_digits == pred_digits else INCORRECT
-    reference, answer = read(gold), read(pred)
-    if reference.squeezed and reference.squeezed == answer.squeezed:
+    if spelled(gold) and spelled(gold) == spelled(pred):
         return CORRECT
+    reference, answer = read(gold), read(pred)
     simple = gold_digits is not None or _simple(reference)
     if screened(answer.squeezed):
         if gold_digits is not None and len(answer.sides) == 1:  # "x = <5,000 digits>"

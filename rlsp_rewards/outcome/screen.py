@@ -2,7 +2,10 @@
 
 Power towers, huge factorials, costly operators on big numbers, deep nesting, binary junk:
 :func:`is_pathological` finds them in linear time, before anything is parsed, so that no such
-answer ever reaches sympy.
+answer ever reaches sympy. (Length alone is not pathological: the exact reading of
+:mod:`rlsp_rewards.outcome.values` is bounded at any length, and
+:mod:`rlsp_rewards.outcome.grade` never hands math-verify more than
+:data:`~rlsp_rewards.outcome.values.MAX_PARSE_CHARS` characters.)
 
 Example:
     >>> is_pathological("10^{10^{6}}"), is_pathological("2^{10}")
@@ -15,12 +18,7 @@ import functools
 import math
 import re
 
-from rlsp_rewards.outcome.values import (
-    MAX_PARSE_CHARS,
-    exponent_at,
-    literal_value,
-    plain_int,
-)
+from rlsp_rewards.outcome.values import MAX_PARSE_CHARS, exponent_at, literal_value
 
 __all__ = ["is_pathological", "screened"]
 
@@ -35,9 +33,8 @@ _MAX_DEPTH = 30
 def is_pathological(answer: str) -> bool:
     """Whether an answer would cost a symbolic engine unbounded time or memory.
 
-    The rule: an answer is pathological when it is longer than :data:`MAX_PARSE_CHARS`
-    characters (digits-only integers excepted), contains control characters or binary junk,
-    nests brackets deeper than 30 levels, needs a number with more than 100,000 digits
+    The rule: an answer is pathological when it contains control characters or binary junk
+    (``U+FFFD``), nests brackets deeper than 30 levels, needs a number with more than 100,000 digits
     (a power tower like ``9^{9^{9^{9}}}``, ``10^{10^{6}}``, a factorial of more than 10,000, a
     factorial of a factorial, ``10!!!``), or applies an operator whose cost grows with its
     arguments (``\\sum``, ``\\prod``, ``\\int``, ``\\binom``, ``\\Gamma``, ``\\lim``,
@@ -50,8 +47,6 @@ def is_pathological(answer: str) -> bool:
         >>> is_pathological("9^{9^{9^{9}}}"), is_pathological("2^{10}"), is_pathological("2006!")
         (True, False, False)
     """
-    if len(answer) > MAX_PARSE_CHARS and not plain_int(answer):
-        return True
     if any(ord(c) < 32 and c not in "\n\t\r" for c in answer) or "\ufffd" in answer:
         return True
     depth = 0
@@ -132,7 +127,7 @@ def _number_before(text: str, at: int) -> float | None:
     while end > 0 and text[end - 1] in " }":
         end -= 1
     start = end
-    while start > 0 and text[start - 1].isdigit():
+    while start > 0 and "0" <= text[start - 1] <= "9":  # ASCII: float("²") fails
         start -= 1
     if start == end or end - start > 300:
         return None
@@ -149,7 +144,7 @@ def _has_huge_factorial(text: str) -> bool:
                 return True  # the factorial of a factorial or of a power
         else:
             start = len(before)
-            while start > 0 and before[start - 1].isdigit():
+            while start > 0 and "0" <= before[start - 1] <= "9":
                 start -= 1
             digits = before[start:]
             if digits and (len(digits) > 5 or int(digits) > 10_000):

@@ -68,6 +68,7 @@ __all__ = [
     "normalise",
     "plain_int",
     "read",
+    "spelled",
     "squeeze",
     "value_sides",
 ]
@@ -1010,6 +1011,21 @@ class Reading:
     gold_sides: tuple[str, ...]
     gold_values: tuple[_Value | None, ...]
     equation: tuple[str, ...]
+
+
+def spelled(answer: str) -> str:
+    """The normalised answer without spaces: equal spellings are equal answers, at any length.
+
+    Example:
+        >>> spelled(" 1 + x ") == spelled("1+x")
+        True
+        >>> spelled(r"\\left( \\dfrac{1}{2}, 3 \\right)")
+        '(\\\\frac{1}{2},3)'
+    """
+    return _spelled_cached(answer) if len(answer) <= MAX_PARSE_CHARS else squeeze(normalise(answer))
+
+
+_spelled_cached = functools.lru_cache(maxsize=4096)(lambda answer: squeeze(normalise(answer)))
 
 
 def _read_answer(answer: str) -> Reading:

@@ -261,53 +261,6 @@ def test_huge_integers(gold: str, pred: str, expected: OutcomeStatus) -> None:
     assert compare(gold, pred) is expected
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        "9^{9^{9^{9}}}",
-        "2^{3^{4^{5}}}",
-        "10^{10^{100}}",
-        "e^{e^{e^{e^{e}}}}",
-        "99999999!",
-        "(3!)!!",
-        "(2^{100})!",
-        "{" * 31 + "}" * 31,
-        "x" * 1_001,
-        "\ufffd",
-        "a\x01b",
-        r"\prod_{k=1}^{1000000} k",  # costly operators applied to big numbers
-        r"\binom{10^{9}}{10^{5}}",
-        r"\Gamma(10^{7})",
-        r"\int_0^{10^{9}} x^{1000} dx",
-        r"\sum_{k=1}^{10^{8}} k^{k}",
-        "10!!!!!!!!!!",
-    ],
-)
-def test_pathological(answer: str) -> None:
-    assert is_pathological(answer)
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        "42",
-        "2^{10}",
-        "2^{100000}",
-        "2006!",
-        r"\frac{1}{2004!}",
-        "e^{x^2}",
-        "5!!",
-        "9" * 5000,
-        "(1, 2)",
-        r"\sum_{k=1}^{100} k",
-        r"\binom{2006}{3}",
-        r"\int_0^1 x^2 dx",
-    ],
-)
-def test_not_pathological(answer: str) -> None:
-    assert not is_pathological(answer)
-
-
 def test_unterminated_delimiters_are_bounded() -> None:
     # math-verify alone takes seconds on this (quadratic regex work); we bound what is parsed
     for junk in ("\\( x" * 5_000, "\\[ x" * 5_000, "$ x" * 5_000):
