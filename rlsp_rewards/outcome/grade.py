@@ -45,15 +45,18 @@ import re
 from typing import Any
 
 from rlsp_rewards.core import OutcomeStatus
+from rlsp_rewards.outcome.equality import (
+    FLOAT_DIGITS,
+    compare_values,
+    equations_equal,
+    integer_digits,
+)
 from rlsp_rewards.outcome.extract import MAX_ANSWER_CHARS
 from rlsp_rewards.outcome.screen import is_pathological, screened
 from rlsp_rewards.outcome.values import (
     BIG_INT_DIGITS,
-    FLOAT_DIGITS,
     MAX_PARSE_CHARS,
     Reading,
-    compare_values,
-    equations_equal,
     normalise,
     plain_int,
     read,
@@ -149,7 +152,7 @@ def _compare_readings(
     verdicts: list[OutcomeStatus | None] = []
     for side_digits, side_value in zip(pred.digits, pred.values, strict=True):
         if gold_digits is not None and side_digits is None and gold_value is None:
-            side_digits = _integer_digits(side_value)  # a gold too big to read as a value
+            side_digits = integer_digits(side_value)  # a gold too big to read as a value
         if gold_digits is not None and side_digits is not None:
             verdicts.append(CORRECT if side_digits == gold_digits else INCORRECT)
         elif gold_value is None or side_value is None:
@@ -159,17 +162,6 @@ def _compare_readings(
     if INCORRECT in verdicts:
         return INCORRECT
     return CORRECT if verdicts and all(v is CORRECT for v in verdicts) else None
-
-
-def _integer_digits(value: object) -> str | None:
-    """The digits of a value that is a number (``"x"`` when it is not an integer), else None."""
-    expression = getattr(value, "expression", None)
-    if expression is None or getattr(value, "percent", True) or getattr(value, "degrees", True):
-        return None
-    number = expression.value.constant()
-    if number is None:
-        return None if expression.value.names() or expression.value.has_imaginary() else "x"
-    return str(number.numerator) if number.denominator == 1 else "x"
 
 
 def compare(gold: str, pred: str) -> OutcomeStatus:

@@ -2,10 +2,10 @@
 
 ``x < 3 \\text{ or } x > 5``, ``(-\\infty, 3) \\cup (5, \\infty)``, ``x \\neq 3``, ``|x| \\ge 1``,
 ``1 > x``, ``-2 \\le x \\le 7``, ``x \\in [-2, 7]``, ``\\{x \\mid x > 3\\}``, ``\\mathbb{R}``,
-"all real numbers", ``\\emptyset``: :func:`read_set` turns each into a :class:`RealSet`, a sorted
-union of disjoint intervals whose ends are exact numbers (read by
-:mod:`rlsp_rewards.outcome.algebra`), open or closed, so two spellings of one set compare equal
-exactly, ends included.
+"all real numbers", ``\\emptyset``: :func:`read_set` turns each into a :class:`RealSet`, a
+sorted union of disjoint intervals whose ends are exact numbers (read by
+:mod:`rlsp_rewards.outcome.expressions`), open or closed, so two spellings of one set compare
+equal exactly, ends included.
 
 The inequalities read are those in one unknown (any single name, or a name such as ``f(x)``)
 whose sides are linear in it: ``2x - 1 < 5``, ``-x > -1``, ``|x - 1| \\le 2``. Anything else
@@ -27,7 +27,8 @@ import math
 import re
 from fractions import Fraction
 
-from rlsp_rewards.outcome.algebra import Monomial, Poly, Ratio, read_expression
+from rlsp_rewards.outcome.algebra import Monomial, Poly, Ratio
+from rlsp_rewards.outcome.expressions import read_expression
 
 __all__ = ["Point", "RealSet", "read_set", "split_top"]
 

@@ -232,7 +232,7 @@ _DEGREES = re.compile(
 _PERCENT = re.compile(
     r"\s*(?:%|\\text\{\s*(?:%|percent|pct)\s*\}|\s+(?:percent(?:age)?|pct)\b|(?<=\d)(?:percent|pct))"
 )
-_CONNECTIVE = re.compile(r"\s*\\text\{\s*,?\s*(and|or)\s*\}\s*")
+_CONNECTIVE = re.compile(r"\s*\\text\{\s*,?\s*((?:and|or)(?:\s+[A-Za-z]+)?)\s*\}\s*")
 _WORD_COMMANDS = re.compile(r"(?<![\\A-Za-z])(pi|sqrt)(?![A-Za-z])")
 _MANY_SPACES = re.compile(r"\s+")
 
