@@ -62,6 +62,8 @@ __all__ = [
 
 CORRECT = OutcomeStatus.CORRECT
 INCORRECT = OutcomeStatus.INCORRECT
+#: Short text answers that are words, not products of names.
+_WORDS = frozenset({"yes", "no", "odd", "all", "one", "two", "six", "ten", "red", "tie"})
 
 #: A decimal answer with this many significant digits is a printed float, not a rounding.
 FLOAT_DIGITS = 12
@@ -86,7 +88,12 @@ def compare_values(gold: Value, pred: Value) -> OutcomeStatus | None:
     if isinstance(gold, Group) and isinstance(pred, Group):
         return _compare_groups(gold, pred)
     if isinstance(gold, Text) and isinstance(pred, Text):
-        return CORRECT if gold.words == pred.words else INCORRECT
+        if gold.words == pred.words:
+            return CORRECT
+        short = all(
+            len(t.words) <= 3 and t.words.isalpha() and t.words not in _WORDS for t in (gold, pred)
+        )
+        return None if short else INCORRECT  # "xyz" and "zyx" may be products of names
     if isinstance(gold, Letter):
         if isinstance(pred, Letter):
             return CORRECT if gold == pred else INCORRECT
@@ -374,6 +381,9 @@ def _compare_groups(gold: Group, pred: Group) -> OutcomeStatus | None:
     if gold.kind in unordered and pred.kind in unordered:
         return _compare_unordered(gold.items, pred.items)
     if gold.kind in unordered or pred.kind in unordered:
+        ordered = pred if gold.kind in unordered else gold
+        if ordered.kind != "()" and _as_set(ordered, other_is_set=False) is not None:
+            return INCORRECT  # [0, 1] is an interval (or a list), not the set {0, 1}
         if _label_order(gold) is not None or _label_order(pred) is not None:
             return _compare_in_order(
                 _label_order(gold) or gold.items, _label_order(pred) or pred.items

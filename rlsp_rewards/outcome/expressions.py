@@ -139,12 +139,19 @@ def read_expression(text: str) -> Expression | None:
     return Expression(value, reader.digits, reader.places, integer)
 
 
+#: Letters in a row that make a word ("cups"), not a product of names ("xyz").
+_WORD_LETTERS = 4
+
+
 def _tokens(text: str) -> list[str] | None:
-    tokens, at = [], 0
+    tokens, at, run = [], 0, 0
     for match in _TOKEN.finditer(text):
         if match.start() != at:
             return None
         at = match.end()
+        run = run + 1 if match.lastgroup == "letter" else 0
+        if run >= _WORD_LETTERS:
+            return None  # a word: text, or a unit the spelling did not know
         if match.lastgroup != "space":
             tokens.append(match.group())
     return tokens if at == len(text) else None

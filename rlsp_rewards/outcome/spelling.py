@@ -233,7 +233,8 @@ _PERCENT = re.compile(
     r"\s*(?:%|\\text\{\s*(?:%|percent|pct)\s*\}|\s+(?:percent(?:age)?|pct)\b|(?<=\d)(?:percent|pct))"
 )
 _CONNECTIVE = re.compile(r"\s*\\text\{\s*,?\s*((?:and|or)(?:\s+[A-Za-z]+)?)\s*\}\s*")
-_WORD_COMMANDS = re.compile(r"(?<![\\A-Za-z])(pi|sqrt)(?![A-Za-z])")
+_WORD_COMMANDS = re.compile(r"(?<![\\A-Za-z])(pi|sqrt|infty)(?![A-Za-z])")
+_INFINITY = re.compile(r"(?<![\\A-Za-z])infinity(?![A-Za-z])", re.IGNORECASE)
 _MANY_SPACES = re.compile(r"\s+")
 
 
@@ -250,7 +251,7 @@ def _commands(text: str) -> str:
     text = _DEGREES.sub("°", text)
     text = _PERCENT.sub("%", text)
     text = _CONNECTIVE.sub(r" \1 ", text)
-    text = _WORD_COMMANDS.sub(r"\\\1 ", text)
+    text = _WORD_COMMANDS.sub(r"\\\1 ", _INFINITY.sub("\\\\infty", text))
     return _MANY_SPACES.sub(" ", text).strip()
 
 
@@ -374,6 +375,8 @@ _CHOICE = (
     re.compile(r"^(?:choice|option|answer)\s*:?\s*\(?([A-Ea-e])\)?\.?$", re.IGNORECASE),
     re.compile(r"^\\text(?:bf)?\{\s*([A-E])\s*\}$"),
 )
+#: After a choice letter, a sign of a second one: "(C) or (D)" is a hedge, not a choice.
+_SECOND_CHOICE = re.compile(r"\(\s*[A-Ea-e]\s*\)|\b(?:or|and)\b")
 _TRAILING_UNIT = re.compile(
     r"^(.*?[\d}.%°])\s*\\text\{\s*[A-Za-z$€£][^{}]{0,40}\}(?:\^\{?[23]\}?)?$"
 )
@@ -383,7 +386,8 @@ _NOT_UNIT = (
     r"|billion|trillion|hundred|in|base|[xyzienk])\b|sqrt"
 )
 _WORD_UNIT = re.compile(
-    rf"^([+-]?[\d.,]*\d[%°]?)\s+(?!{_NOT_UNIT})[A-Za-z][A-Za-z ./^2-3]{{0,30}}$"
+    rf"^([+-]?[\d.,]*\d[%°]?|\\frac\{{\d+\}}\{{\d+\}}|\d+/\d+)\s+(?!{_NOT_UNIT})"
+    r"[A-Za-z][A-Za-z ./^2-3]{0,30}$"
 )
 _CURRENCY = re.compile(
     r"^(?:USD|US\$|€|£|¥|Rs\.?|\\euro|\\pounds)\s*|\s*(?:USD|dollars?|€|£|cents?)$"
@@ -416,7 +420,7 @@ def _words(text: str) -> str:
         text = unit.group(1)
     for pattern in _CHOICE:
         choice = pattern.match(text)
-        if choice:
+        if choice and not _SECOND_CHOICE.search(text, choice.end(1) + 1):
             return choice.group(1).upper()
     words = _plain_words(text)
     if words is not None:
@@ -440,6 +444,7 @@ def _plain_words(text: str) -> str | None:
 
 # -- all together ------------------------------------------------------------------------------
 
+_E_NOTATION = re.compile(r"([+-]?[0-9]+(?:\.[0-9]+)?)[eE]([+-]?[0-9]{1,3})")
 _SPACE_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?")
 
 
@@ -460,6 +465,9 @@ def normalise(answer: str) -> str:
         return text
     if _SPACE_THOUSANDS.fullmatch(text):
         text = text.replace(" ", "")
+    exponent = _E_NOTATION.fullmatch(text)
+    if exponent:  # 1.2e3, as programs print numbers
+        text = f"{exponent.group(1)}\\times10^{{{exponent.group(2)}}}"
     text = _words(text)
     return text.rstrip(".").strip()
 

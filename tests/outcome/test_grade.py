@@ -102,7 +102,7 @@ FAST = [
     ("3", "3 x", N),  # read as the polynomial 3x
     ("2", "2 x 3", U),  # x or times: unclear
     ("1", "1 over 2", U),
-    ("3", "3 squared", N),
+    ("3", "3 squared", U),  # a word the reader does not know: math-verify decides
     # intervals: brackets matter
     (r"(-\infty, 3)", r"(-\infty,3)", C),
     (r"(-\infty, 3)", r"(-\infty,3]", N),
