@@ -26,11 +26,12 @@ _SEVERAL = re.compile(r"[,;]|\\(?:text|quad|qquad)(?![A-Za-z])|\s(?:or|and)\s")
 _APPROX = re.compile(r"\\approx(?![A-Za-z])")
 _RELATION = re.compile(r"[<>]|\\(?:le|ge|ne|lt|gt|approx|in|subset|pm|mp)(?![A-Za-z])")
 _GREEK_NAMES = "|".join(sorted(GREEK, key=len, reverse=True))
-_NAME = rf"(?:[A-Za-z]|\\(?:{_GREEK_NAMES})(?![A-Za-z]))(?:_\{{?[A-Za-z0-9]+\}}?|')*"
+_SUBSCRIPT = r"_(?:\{[A-Za-z0-9\\]+\}|[A-Za-z0-9])"
+_NAME = rf"(?:[A-Za-z]|\\(?:{_GREEK_NAMES})(?![A-Za-z]))(?:{_SUBSCRIPT}|')*"
 #: A plain name: the only kind of left side a gold's label may have.
 _PLAIN_NAME = re.compile(
     rf"{_NAME}|(?:m|\\measuredangle|\\angle|\\triangle|\\overline\{{)?\\?(?:angle)?[A-Z]{{2,4}}\}}?"
-    rf"|{_NAME}(?:\^\{{-1\}})?\((?:{_NAME}|-?\d+)(?:,(?:{_NAME}|-?\d+))*\)"
+    rf"|{_NAME}(?:\^\{{-1\}})?\((?:{_NAME}|-?\d+)(?:,(?:{_NAME}|-?\d+))*\)(?:{_SUBSCRIPT})?"
     rf"|\|[A-Z]{{1,4}}\||{_NAME}:{_NAME}|\\frac\{{(?:{_NAME})+\}}\{{(?:{_NAME})+\}}"
     rf"|\({_NAME}(?:,{_NAME})+\)"
     rf"|\\angle[A-Z]{{1,3}}|m\\angle[A-Z]{{1,3}}|\\text\{{[A-Za-z ]{{1,30}}\}}"
