@@ -266,9 +266,16 @@ def _math_verify() -> Any:
     return math_verify
 
 
+_TRIG = re.compile(r"\\(?:sin|cos|tan|sec|csc|cot)(?![A-Za-z])")
+_DEGREE_VALUE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*°")
+
+
 def _for_parser(answer: str) -> str:
     """The answer as math-verify should see it: one ``\\boxed{}`` around a normalised answer
-    (never cut: longer answers do not reach here)."""
+    (never cut: longer answers do not reach here). Degrees inside a trigonometric function are
+    radians (``\\cos 60°`` is ``\\cos\\frac{\\pi}{3}``; math-verify drops the mark)."""
+    if "°" in answer and _TRIG.search(answer):
+        answer = _DEGREE_VALUE.sub(r"(\\frac{\1\\pi}{180})", answer)
     return "\\boxed{" + answer.replace("°", "^{\\circ}").strip() + "}"
 
 

@@ -316,6 +316,9 @@ def test_kinds(table: list[tuple[str, str, OutcomeStatus | None]]) -> None:
         (r"3\ln 2", r"\ln 8", C),
         ("2x - y + 3z + 8 = 0", "0", N),
         (r"\begin{pmatrix} a \\ b \end{pmatrix}", "(a, b)", C),  # symbolic entries
+        (r"1 + \sqrt{3}i", r"2(\cos 60^\circ + i \sin 60^\circ)", C),  # degrees in a cosine
+        (r"\frac{1}{2}", r"\sin 30^\circ", C),
+        (r"\frac{1}{2}", r"\sin 60^\circ", N),
     ],
 )
 def test_full_check(gold: str, pred: str, expected: OutcomeStatus) -> None:
