@@ -52,6 +52,7 @@ from rlsp_rewards.outcome.equality import (
     integer_digits,
 )
 from rlsp_rewards.outcome.extract import MAX_ANSWER_CHARS
+from rlsp_rewards.outcome.labels import value_sides
 from rlsp_rewards.outcome.screen import is_pathological, screened
 from rlsp_rewards.outcome.values import (
     BIG_INT_DIGITS,
@@ -116,14 +117,14 @@ def _decide(gold: str, pred: str) -> OutcomeStatus | None:
         return CORRECT if gold_digits == pred_digits else INCORRECT
     if spelled(gold) and spelled(gold) == spelled(pred):
         return CORRECT
-    reference, answer = read(gold), read(pred)
+    reference = read(gold)
     simple = gold_digits is not None or _simple(reference)
-    if screened(answer.squeezed):
-        if gold_digits is not None and len(answer.sides) == 1:  # "x = <5,000 digits>"
-            digits = plain_int(answer.sides[0])
-            if digits is not None:
-                return CORRECT if digits == gold_digits else INCORRECT
+    if screened(spelled(pred)):  # before the answer is read: reading it may cost too
+        sides = value_sides(normalise(pred))[1] if gold_digits is not None else []
+        if len(sides) == 1 and plain_int(sides[0]) is not None:  # "x = <5,000 digits>"
+            return CORRECT if plain_int(sides[0]) == gold_digits else INCORRECT
         return INCORRECT if simple else None
+    answer = read(pred)
     verdict = _compare_readings(reference, answer, gold_digits)
     if verdict is None and max(len(gold), len(pred)) > MAX_PARSE_CHARS:
         short_gold = len(gold) <= MAX_PARSE_CHARS

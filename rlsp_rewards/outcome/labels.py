@@ -21,6 +21,9 @@ from rlsp_rewards.outcome.spelling import squeeze
 
 __all__ = ["equation_sides", "value_sides"]
 
+_EQUALS = re.compile("=")
+#: Most sides an equation chain is read with.
+_MAX_SIDES = 16
 #: Signs of several answers ("x = 2 or x = 3", "a = 1, b = 2"): not one equation chain.
 _SEVERAL = re.compile(r"[,;]|\\(?:text|quad|qquad)(?![A-Za-z])|\s(?:or|and)\s")
 _APPROX = re.compile(r"\\approx(?![A-Za-z])")
@@ -70,15 +73,15 @@ def equation_sides(text: str) -> list[str]:
         if "=" in text and _SEVERAL.search(text) and not _RELATION.search(text):
             return _labelled_list(text)
         return [text]
-    parts = split_top(text, re.compile("="))
-    if parts is None or len(parts) < 2 or not all(p.strip() for p in parts):
+    parts = split_top(text, _EQUALS)
+    if parts is None or not 2 <= len(parts) <= _MAX_SIDES or not all(p.strip() for p in parts):
         return [text]
     return [p.strip() for p in parts]
 
 
 def _labelled_list(text: str) -> list[str]:
     """``(x, y) = (5, 8) \\text{ and } (8, 5)`` keeps its label; other lists stay whole."""
-    parts = split_top(text, re.compile("="))
+    parts = split_top(text, _EQUALS)
     if parts is None or len(parts) != 2 or not _is_name(parts[0]) or "," not in parts[0]:
         return [text]
     return [parts[0].strip(), parts[1].strip()]

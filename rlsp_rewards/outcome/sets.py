@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from fractions import Fraction
@@ -209,6 +210,10 @@ def _point(value: Ratio) -> Point | None:
 # -- reading ----------------------------------------------------------------------------------
 
 _OPENERS, _CLOSERS = "([{", ")]}"
+#: Longest text the backtracking patterns (set-builder, absolute value) are tried on.
+_MAX_PATTERN_CHARS = 500
+#: Most intervals or inequalities joined in one answer.
+_MAX_PIECES = 64
 _ZERO, _ONE = Ratio.of(Poly.number(0)), Ratio.of(Poly.number(1))
 
 
@@ -220,26 +225,29 @@ def split_top(text: str, separator: re.Pattern[str]) -> list[str] | None:
         >>> split_top("[1, 2) or (3, 4]", re.compile(" or "))
         ['[1, 2)', '(3, 4]']
     """
-    parts, depth, start, at = [], 0, 0, 0
-    while at < len(text):
-        char = text[at]
-        if char in _OPENERS:
+    parts, depth, start = [], 0, 0
+    for match in _scanner(separator).finditer(text):  # visits only brackets and separators
+        if match.lastgroup == "open":
             depth += 1
-        elif char in _CLOSERS:
+        elif match.lastgroup == "close":
             depth -= 1
             if depth < 0:
                 return None
-        elif depth == 0:
-            match = separator.match(text, at)
-            if match and match.end() > at:
-                parts.append(text[start:at])
-                start = at = match.end()
-                continue
-        at += 1
+        elif depth == 0 and match.end() > match.start():
+            parts.append(text[start : match.start()])
+            start = match.end()
     if depth != 0:
         return None
     parts.append(text[start:])
     return parts
+
+
+@functools.lru_cache(maxsize=64)
+def _scanner(separator: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(
+        rf"(?P<open>[(\[{{])|(?P<close>[)\]}}])|(?P<separator>{separator.pattern})",
+        separator.flags,
+    )
 
 
 _UNION = re.compile(r"\\cup(?![A-Za-z])|\s*\\(?:text|mbox|textrm)\{\s*or\s*\}\s*|\s+or\s+")
@@ -298,6 +306,8 @@ def _read(text: str, depth: int) -> RealSet | None:
         return None
     for pattern, combine in ((_UNION, RealSet.union), (_INTERSECTION, RealSet.intersection)):
         parts = split_top(text, pattern)
+        if parts is not None and len(parts) > _MAX_PIECES:
+            return None
         if parts is not None and len(parts) > 1:
             sets = [_read(part.strip(), depth + 1) for part in parts]
             if any(s is None for s in sets):
@@ -317,7 +327,7 @@ def _read_one(text: str, depth: int) -> RealSet | None:
     member = split_top(text, _IN)
     if member is not None and len(member) == 2 and _is_unknown(member[0].strip()):
         return _read(member[1].strip(), depth + 1)
-    builder = _BUILDER.match(text)
+    builder = _BUILDER.match(text) if len(text) <= _MAX_PATTERN_CHARS else None
     if builder:
         head = split_top(builder.group(1), _IN)
         if head is not None and len(head) <= 2 and _is_unknown(head[0].strip()):
@@ -454,7 +464,7 @@ def _solutions_of_relation(relation: str, bound: Point) -> RealSet:
 
 def _unknown_set(side: str, values: RealSet) -> tuple[str, RealSet] | None:
     """The set of the unknown when ``side`` (linear in it, or ``|linear|``) lies in ``values``."""
-    absolute = _ABS.match(side.replace(" ", ""))
+    absolute = _ABS.match(side.replace(" ", "")) if len(side) <= _MAX_PATTERN_CHARS else None
     if absolute:
         inner = absolute.group(1)
         nonnegative = RealSet.interval(Point(0.0, _ZERO), True, Point.infinity(1), False)

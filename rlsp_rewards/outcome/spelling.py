@@ -239,6 +239,7 @@ _MANY_SPACES = re.compile(r"\s+")
 
 
 def _commands(text: str) -> str:
+    text = _MANY_SPACES.sub(" ", text)  # first: the patterns below may start with a space
     for old, new in _REPLACEMENTS:
         if old in text:
             text = text.replace(old, new)

@@ -37,6 +37,7 @@ from rlsp_rewards.outcome.spelling import normalise, ordinal, squeeze
 
 __all__ = [
     "BIG_INT_DIGITS",
+    "MAX_ITEMS",
     "MAX_PARSE_CHARS",
     "MAX_VALUE_CHARS",
     "Based",
@@ -60,6 +61,8 @@ __all__ = [
 MAX_PARSE_CHARS = 1_000
 #: Longest answer read as a value here (tuples, matrices, polynomials of this size are read).
 MAX_VALUE_CHARS = 50_000
+#: Most items a list, tuple or matrix is read with (more: left undecided).
+MAX_ITEMS = 2_000
 #: Integers with more digits than this are compared as digit strings, never converted to int.
 BIG_INT_DIGITS = 4_000
 
@@ -212,7 +215,7 @@ Value = Scalar | Group | Matrix | Identity | RealSet | Text | Letter | Based | C
 
 _SET_SIGNS = re.compile(
     r"[<>]|\\(?:le|ge|ne|lt|gt|in|cup|cap|setminus|mathbb|emptyset|varnothing|infty)(?![A-Za-z])"
-    r"|real|\\\{\s*\\\}|\\\{[^{}|:]*(?:\||:)",
+    r"|real|\\\{\s*\\\}|\\\{[^{}|:]{0,40}(?:\||:)",
     re.IGNORECASE,
 )
 _LIST_SEPARATOR = re.compile(r",|;|\\q?quad(?![A-Za-z])|\s+(?:and|or)\s+")
@@ -318,6 +321,8 @@ def _matrix(text: str, depth: int) -> Value | None:
     if after and not transpose:
         return None
     rows_text = [row for row in re.split(r"\\\\", match.group(1)) if row.strip()]
+    if sum(row.count("&") + 1 for row in rows_text) > MAX_ITEMS:
+        return None
     rows: list[tuple[Value, ...]] = []
     for row in rows_text:
         cells = [_value(cell, depth + 1) for cell in row.split("&")]
@@ -365,8 +370,9 @@ def _group(text: str, depth: int) -> Group | None:
         if kind not in ("set", "<>") and len(items) < 2:
             return None  # "(5)" is a parenthesised number, not a tuple
         return Group(kind, tuple(items), tuple(labels))
-    if not _LIST_SEPARATOR.search(text) and "\\pm" not in text and "\\mp" not in text:
-        return None
+    plus_minus = "\\pm" in text or "\\mp" in text
+    if not plus_minus and len(split_top(text, _LIST_SEPARATOR) or ()) < 2:
+        return None  # no separator outside brackets: not a list (and not read again)
     if _THOUSANDS.fullmatch(text.strip().lstrip("+-").rstrip("%°")):
         return None  # thousands separators, not a list
     solutions = _solutions(text, depth)
@@ -386,7 +392,7 @@ def _items(
     text: str, depth: int, separator: re.Pattern[str]
 ) -> tuple[list[Value] | None, list[str]]:
     parts = split_top(text, separator)
-    if parts is None:
+    if parts is None or len(parts) > MAX_ITEMS:
         return None, []
     items: list[Value] = []
     labels: list[str] = []

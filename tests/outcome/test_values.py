@@ -545,3 +545,25 @@ def test_a_set_equals_itself_in_any_order(items: list[int], rng) -> None:  # typ
     assert fast_compare(gold, " or ".join(f"x = {k}" for k in shuffled)) is C
     if len(items) > 1:
         assert fast_compare(gold, r"\{" + ", ".join(map(str, shuffled[1:])) + r"\}") is N
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "\x0c" * 5_000 + "rac{1}{2}",  # a run of spaces: patterns that start with one stay linear
+        r"(0,1)\cup" * 3_000 + "(2,3)",  # thousands of intervals
+        "a=" * 9_999 + "1",  # a chain of ten thousand sides
+        "[" + "1," * 9_999 + "1]",  # ten thousand items
+        r"\{x|" * 3_000 + r"\}" * 3_000,  # nested set-builders
+        "|x|" * 5_000,
+        "1 or " * 3_999 + "1",
+        "½²√π" * 3_000,
+    ],
+)
+def test_long_adversarial_answers_stay_cheap(answer: str) -> None:
+    import time
+
+    for gold in ("42", "x + 1", answer):
+        started = time.perf_counter()
+        assert fast_compare(gold, answer) in (C, N, E, None)
+        assert time.perf_counter() - started < 5.0  # the budget; it takes milliseconds
