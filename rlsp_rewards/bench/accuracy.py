@@ -1,21 +1,23 @@
-"""How often the outcome verifier is right, measured on a labelled set shipped with the package.
+"""How often the outcome verifier is right: ``rlsp-rewards bench --accuracy [FILE ...]``.
 
-The set (``rlsp_rewards/bench/data/labelled_answers.jsonl``) holds rows
-``{"gold", "response", "label", "kind", "note"}``: a gold answer, a realistic model response,
-whether that response's final answer is truly correct, a category and a note. :func:`evaluate`
-scores it two ways:
+A labelled file is JSONL, one case a line: ``gold``; ``response`` (a whole model response) or
+``pred`` (a bare answer, read as the response ``The final answer is \\boxed{PRED}.``); ``label``
+or ``expected`` (whether the response's final answer is truly correct); and optionally
+``kind`` (the category), ``id``, ``note``. The peers' grader cases
+(``shared/peer_cases/*.jsonl``) also carry ``source`` and ``expectation``: only the cases whose
+expectation is ``"sound"`` are counted, and they are grouped by source.
 
-* **ours**: :func:`~rlsp_rewards.outcome.extract.gold_answer` +
-  :func:`~rlsp_rewards.outcome.extract.extract_answer` (``last_box``) +
-  :func:`~rlsp_rewards.outcome.grade.fast_compare`, falling back to
-  :func:`~rlsp_rewards.outcome.grade.compare` (in-process here: the answers are bounded);
-* **plain math-verify**, per sample, with its defaults: ``verify(parse(gold), parse(response))``.
-  The gold is wrapped in ``\\boxed{}`` first, as verl's math-verify reward does; math-verify's
-  default extraction finds no bare LaTeX otherwise. Its defaults include 5-second signal-based
-  timeouts, so this half runs only in the main thread (elsewhere it is skipped and reported as
-  ``None``).
+Each case is scored two ways:
 
-Run ``python -m rlsp_rewards.bench.accuracy`` for a table.
+* **ours**: :meth:`~rlsp_rewards.outcome.OutcomeVerifier.verify_batch` with its defaults (the
+  real pipeline: extraction, fast path, math-verify in killable workers, budgets);
+* **plain math-verify**, per case, with its defaults: ``verify(parse(gold), parse(response))``,
+  the gold wrapped in ``\\boxed{}`` as verl's math-verify reward does. Its defaults include
+  5-second signal-based timeouts, so this half runs only in the main thread (elsewhere it is
+  skipped and reported as ``None``).
+
+The shipped sets (``rlsp_rewards/bench/data/*.jsonl``) are the default: the labelled set the
+fast paths were written with, and the hand-labelled development and evaluation sets.
 
 Example:
     >>> rows = [{"gold": "2", "response": "1 + 1 = 2, so $\\\\boxed{2}$.", "label": True}]
@@ -25,18 +27,30 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import threading
 from collections.abc import Iterable, Mapping
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from rlsp_rewards.core import OutcomeStatus
 from rlsp_rewards.outcome.extract import extract_answer, gold_answer
-from rlsp_rewards.outcome.grade import compare, fast_compare
 
-__all__ = ["AccuracyReport", "Miss", "evaluate", "labelled_rows", "our_verdict"]
+__all__ = [
+    "AccuracyReport",
+    "Case",
+    "Miss",
+    "evaluate",
+    "labelled_rows",
+    "load_cases",
+    "our_verdict",
+    "print_reports",
+    "report_json",
+    "run_accuracy",
+    "shipped_sets",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +79,39 @@ class Miss:
 
 
 @dataclasses.dataclass(frozen=True)
+class Case:
+    """One scored case.
+
+    Attributes:
+        index: its position among the counted cases.
+        name: its id (or position) in its file.
+        category: its ``kind``, or the repository of its ``source``.
+        label: the true verdict.
+        ours: our verdict (True: correct).
+        status: our status (``correct``, ``incorrect``, ``error``, ``timeout``...).
+        baseline: plain math-verify's verdict, ``None`` when it was not run.
+        gold: the gold answer as read.
+        pred: the answer our extraction found.
+        note: the case's note.
+
+    Example:
+        >>> Case(0, "0", "integer", True, True, "correct", False, "2", "2", "").baseline
+        False
+    """
+
+    index: int
+    name: str
+    category: str
+    label: bool
+    ours: bool
+    status: str
+    baseline: bool | None
+    gold: str | None
+    pred: str | None
+    note: str
+
+
+@dataclasses.dataclass(frozen=True)
 class AccuracyReport:
     """Accuracy of our verifier and of plain math-verify on the same labelled rows.
 
@@ -74,6 +121,9 @@ class AccuracyReport:
         baseline_accuracy: plain math-verify's, or ``None`` when it was not run.
         misses: the rows we got wrong.
         baseline_misses: the rows plain math-verify got wrong.
+        cases: every scored case.
+        name: where the rows came from.
+        skipped: rows not counted (an expectation other than ``sound``).
 
     Example:
         >>> AccuracyReport(rows=2, accuracy=1.0, baseline_accuracy=0.5).rows
@@ -85,10 +135,55 @@ class AccuracyReport:
     baseline_accuracy: float | None = None
     misses: tuple[Miss, ...] = ()
     baseline_misses: tuple[Miss, ...] = ()
+    cases: tuple[Case, ...] = ()
+    name: str = ""
+    skipped: int = 0
+
+    def by_category(self) -> dict[str, tuple[int, float, float | None]]:
+        """Per category: cases, our accuracy, math-verify's (None when not run).
+
+        Example:
+            >>> evaluate([{"gold": "1", "pred": "1", "label": True, "kind": "k"}],
+            ...          baseline=False).by_category()
+            {'k': (1, 1.0, None)}
+        """
+        groups: dict[str, list[Case]] = collections.defaultdict(list)
+        for case in self.cases:
+            groups[case.category].append(case)
+        table = {}
+        for category in sorted(groups):
+            cases = groups[category]
+            ours = sum(c.ours == c.label for c in cases) / len(cases)
+            base = None
+            if self.baseline_accuracy is not None:
+                base = sum(c.baseline == c.label for c in cases) / len(cases)
+            table[category] = (len(cases), ours, base)
+        return table
+
+    def disagreements(self) -> list[Case]:
+        """The cases where ours or plain math-verify differs from the label.
+
+        Example:
+            >>> evaluate([{"gold": "1", "pred": "2", "label": True}], baseline=False)\\
+            ...     .disagreements()[0].pred
+            '2'
+        """
+        return [c for c in self.cases if c.ours != c.label or c.baseline not in (None, c.label)]
+
+
+def shipped_sets() -> list[Path]:
+    """The labelled sets shipped with the package (``rlsp_rewards/bench/data/*.jsonl``).
+
+    Example:
+        >>> "labelled_answers.jsonl" in [p.name for p in shipped_sets()]
+        True
+    """
+    folder = resources.files("rlsp_rewards.bench").joinpath("data")
+    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".jsonl"))
 
 
 def labelled_rows() -> list[dict[str, Any]]:
-    """The labelled set shipped with the package, one dict per row.
+    """The labelled set the fast paths were written with, one dict per row.
 
     Example:
         >>> rows = labelled_rows()
@@ -100,21 +195,48 @@ def labelled_rows() -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def load_cases(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The counted rows of a labelled JSONL file, and how many were skipped.
+
+    Rows with a bare ``pred`` get the response ``The final answer is \\boxed{PRED}.``;
+    ``expected`` is read as ``label``; rows whose ``expectation`` is not ``sound`` are skipped.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+        ...     _ = f.write('{"gold": "1", "pred": "1", "expected": true}\\n')
+        >>> rows, skipped = load_cases(Path(f.name))
+        >>> rows[0]["response"], rows[0]["label"], skipped
+        ('The final answer is \\\\boxed{1}.', True, 0)
+    """
+    rows, skipped = [], 0
+    for number, line in enumerate(path.read_text("utf-8").splitlines()):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row.get("expectation", "sound") != "sound":
+            skipped += 1
+            continue
+        if "response" not in row:
+            row["response"] = "The final answer is \\boxed{" + str(row.get("pred", "")) + "}."
+        row["label"] = bool(row["label"] if "label" in row else row["expected"])
+        row.setdefault("id", number)
+        if "kind" not in row and "source" in row:
+            row["kind"] = str(row["source"]).split(":")[0].split("/")[-1]
+        rows.append(row)
+    return rows, skipped
+
+
 def our_verdict(gold: Any, response: str) -> bool:
-    """Our pipeline's verdict on one response: extraction, gold reading, fast path, full check.
+    """Our pipeline's verdict on one response (the default verifier).
 
     Example:
         >>> our_verdict(42, "So the answer is $\\\\boxed{41 = 42}$.")
         False
     """
-    gold_text = gold_answer(gold)
-    pred = extract_answer(response)
-    if gold_text is None or pred is None:
-        return False
-    status = fast_compare(gold_text, pred)
-    if status is None:
-        status = compare(gold_text, pred)
-    return status is OutcomeStatus.CORRECT
+    from rlsp_rewards.outcome import outcome
+
+    return outcome.verify(gold, response).correct
 
 
 def _baseline_verdict(gold: Any, response: str) -> bool:
@@ -134,14 +256,15 @@ def _baseline_verdict(gold: Any, response: str) -> bool:
 
 
 def evaluate(
-    rows: Iterable[Mapping[str, Any]] | None = None, *, baseline: bool = True
+    rows: Iterable[Mapping[str, Any]] | None = None, *, baseline: bool = True, name: str = ""
 ) -> AccuracyReport:
     """Score labelled rows with our verifier and, optionally, with plain math-verify.
 
     Args:
-        rows: rows with ``gold``, ``response`` and ``label`` (``kind`` and ``note`` optional);
-            the shipped set when ``None``.
+        rows: rows with ``gold``, ``response`` (or ``pred``) and ``label`` (or ``expected``);
+            ``kind``, ``id`` and ``note`` optional; the shipped labelled set when ``None``.
         baseline: also run plain math-verify (main thread only; see the module docstring).
+        name: where the rows came from, for the report.
 
     Returns:
         An :class:`AccuracyReport`.
@@ -152,77 +275,174 @@ def evaluate(
         >>> report.accuracy, report.misses
         (1.0, ())
     """
-    table = list(labelled_rows() if rows is None else rows)
+    from rlsp_rewards.outcome import OutcomeVerifier
+
+    table = [_counted(row) for row in (labelled_rows() if rows is None else rows)]
     run_baseline = baseline and threading.current_thread() is threading.main_thread()
-    misses: list[Miss] = []
-    baseline_misses: list[Miss] = []
-    for index, row in enumerate(table):
-        label = bool(row["label"])
-        response = str(row.get("response") or "")
-        if our_verdict(row["gold"], response) != label:
-            misses.append(_miss(index, row, response))
-        if run_baseline and _baseline_verdict(row["gold"], response) != label:
-            baseline_misses.append(_miss(index, row, response))
-    count = len(table)
+    verdicts = OutcomeVerifier().verify_batch([(row["gold"], row["response"]) for row in table])
+    cases = []
+    for index, (row, verdict) in enumerate(zip(table, verdicts, strict=True)):
+        base = _baseline_verdict(row["gold"], row["response"]) if run_baseline else None
+        cases.append(
+            Case(
+                index=index,
+                name=str(row.get("id", index)),
+                category=str(row.get("kind", "")),
+                label=row["label"],
+                ours=verdict.correct,
+                status=verdict.status.value,
+                baseline=base,
+                gold=gold_answer(row["gold"]),
+                pred=extract_answer(row["response"]),
+                note=str(row.get("note", "")),
+            )
+        )
+    count = len(cases)
+    misses = tuple(_miss(c) for c in cases if c.ours != c.label)
+    baseline_misses = tuple(_miss(c) for c in cases if run_baseline and c.baseline != c.label)
     return AccuracyReport(
         rows=count,
         accuracy=_rate(count, len(misses)),
         baseline_accuracy=_rate(count, len(baseline_misses)) if run_baseline else None,
-        misses=tuple(misses),
-        baseline_misses=tuple(baseline_misses),
+        misses=misses,
+        baseline_misses=baseline_misses,
+        cases=tuple(cases),
+        name=name,
     )
+
+
+def _counted(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    if "response" not in out:
+        out["response"] = "The final answer is \\boxed{" + str(out.get("pred", "")) + "}."
+    out["response"] = str(out["response"] or "")
+    out["label"] = bool(out["label"] if "label" in out else out.get("expected"))
+    return out
 
 
 def _rate(count: int, wrong: int) -> float:
     return 1.0 - wrong / count if count else 0.0
 
 
-def _miss(index: int, row: Mapping[str, Any], response: str) -> Miss:
-    return Miss(
-        index=index,
-        kind=str(row.get("kind", "")),
-        label=bool(row["label"]),
-        gold=gold_answer(row["gold"]),
-        pred=extract_answer(response),
-        note=str(row.get("note", "")),
-    )
+def _miss(case: Case) -> Miss:
+    return Miss(case.index, case.category, case.label, case.gold, case.pred, case.note)
 
 
-def _print(report: AccuracyReport) -> None:
-    from rich.console import Console
+# -- the command ----------------------------------------------------------------------------------
+
+
+def run_accuracy(
+    paths: list[Path] | None = None, *, baseline: bool = True, limit: int | None = None
+) -> list[AccuracyReport]:
+    """``rlsp-rewards bench --accuracy``: score each file (the shipped sets by default), print
+    per-category tables and every disagreement, and return the reports.
+
+    Args:
+        paths: labelled JSONL files (see the module docstring); the shipped sets when empty.
+        baseline: also run plain math-verify.
+        limit: score at most this many cases of each file.
+
+    Example:
+        >>> run_accuracy(shipped_sets()[-1:], baseline=False, limit=2)[0].rows
+        2
+    """
+    reports = []
+    for path in paths or shipped_sets():
+        rows, skipped = load_cases(path)
+        report = evaluate(rows[:limit], baseline=baseline, name=path.name)
+        reports.append(dataclasses.replace(report, skipped=skipped))
+    return reports
+
+
+def report_json(reports: list[AccuracyReport]) -> dict[str, Any]:
+    """The reports as a JSON-ready dict.
+
+    Example:
+        >>> report_json([evaluate([], baseline=False, name="x")])["sets"][0]["name"]
+        'x'
+    """
+    return {
+        "sets": [
+            {
+                "name": r.name,
+                "cases": r.rows,
+                "skipped": r.skipped,
+                "ours": r.accuracy,
+                "math_verify": r.baseline_accuracy,
+                "categories": {
+                    k: {"cases": n, "ours": a, "math_verify": b}
+                    for k, (n, a, b) in r.by_category().items()
+                },
+                "disagreements": [dataclasses.asdict(c) for c in r.disagreements()],
+            }
+            for r in reports
+        ]
+    }
+
+
+def print_reports(reports: list[AccuracyReport], console: Any) -> None:
+    """Per-category tables, then every case where a method differs from the label.
+
+    Example:
+        >>> import io
+        >>> from rich.console import Console
+        >>> out = Console(file=io.StringIO(), width=100)
+        >>> rows = [{"gold": "1", "pred": "2", "label": True}]
+        >>> print_reports([evaluate(rows, baseline=False)], out)
+        >>> "differs from the label" in out.file.getvalue()
+        True
+    """
     from rich.table import Table
 
-    console = Console()
-    summary = Table(title=f"Outcome verifier accuracy on {report.rows} labelled answers")
-    summary.add_column("method")
-    summary.add_column("accuracy", justify="right")
-    summary.add_column("wrong", justify="right")
-    summary.add_row("rlsp-rewards", f"{report.accuracy:.1%}", str(len(report.misses)))
-    if report.baseline_accuracy is not None:
-        summary.add_row(
-            "plain math-verify",
-            f"{report.baseline_accuracy:.1%}",
-            str(len(report.baseline_misses)),
+    for report in reports:
+        title = f"{report.name or 'labelled rows'}: {report.rows} cases"
+        if report.skipped:
+            title += f" ({report.skipped} not counted: expectation not sound)"
+        table = Table(title=title)
+        for column in ("category", "cases", "rlsp-rewards", "plain math-verify"):
+            table.add_column(column, justify="left" if column == "category" else "right")
+        for category, (count, ours, base) in report.by_category().items():
+            table.add_row(category or "-", str(count), f"{ours:.1%}", _percent(base))
+        table.add_row(
+            "[bold]all[/bold]",
+            str(report.rows),
+            f"[bold]{report.accuracy:.1%}[/bold]",
+            _percent(report.baseline_accuracy),
         )
-    console.print(summary)
-    methods = (("rlsp-rewards", report.misses), ("plain math-verify", report.baseline_misses))
-    for title, misses in methods:
-        if not misses:
+        console.print(table)
+        wrong = report.disagreements()
+        if not wrong:
             continue
-        detail = Table(title=f"rows {title} gets wrong")
-        for column in ("row", "kind", "label", "gold", "pred", "note"):
+        detail = Table(title=f"{report.name}: cases where a method differs from the label")
+        for column in ("id", "category", "label", "ours", "math-verify", "gold", "pred", "note"):
             detail.add_column(column, overflow="fold")
-        for miss in misses:
+        for case in wrong:
             detail.add_row(
-                str(miss.index),
-                miss.kind,
-                str(miss.label),
-                (miss.gold or "")[:40],
-                (miss.pred or "")[:40],
-                miss.note,
+                case.name,
+                case.category,
+                _verdict(case.label),
+                _verdict(case.ours) + _flag(case.status),
+                "-" if case.baseline is None else _verdict(case.baseline),
+                (case.gold or "")[:60],
+                (case.pred or "")[:60],
+                case.note[:80],
             )
         console.print(detail)
 
 
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _verdict(correct: bool) -> str:
+    return "correct" if correct else "incorrect"
+
+
+def _flag(status: str) -> str:
+    return "" if status in ("correct", "incorrect") else f" ({status})"
+
+
 if __name__ == "__main__":
-    _print(evaluate())
+    from rich.console import Console
+
+    print_reports(run_accuracy(), Console())

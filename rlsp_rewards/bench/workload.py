@@ -2,7 +2,9 @@
 
 It imitates what a reward function sees in one RL step: ``problems`` prompts with ``samples``
 responses each; the responses of one prompt repeat a few distinct final answers (some correct in
-different spellings, some near misses); each response carries 1-2 KB of reasoning with inline
+different spellings, some near misses; about a quarter are symbolic, such as radicals, multiples
+of pi, polynomials in two variables, intervals with radical ends and logarithms, which reach
+sympy); each response carries 1-2 KB of reasoning with inline
 and display maths; a few have no final answer (truncated, or whose last number happens to be the
 gold); and a small fraction is adversarial (power towers, huge factorials, deep nesting,
 unterminated ``\\(``, huge integers, code injection, known false positives of plain
@@ -138,6 +140,57 @@ def _decimal(rng: random.Random) -> tuple[str, list[str], list[str]]:
     )
 
 
+def _radical_sum(rng: random.Random) -> tuple[str, list[str], list[str]]:
+    a, b, c = rng.randint(1, 9), rng.choice([2, 3, 5, 6, 7, 13, 17]), rng.choice([2, 3, 4, 5])
+    return (
+        rf"\frac{{{a}+\sqrt{{{b}}}}}{{{c}}}",
+        [
+            rf"\frac{{{a}+\sqrt{{{b}}}}}{{{c}}}",
+            rf"\frac{{\sqrt{{{b}}}+{a}}}{{{c}}}",
+            rf"\frac{{{a}}}{{{c}}}+\frac{{\sqrt{{{b}}}}}{{{c}}}",
+        ],
+        [rf"\frac{{{a}-\sqrt{{{b}}}}}{{{c}}}", rf"\frac{{{a}+\sqrt{{{b + 1}}}}}{{{c}}}"],
+    )
+
+
+def _pi_expression(rng: random.Random) -> tuple[str, list[str], list[str]]:
+    a, b = rng.randint(2, 12), rng.randint(1, 20)
+    return (
+        rf"{a}\pi - {b}",
+        [rf"{a}\pi - {b}", rf"-{b} + {a}\pi", rf"{a}\pi-{b}"],
+        [rf"{a}\pi + {b}", rf"{b} - {a}\pi"],
+    )
+
+
+def _bivariate(rng: random.Random) -> tuple[str, list[str], list[str]]:
+    a, b = rng.randint(1, 6), rng.randint(1, 6)
+    gold = f"x^2 + {a + b}xy + {a * b}y^2"
+    return (
+        gold,
+        [gold, f"(x+{a}y)(x+{b}y)", f"{a * b}y^2 + {a + b}xy + x^2"],
+        [f"x^2 - {a + b}xy + {a * b}y^2", f"(x+{a}y)(x-{b}y)"],
+    )
+
+
+def _radical_interval(rng: random.Random) -> tuple[str, list[str], list[str]]:
+    a, b = rng.randint(-5, 5), rng.choice([2, 3, 5, 7])
+    low, high = rf"{a}-\sqrt{{{b}}}", rf"{a}+\sqrt{{{b}}}"
+    return (
+        f"[{low}, {high}]",
+        [f"[{low}, {high}]", rf"\left[{low},{high}\right]"],
+        [f"({low}, {high})", rf"[{low}, {a}+\sqrt{{{b + 1}}}]"],
+    )
+
+
+def _log_exp(rng: random.Random) -> tuple[str, list[str], list[str]]:
+    base, k = rng.choice([2, 3, 5]), rng.randint(2, 4)
+    return (
+        rf"{k}\ln {base}",
+        [rf"{k}\ln {base}", rf"\ln {base**k}", rf"\ln({base**k})"],
+        [rf"\ln {base}", rf"{k + 1}\ln {base}"],
+    )
+
+
 FAMILIES: tuple[Family, ...] = (
     _integer,
     _integer,
@@ -153,6 +206,11 @@ FAMILIES: tuple[Family, ...] = (
     _set,
     _text,
     _decimal,
+    _radical_sum,
+    _pi_expression,
+    _bivariate,
+    _radical_interval,
+    _log_exp,
 )
 
 #: (gold, response answer) pairs that are wrong and hard: slow or fooling plain math-verify.

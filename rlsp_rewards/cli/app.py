@@ -380,6 +380,9 @@ def check(
 
 @app.command()
 def bench(
+    files: list[Path] = typer.Argument(
+        None, help="--accuracy: labelled JSONL files (default: the shipped sets)."
+    ),
     samples: int = typer.Option(8192, min=1, help="Responses in the workload (16 per prompt)."),
     seed: int = typer.Option(0, help="Seed of the synthetic workload."),
     threads: int = typer.Option(8, min=1, help="Caller threads for the single-sample methods."),
@@ -405,6 +408,9 @@ def bench(
     ),
     shards: int = typer.Option(16, min=1, help="--ray: JSONL files the rollouts are written as."),
     data_dir: Path = typer.Option(None, help="--ray: keep the generated rollouts here."),
+    accuracy: bool = typer.Option(
+        False, "--accuracy", help="Accuracy per category vs plain math-verify on labelled files."
+    ),
 ) -> None:
     """Verifier throughput vs plain math-verify and verl, as ratios, on a synthetic workload.
 
@@ -412,8 +418,11 @@ def bench(
     verifier, verl's math_verify and a real server.
 
     Example: [bold]rlsp-rewards bench --json bench.json[/bold] (run [bold]make bench[/bold] to
-    include verl).
+    include verl); [bold]rlsp-rewards bench --accuracy cases.jsonl[/bold] for accuracy.
     """
+    if accuracy:
+        _bench_accuracy(files or [], 32 if quick else None, json_file)
+        return
     if judge:
         _bench_judge(1 if quick else rounds, count, quick, json_file)
         return
@@ -457,6 +466,31 @@ def bench(
         timeout_s=timeout_s,
         json_path=json_file,
     )
+
+
+def _bench_accuracy(files: list[Path], limit: int | None, json_file: Path | None) -> None:
+    """Accuracy per category, ours and plain math-verify's, and every disagreement."""
+    import json
+
+    from rich.console import Console
+
+    from rlsp_rewards.bench.accuracy import print_reports, report_json, run_accuracy
+
+    for path in files:
+        if not path.is_file():
+            raise _fail(FileNotFoundError(f"{path}: no such labelled JSONL file"))
+    try:
+        reports = run_accuracy(files, limit=limit)
+    except (ValueError, KeyError) as exc:
+        raise _fail(
+            ValueError(
+                f"not a labelled JSONL file ({exc!r}): each line needs gold, "
+                "response or pred, and label or expected"
+            )
+        ) from None
+    print_reports(reports, Console())
+    if json_file is not None:
+        json_file.write_text(json.dumps(report_json(reports), indent=2) + "\n")
 
 
 def _bench_judge(rounds: int, count: int | None, quick: bool, json_file: Path | None) -> None:

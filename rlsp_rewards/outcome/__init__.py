@@ -3,9 +3,15 @@
 The steps, in the order a response meets them:
 
 * :mod:`~rlsp_rewards.outcome.extract`: the final answer of a response, the answer of a gold;
+* :mod:`~rlsp_rewards.outcome.spelling`: one canonical spelling of an answer (Unicode, escapes,
+  units, words, choices);
 * :mod:`~rlsp_rewards.outcome.screen`: answers too costly to parse (power towers, huge factorials);
-* :mod:`~rlsp_rewards.outcome.values`: an exact reading of simple values (numbers, tuples,
-  intervals, polynomials...) and their comparison;
+* :mod:`~rlsp_rewards.outcome.values`: an exact reading of answer values, built on
+  :mod:`~rlsp_rewards.outcome.algebra` (exact arithmetic), :mod:`~rlsp_rewards.outcome.expressions`
+  (its grammar), :mod:`~rlsp_rewards.outcome.sets` (intervals and inequalities) and
+  :mod:`~rlsp_rewards.outcome.labels` (equations and their labels);
+* :mod:`~rlsp_rewards.outcome.equality`: exact comparison of two values (the rules for decimals,
+  percent and degrees);
 * :mod:`~rlsp_rewards.outcome.grade`: the fast comparison in the caller, and the full check with
   math-verify that runs in a worker process;
 * :mod:`~rlsp_rewards.outcome.verifier`: :class:`OutcomeVerifier`, the reward (cache,

@@ -8,17 +8,17 @@ one check of each common kind here pays that once, in the fork server, for every
 
 Example:
     >>> from rlsp_rewards.outcome import preload
-    >>> all(status.value == "correct" for status in preload.WARM_UP)
+    >>> all(preload.WARM_UP)
     True
 """
 
 from __future__ import annotations
 
-from rlsp_rewards.outcome.grade import compare
+from rlsp_rewards.outcome.grade import math_verify_equal
 
 __all__ = ["WARM_UP"]
 
-#: Checks the fast path leaves to math-verify, one per common kind of answer (all correct).
+#: One check of each common kind of answer that reaches math-verify (all equal pairs).
 _SHAPES = (
     (r"\frac{\sqrt{2}}{2}", r"\sin(\pi/4)"),  # trigonometry, radicals
     ("1 + x^2", "x^2 + 1"),  # polynomials
@@ -34,7 +34,8 @@ _SHAPES = (
     (r"3 e^{x}", r"e^{x} \cdot 3"),  # exponentials
     (r"\log_{2}(x)", r"\frac{\ln x}{\ln 2}"),  # logarithms
     (r"2\pi r", r"2 r \pi"),  # products of symbols
+    (r"\sum_{k=0}^{n-1} F_k", r"\sum_{k=0}^{n-1} F_{k}"),  # sums (seconds to parse cold)
 )
 
-#: The statuses of the warm-up checks, run at import.
-WARM_UP = tuple(compare(gold, pred) for gold, pred in _SHAPES)
+#: The verdicts of the warm-up checks, run at import (math-verify alone, no fast path).
+WARM_UP = tuple(math_verify_equal(gold, pred) for gold, pred in _SHAPES)

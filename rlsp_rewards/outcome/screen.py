@@ -2,7 +2,10 @@
 
 Power towers, huge factorials, costly operators on big numbers, deep nesting, binary junk:
 :func:`is_pathological` finds them in linear time, before anything is parsed, so that no such
-answer ever reaches sympy.
+answer ever reaches sympy. (Length alone is not pathological: the exact reading of
+:mod:`rlsp_rewards.outcome.values` is bounded at any length, and
+:mod:`rlsp_rewards.outcome.grade` never hands math-verify more than
+:data:`~rlsp_rewards.outcome.values.MAX_PARSE_CHARS` characters.)
 
 Example:
     >>> is_pathological("10^{10^{6}}"), is_pathological("2^{10}")
@@ -15,12 +18,7 @@ import functools
 import math
 import re
 
-from rlsp_rewards.outcome.values import (
-    MAX_PARSE_CHARS,
-    exponent_at,
-    literal_value,
-    plain_int,
-)
+from rlsp_rewards.outcome.values import MAX_PARSE_CHARS
 
 __all__ = ["is_pathological", "screened"]
 
@@ -29,15 +27,78 @@ _MAX_DIGITS = 100_000
 #: Deepest bracket nesting a sensible final answer has.
 _MAX_DEPTH = 30
 
+# -- literal numbers and powers --------------------------------------------------------------
+
+_SMALL_INT = re.compile(r"-?[0-9]{1,300}")
+
+
+def _braced(text: str, at: int) -> tuple[str | None, int]:
+    """Content and end index of the ``{...}`` group opening at ``at`` (None when unclosed).
+
+    Example:
+        >>> _braced("{a{b}}c", 0)
+        ('a{b}', 6)
+    """
+    depth = 0
+    for end in range(at, min(len(text), at + MAX_PARSE_CHARS)):
+        if text[end] == "{":
+            depth += 1
+        elif text[end] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[at + 1 : end], end + 1
+    return None, at
+
+
+def _exponent_at(text: str, at: int) -> tuple[str | None, int]:
+    """The braced group or single character starting at ``at`` (TeX reads ``2^10`` as 2^1 0).
+
+    Example:
+        >>> _exponent_at("2^{10}", 2), _exponent_at("2^10", 2)
+        (('10', 6), ('1', 3))
+    """
+    while at < len(text) and text[at] == " ":
+        at += 1
+    if at >= len(text):
+        return None, at
+    if text[at] == "{":
+        return _braced(text, at)
+    return text[at], at + 1
+
+
+def _literal_value(text: str) -> int | None:
+    """The value of ``text`` when it is an integer or a power of integers (up to 300 digits).
+
+    Example:
+        >>> _literal_value("2^{10}"), _literal_value("10^{400}"), _literal_value("x")
+        (1024, None, None)
+    """
+    text = text.strip()
+    if text.startswith("{") and _braced(text, 0)[1] == len(text):
+        text = text[1:-1].strip()
+    if _SMALL_INT.fullmatch(text):
+        return int(text)
+    caret = text.find("^")
+    if caret <= 0 or not _SMALL_INT.fullmatch(text[:caret].strip()):
+        return None
+    exponent_text, end = _exponent_at(text, caret + 1)
+    if exponent_text is None or end != len(text):
+        return None
+    power = _literal_value(exponent_text)
+    base = int(text[:caret])
+    if power is None or power < 0 or power * math.log10(max(abs(base), 2)) > 300:
+        return None
+    return base**power
+
+
 # -- the rule --------------------------------------------------------------------------------
 
 
 def is_pathological(answer: str) -> bool:
     """Whether an answer would cost a symbolic engine unbounded time or memory.
 
-    The rule: an answer is pathological when it is longer than :data:`MAX_PARSE_CHARS`
-    characters (digits-only integers excepted), contains control characters or binary junk,
-    nests brackets deeper than 30 levels, needs a number with more than 100,000 digits
+    The rule: an answer is pathological when it contains control characters or binary junk
+    (``U+FFFD``), nests brackets deeper than 30 levels, needs a number with more than 100,000 digits
     (a power tower like ``9^{9^{9^{9}}}``, ``10^{10^{6}}``, a factorial of more than 10,000, a
     factorial of a factorial, ``10!!!``), or applies an operator whose cost grows with its
     arguments (``\\sum``, ``\\prod``, ``\\int``, ``\\binom``, ``\\Gamma``, ``\\lim``,
@@ -50,8 +111,6 @@ def is_pathological(answer: str) -> bool:
         >>> is_pathological("9^{9^{9^{9}}}"), is_pathological("2^{10}"), is_pathological("2006!")
         (True, False, False)
     """
-    if len(answer) > MAX_PARSE_CHARS and not plain_int(answer):
-        return True
     if any(ord(c) < 32 and c not in "\n\t\r" for c in answer) or "\ufffd" in answer:
         return True
     depth = 0
@@ -99,12 +158,12 @@ def _has_huge_power(text: str) -> bool:
 
 def _power_digits(text: str, caret: int) -> float:
     """Estimated digits of the power whose ``^`` is at ``caret`` (0 when unknown and small)."""
-    exponent_text = exponent_at(text, caret + 1)[0]
+    exponent_text = _exponent_at(text, caret + 1)[0]
     if exponent_text is None:
         return 0.0
     if _value_digits(exponent_text) > 300:  # an exponent of more than 300 digits
         return math.inf
-    exponent = literal_value(exponent_text)
+    exponent = _literal_value(exponent_text)
     if exponent is None:
         inner = exponent_text.find("^")
         if inner >= 0 and "^" in exponent_text[inner + 1 :]:
@@ -122,7 +181,7 @@ def _value_digits(text: str) -> float:
     """Digits of the value of a small literal expression: an integer or a power of integers."""
     caret = text.find("^")
     if caret < 0:
-        value = literal_value(text)
+        value = _literal_value(text)
         return 0.0 if value is None else float(len(str(abs(value))))
     return _power_digits(text, caret)
 
@@ -132,7 +191,7 @@ def _number_before(text: str, at: int) -> float | None:
     while end > 0 and text[end - 1] in " }":
         end -= 1
     start = end
-    while start > 0 and text[start - 1].isdigit():
+    while start > 0 and "0" <= text[start - 1] <= "9":  # ASCII: float("²") fails
         start -= 1
     if start == end or end - start > 300:
         return None
@@ -149,7 +208,7 @@ def _has_huge_factorial(text: str) -> bool:
                 return True  # the factorial of a factorial or of a power
         else:
             start = len(before)
-            while start > 0 and before[start - 1].isdigit():
+            while start > 0 and "0" <= before[start - 1] <= "9":
                 start -= 1
             digits = before[start:]
             if digits and (len(digits) > 5 or int(digits) > 10_000):

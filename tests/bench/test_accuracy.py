@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,88 @@ def test_evaluate_custom_rows_and_thread() -> None:
     worker.join(timeout=120)
     assert box and box[0].baseline_accuracy is None and box[0].accuracy == 0.5
     assert evaluate([], baseline=False).accuracy == 0.0
+
+
+# -- bench --accuracy: labelled files, per category, disagreements -------------------------------
+
+PEER_ROWS = [
+    # a peer's bare pred, wrapped as "The final answer is \boxed{PRED}."
+    {
+        "id": 1,
+        "source": "peer/a:tests/x.py",
+        "gold": "1/2",
+        "pred": "0.5",
+        "expected": True,
+        "expectation": "sound",
+    },
+    # a whole response, and a wrong verdict the label catches
+    {
+        "id": 2,
+        "source": "peer/b:tests/y.py",
+        "gold": "3",
+        "response": r"\boxed{4}",
+        "expected": True,
+        "expectation": "sound",
+    },
+    # not counted: the peer's expectation is not sound
+    {
+        "id": 3,
+        "source": "peer/b:tests/y.py",
+        "gold": "1-1/e",
+        "pred": "1+1/e",
+        "expected": True,
+        "expectation": "wrong",
+    },
+]
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    import json
+
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def test_load_cases_reads_peer_files(tmp_path: Path) -> None:
+    from rlsp_rewards.bench.accuracy import load_cases
+
+    path = tmp_path / "peer.jsonl"
+    _write(path, PEER_ROWS)
+    rows, skipped = load_cases(path)
+    assert skipped == 1 and [row["id"] for row in rows] == [1, 2]
+    assert rows[0]["response"] == r"The final answer is \boxed{0.5}."
+    assert [row["kind"] for row in rows] == ["a", "b"]  # grouped by the source's repository
+    assert all(row["label"] is True for row in rows)
+
+
+def test_report_per_category_and_disagreements(tmp_path: Path) -> None:
+    from rlsp_rewards.bench.accuracy import report_json, run_accuracy
+
+    path = tmp_path / "peer.jsonl"
+    _write(path, PEER_ROWS)
+    (report,) = run_accuracy([path])  # main thread: plain math-verify runs too
+    assert (report.rows, report.skipped, report.accuracy) == (2, 1, 0.5)
+    assert report.by_category() == {"a": (1, 1.0, 1.0), "b": (1, 0.0, 0.0)}
+    assert [case.name for case in report.disagreements()] == ["2"]
+    data = report_json([report])["sets"][0]
+    assert data["categories"]["b"] == {"cases": 1, "ours": 0.0, "math_verify": 0.0}
+    assert data["disagreements"][0]["pred"] == "4"
+
+
+def test_bench_accuracy_command(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from rlsp_rewards.cli.app import app
+
+    path, out = tmp_path / "cases.jsonl", tmp_path / "acc.json"
+    _write(path, PEER_ROWS)
+    result = CliRunner().invoke(app, ["bench", "--accuracy", str(path), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "cases where a method differs from the label" in result.output
+    assert json.loads(out.read_text())["sets"][0]["cases"] == 2
+    missing = CliRunner().invoke(app, ["bench", "--accuracy", str(tmp_path / "none.jsonl")])
+    assert missing.exit_code == 2 and "no such labelled JSONL file" in missing.output
+    (tmp_path / "bad.jsonl").write_text('{"response": "x"}\n')
+    bad = CliRunner().invoke(app, ["bench", "--accuracy", str(tmp_path / "bad.jsonl")])
+    assert bad.exit_code == 2 and "each line needs gold" in bad.output

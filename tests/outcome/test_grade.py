@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from pathlib import Path
 
@@ -42,8 +43,10 @@ FAST = [
     (r"-\frac{7}{12}", r"\frac{7}{-12}", C),
     (r"\frac{3}{8}", r"\frac{3}{7}", N),
     (r"\frac{1}{3}", "0.33", N),  # too coarse for math-verify's 6 decimals too
-    (r"\frac{1}{3}", "0.3333333", U),  # within 6-decimal rounding: math-verify decides
-    ("0.1234567", "0.1234568", U),
+    (r"\frac{1}{3}", "0.3333333", N),  # a rounded decimal is not the exact gold
+    (r"\frac{1}{12}", "0.0833333333333333", C),  # a printed float (15 digits) is
+    ("0.1234567", "0.1234568", N),  # equally precise decimals must be equal
+    ("4.123105625617661", r"\sqrt{17}", C),  # a long gold decimal is a rounded value
     (r"\frac{7}{4}", r"1\frac{3}{4}", C),  # mixed number
     (r"\frac{5}{2}", r"2\frac{1}{4}", N),
     ("3", r"1\frac{1}{2}", N),
@@ -52,17 +55,19 @@ FAST = [
     (r"3\times 10^{8}", r"3 \cdot 10^{8}", C),
     (r"2.5\times10^{-3}", "0.0025", C),
     (r"1.5\times10^{3}", r"1.5\times10^{4}", N),
-    # percentages (math-verify accepts the number with or without its sign)
+    # percentages: a percent gold takes its number; a plain gold takes p% as p/100 or p
     (r"25\%", "25", C),
-    (r"25\%", "0.25", C),
+    (r"25\%", "0.25", N),  # the question asked for a percent
     ("25", r"25\%", C),
     (r"25\%", r"33\%", N),
     ("25", r"20\%", N),
     (r"12.5\%", "12.5", C),  # a decimal percentage without its sign
     ("12.5", r"12.5\%", C),
-    (r"12.5\%", "0.125", C),
+    (r"12.5\%", "0.125", N),
+    ("0.125", r"12.5\%", C),
     (r"12.5\%", "12.6", N),
-    (r"0.5\%", "0.005", C),
+    (r"0.5\%", "0.005", N),
+    ("0.25", r"25\%", C),
     # radicals and pi
     (r"2\sqrt{3}", r"\sqrt{12}", C),
     (r"2\sqrt{3}", r"2\sqrt{2}", N),
@@ -75,8 +80,8 @@ FAST = [
     (r"2\pi", r"\pi", N),
     (r"2\pi", "6", N),  # distinct exact atoms: pi is irrational
     (r"16\pi", "50.27", N),
-    (r"2\pi", "6.283185", U),  # 2pi rounded to 6 decimals: math-verify's rounding decides
-    (r"\frac{\sqrt{2}}{2}", "0.707107", U),
+    (r"2\pi", "6.283185", N),  # 2pi rounded to 6 decimals is not 2pi
+    (r"\frac{\sqrt{2}}{2}", "0.707107", N),
     (r"\frac{\pi}{4}", r"\left(\frac{\pi}{4}\right)", C),
     # degrees, units, currency
     ("90", r"90^\circ", C),
@@ -87,16 +92,17 @@ FAST = [
     ("5", "5 cm", C),
     ("60", r"60\,\text{km/h}", C),
     ("12", r"\$12", C),
-    ("3", "3 or 4", U),  # "or" is not a unit
+    ("3", "3 or 4", N),  # "or" is not a unit: a hedge between two values
     ("5", "5 meters", C),
-    ("2", "2 pi", U),  # constants, roots, variables and operations in words are not units
-    ("3", "3 i", U),
-    ("5", "5 sqrt 2", U),
-    ("3", "3 sqrt3", U),
+    ("2", "2 pi", N),  # constants, roots, variables and operations in words are not units
+    (r"2\pi", "2 pi", C),
+    ("3", "3 i", N),
+    ("5", "5 sqrt 2", N),
+    (r"5\sqrt{2}", "5 sqrt 2", C),
     ("3", "3 x", N),  # read as the polynomial 3x
-    ("2", "2 x 3", N),
+    ("2", "2 x 3", U),  # x or times: unclear
     ("1", "1 over 2", U),
-    ("3", "3 squared", U),
+    ("3", "3 squared", U),  # a word the reader does not know: math-verify decides
     # intervals: brackets matter
     (r"(-\infty, 3)", r"(-\infty,3)", C),
     (r"(-\infty, 3)", r"(-\infty,3]", N),
@@ -113,7 +119,8 @@ FAST = [
     ("(2, 3)", "(3,2)", N),
     ("(1, -2, 4)", "(1,-2)", N),
     (r"(\frac{1}{2}, 0)", "(0.5, 0)", C),
-    ("(1,2)", "1,2", U),  # math-verify's own rules for mixed kinds
+    ("(1,2)", "1,2", C),  # a list against a tuple: compared in order, as math-verify does
+    ("(3,1)", r"\{1,3\}", N),
     ("42", "(1, 2)", N),
     # text answers
     (r"\text{Monday}", "monday", C),
@@ -123,7 +130,7 @@ FAST = [
     (r"\text{(C)}", "C", C),
     (r"\text{(C)}", "B", N),
     ("B", "(B)", C),
-    ("x", "y", U),  # single letters may be variables
+    ("x", "y", N),  # different variables
     # base-n numerals
     ("1011_2", "1011", C),
     ("1011_2", "1101_2", N),
@@ -139,14 +146,14 @@ FAST = [
     ("10", r"x = \frac{20}{2} = 10", C),
     ("42", "41 = 42", N),  # math-verify's false positive
     ("5", "2x = 10", N),
-    ("x=2", "y=2", U),  # different labels: math-verify decides
+    ("x=2", "y=2", N),  # different labels: not the same equation
     ("y = 2x + 3", "y = 3 + 2x", C),  # the same label: compare the values
     ("y = 2x + 3", "y = 3x + 2", N),
     # an approximation keeps its exact part (as math-verify reads it)
     (r"\frac{1}{3}", r"\frac{1}{3} \approx 0.333", C),
     (r"\frac{1}{3}", r"x = \frac{1}{3} \approx 0.333", C),
     (r"\pi", r"x \approx 3.14", N),
-    (r"\pi", "x \u2248 3.14159265", U),  # within 6-decimal rounding: math-verify decides
+    (r"\pi", "x \u2248 3.14159265", N),  # a rounded decimal is not pi
     # a box left inside the extracted answer
     ("7", r"\boxed{7}", C),
     # screening of pathological predictions when the gold is simple
@@ -171,10 +178,10 @@ FAST = [
     ("6x^2 - 4", "6x^2-4x", N),
     ("2x", r"x \cdot 2", C),
     ("x + 1", "5", N),
-    ("x + 1", "y + 1", U),  # another variable: math-verify decides
-    ("x^{13}", "x", U),  # powers above 12 are left to math-verify
+    ("x + 1", "y + 1", N),  # another variable
+    ("x^{13}", "x", N),
     # other symbolic answers are left to math-verify
-    (r"1 - \frac{1}{e}", r"1-e^{-1}", U),
+    (r"1 - \frac{1}{e}", r"1-e^{-1}", C),  # e is a constant of its own
     (r"2\ln 2", r"\ln 4", U),
 ]
 
@@ -186,7 +193,9 @@ def test_fast_compare(gold: str, pred: str, expected: OutcomeStatus | None) -> N
 
 FULL = [
     # (gold, pred, compare verdict) - the cases the fast path leaves to math-verify
-    (r"\frac{1}{3}", "0.3333333", C),  # math-verify's 6-decimal rounding
+    (r"\frac{1}{3}", "0.3333333", N),  # a rounded decimal, not the exact gold
+    (r"\sin(\pi/6)", "0.5", C),  # an exact decimal is right
+    (r"\sin(\pi/3)", "0.866", N),
     ("x^2 + 2x + 1", "(x+1)^2", C),
     ("x^2 + 2x + 1", "x^2+x+1", N),
     (r"\frac{x+1}{x-1}", r"\frac{1+x}{x-1}", C),
@@ -250,53 +259,6 @@ BIG = "9" * 5000
 )
 def test_huge_integers(gold: str, pred: str, expected: OutcomeStatus) -> None:
     assert compare(gold, pred) is expected
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        "9^{9^{9^{9}}}",
-        "2^{3^{4^{5}}}",
-        "10^{10^{100}}",
-        "e^{e^{e^{e^{e}}}}",
-        "99999999!",
-        "(3!)!!",
-        "(2^{100})!",
-        "{" * 31 + "}" * 31,
-        "x" * 1_001,
-        "\ufffd",
-        "a\x01b",
-        r"\prod_{k=1}^{1000000} k",  # costly operators applied to big numbers
-        r"\binom{10^{9}}{10^{5}}",
-        r"\Gamma(10^{7})",
-        r"\int_0^{10^{9}} x^{1000} dx",
-        r"\sum_{k=1}^{10^{8}} k^{k}",
-        "10!!!!!!!!!!",
-    ],
-)
-def test_pathological(answer: str) -> None:
-    assert is_pathological(answer)
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        "42",
-        "2^{10}",
-        "2^{100000}",
-        "2006!",
-        r"\frac{1}{2004!}",
-        "e^{x^2}",
-        "5!!",
-        "9" * 5000,
-        "(1, 2)",
-        r"\sum_{k=1}^{100} k",
-        r"\binom{2006}{3}",
-        r"\int_0^1 x^2 dx",
-    ],
-)
-def test_not_pathological(answer: str) -> None:
-    assert not is_pathological(answer)
 
 
 def test_unterminated_delimiters_are_bounded() -> None:
@@ -405,6 +367,9 @@ def _spellings(numerator: int, denominator: int) -> list[str]:
     return spellings
 
 
+_DECIMAL = re.compile(r"^-?[0-9]+\.[0-9]+$")
+
+
 @settings(max_examples=60, deadline=None, derandomize=True)  # math-verify runs: keep CI stable
 @given(
     st.integers(-12, 12),
@@ -422,8 +387,11 @@ def test_fast_path_agrees_with_math_verify(
     preds = _spellings(a, b) if same_value else _spellings(c, d)
     gold, pred = golds[i % len(golds)], preds[j % len(preds)]
     verdict = fast_compare(gold, pred)
-    if verdict is not None:
-        assert (verdict is C) == _math_verify_says(gold, pred), (gold, pred)
+    if verdict is None or (verdict is C) == _math_verify_says(gold, pred):
+        return
+    # the one documented difference: a rounded decimal is not an exact gold's value
+    rounded = _DECIMAL.match(pred) is not None and _DECIMAL.match(gold) is None
+    assert verdict is N and rounded, (gold, pred)
 
 
 def test_compare_works_off_the_main_thread() -> None:
