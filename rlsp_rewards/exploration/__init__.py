@@ -2,7 +2,12 @@
 
 * :mod:`~rlsp_rewards.exploration.length`: the RLSP length term ``-C/|o|`` (and its guard);
 * :mod:`~rlsp_rewards.exploration.tokens`: exact token counts with a local tokenizer;
-* :mod:`~rlsp_rewards.exploration.repetition`: how much of a response repeats itself.
+* :mod:`~rlsp_rewards.exploration.repetition`: how much of a response repeats itself;
+* :mod:`~rlsp_rewards.exploration.shapes`: the length shapes of the related work behind
+  ``exploration=`` (``dapo_overlong``, ``cosine``, ``kimi``, ``l1_exact``, ``l1_max``,
+  ``shorter_better``, ``repetition_penalty``), by family: :mod:`.overlong`,
+  :mod:`.outcome_shapes`, :mod:`.group_shapes`, :mod:`.repetition_penalty`, on the common
+  ground of :mod:`.shaping`.
 
 The LLM judge, the other RLSP exploration term, has its own folder: :mod:`rlsp_rewards.judge`.
 

@@ -106,7 +106,7 @@ class Kimi(Shape):
     """
 
     name = "kimi"
-    formula = "lam = 0.5 - (|o|-min)/(max-min) over the group; correct: lam, wrong: min(0, lam)"
+    formula = "lam = 0.5 - (|o| - min) / (max - min) in the group; right: lam, wrong: min(0, lam)"
     grouped = True
 
     def terms(self, group: Sequence[ShapeInput]) -> list[float | None]:
@@ -169,7 +169,7 @@ class ShorterBetter(Shape):
     """
 
     name = "shorter_better"
-    formula = "sb_alpha*v - sb_beta*||o| - l_sol|, l_sol = shortest correct (else mean) length"
+    formula = "sb_alpha * v - sb_beta * | |o| - l_sol |, l_sol: shortest right (else mean) |o|"
     whole_reward = True
     grouped = True
 

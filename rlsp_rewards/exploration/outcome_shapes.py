@@ -111,7 +111,7 @@ class Cosine(Shape):
     """
 
     name = "cosine"
-    formula = "v_min + (v_max-v_min)*(1+cos(pi*min(|o|/L,1)))/2; (v_min,v_max) by correctness"
+    formula = "v_min + (v_max - v_min) * (1 + cos(pi * min(|o|/L, 1))) / 2, by correctness"
     whole_reward = True
 
     def __init__(self, config: CosineConfig | None = None) -> None:
@@ -206,7 +206,7 @@ class L1Exact(Shape):
     """
 
     name = "l1_exact"
-    formula = "v - alpha*|n_gold - |o||"
+    formula = "v - alpha * |n_gold - |o||"
     whole_reward = True
 
     def __init__(self, config: L1Config | None = None) -> None:
@@ -247,7 +247,7 @@ class L1Max(Shape):
     """
 
     name = "l1_max"
-    formula = "v * clip(beta*(n_gold - |o|) + delta, 0, 1)"
+    formula = "v * clip(beta * (n_gold - |o|) + delta, 0, 1)"
     whole_reward = True
 
     def __init__(self, config: L1Config | None = None) -> None:

@@ -91,7 +91,7 @@ class DapoOverlong(Shape):
     """
 
     name = "dapo_overlong"
-    formula = "0 if |o| <= L-B; f*((L-B)-|o|)/B if |o| <= L; -f beyond L"
+    formula = "0 if |o| <= L - B; f * ((L - B) - |o|) / B up to L; -f beyond L"
 
     def __init__(self, config: DapoOverlongConfig | None = None) -> None:
         self.config = config or DapoOverlongConfig()

@@ -60,6 +60,7 @@ from rlsp_rewards.exploration.shaping import Shape, ShapeInput
 __all__ = [
     "GROUP_SHAPES",
     "SHAPE_NAMES",
+    "SHAPE_TYPES",
     "ShapeConfig",
     "Shaper",
     "build_shape",
@@ -67,19 +68,22 @@ __all__ = [
 
 logger = logging.getLogger("rlsp_rewards")
 
-#: Every length shape, by its ``exploration`` name, in the order the docs list them.
-SHAPE_NAMES: tuple[str, ...] = (
-    "length",
-    "dapo_overlong",
-    "cosine",
-    "kimi",
-    "l1_exact",
-    "l1_max",
-    "shorter_better",
-    "repetition_penalty",
-)
+#: Every length shape by its ``exploration`` name, in the order the docs list them, with its
+#: class (``length`` is RLSP's own term, computed by the reward itself).
+SHAPE_TYPES: dict[str, type[Shape] | None] = {
+    "length": None,
+    "dapo_overlong": DapoOverlong,
+    "cosine": Cosine,
+    "kimi": Kimi,
+    "l1_exact": L1Exact,
+    "l1_max": L1Max,
+    "shorter_better": ShorterBetter,
+    "repetition_penalty": RepetitionPenaltyShape,
+}
+#: The names of :data:`SHAPE_TYPES`.
+SHAPE_NAMES: tuple[str, ...] = tuple(SHAPE_TYPES)
 #: The shapes that score a response against the other responses to its prompt.
-GROUP_SHAPES: frozenset[str] = frozenset({"kimi", "shorter_better"})
+GROUP_SHAPES: frozenset[str] = frozenset(n for n, t in SHAPE_TYPES.items() if t and t.grouped)
 
 C = TypeVar("C", bound=RewardConfig)
 
