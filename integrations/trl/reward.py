@@ -8,8 +8,9 @@ judge calls in threads). It returns one float per completion: the reward's ``sco
 What reaches TRL's logs, besides ``rewards/<name>/mean`` (the returned score):
 
 * ``log_metric``: ``<name>/<key>`` for every numeric key of the fixed result set but ``score``
-  (``acc``, ``outcome``, ``length_term``, ``judge_grade``, ``length``, ``length_source``, the
-  flags, the behaviour counts...), the batch mean: a flag's mean is its rate;
+  (``acc``, ``outcome``, ``length_term``, ``judge_grade``, ``shape_term``, ``length``,
+  ``length_source``, the flags, the behaviour counts...), the batch mean: a flag's mean is its
+  rate;
 * ``log_extra``: the columns ``<name>/acc``, ``<name>/pred``, ``<name>/outcome``,
   ``<name>/length_term``, ``<name>/judge_grade`` and ``<name>/shape_term`` of the completions
   table.
