@@ -80,7 +80,15 @@ def whole_group_chunks(
     rows: Iterable[Row], fields: FieldMap, ends: dict[bytes, int], size: int
 ) -> Iterator[list[Row]]:
     """Chunks in input order, each at least ``size`` rows (but the last) and holding every row
-    of each group it touches; rows without a group (unreadable, no prompt) go along."""
+    of each group it touches; rows without a group (unreadable, no prompt) go along.
+
+    Example:
+        >>> from rlsp_rewards.cli.runs import FieldMap, Row
+        >>> rows = [Row(i, {"response": "", "gold": 1, "prompt": p}) for i, p in enumerate("aba")]
+        >>> ends = group_ends(rows, FieldMap())
+        >>> [len(c) for c in whole_group_chunks(rows, FieldMap(), ends, 1)]  # a is open until 2
+        [3]
+    """
     chunk: list[Row] = []
     horizon = 0  # the last line any group in the chunk reaches
     for row in rows:

@@ -74,6 +74,11 @@ class ShapeStats:
             answer scores higher; None without prompts or without such pairs.
         pairs: the number of those pairs.
         errors: responses the shape could not score (``error = 1``).
+
+    Example:
+        >>> s = ShapeStats("cosine", "...", "whole reward", [1.0, -1.0], 1.0, -1.0, 2.0, 0.0, 1, 0)
+        >>> s.gap, s.wrong_over_correct
+        (2.0, 0.0)
     """
 
     name: str
@@ -99,6 +104,10 @@ class Comparison:
         correlation: Spearman's rho of every two shapes' scores, by ``(name, name)``.
         responses: the responses scored.
         skipped: the rows that could not be read as a response (bad JSON, a missing field).
+
+    Example:
+        >>> Comparison([], [], [], {}, responses=0, skipped=2).skipped
+        2
     """
 
     shapes: list[ShapeStats]
@@ -147,6 +156,12 @@ def compare_file(
         ConfigError: for a missing file, an unknown shape or setting (``exploration`` is set
             per shape), a file with no readable response, or a group shape on responses
             without a prompt.
+
+    Example:
+        >>> compare_file("/no/such/file.jsonl", ("length",))
+        Traceback (most recent call last):
+        ...
+        rlsp_rewards.errors.ConfigError: input file '/no/such/file.jsonl' does not exist ...
     """
     shapes = parse_shapes(",".join(shapes))
     settings = dict(settings or {})

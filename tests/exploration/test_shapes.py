@@ -544,6 +544,18 @@ def test_shaper_leaves_rlsp_terms_alone() -> None:
         assert Shaper(name, alpha=0.8).apply(result, EMPTY) is result
 
 
+@pytest.mark.parametrize("name", SHAPE_NAMES)
+def test_every_shape_passes_the_contract_checker(name: str) -> None:
+    from rlsp_rewards.integrations.trl import RlspTrlReward
+    from rlsp_rewards.testing import check_reward
+
+    trl = check_reward(RlspTrlReward(exploration=name, name=name), "trl", 10.0, name=name)
+    assert trl.ok, trl.table()  # TRL passes batches: group shapes too
+    if name not in GROUP_SHAPES:  # verl calls one sample at a time
+        verl = check_reward(RlspReward(exploration=name), "verl", 10.0, name=name)
+        assert verl.ok, verl.table()
+
+
 # -- properties ---------------------------------------------------------------------------------
 
 
