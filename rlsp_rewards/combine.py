@@ -55,12 +55,14 @@ from typing import Any, Literal, TypeVar
 from pydantic import Field, PrivateAttr, model_validator
 
 from rlsp_rewards.core import OutcomeStatus, Reward, RewardConfig, RewardResult, Sample
+from rlsp_rewards.errors import ConfigError
 from rlsp_rewards.exploration.length import (
     LengthConfig,
     LengthExploration,
     LengthMeasure,
     measure_fields,
 )
+from rlsp_rewards.exploration.shapes import SHAPE_NAMES, ShapeConfig, Shaper
 from rlsp_rewards.judge.reward import JudgeConfig, JudgeExploration, JudgeGrade
 from rlsp_rewards.judge.reward import judge as shared_judge
 from rlsp_rewards.outcome.verifier import OutcomeConfig, OutcomeVerifier, Verdict
@@ -122,19 +124,25 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-class RlspConfig(LengthConfig, OutcomeConfig, JudgeConfig):
+class RlspConfig(LengthConfig, OutcomeConfig, JudgeConfig, ShapeConfig):
     """Settings of :class:`RlspReward`: flat, so that every one can be overridden by keyword.
 
     ``preset`` picks the defaults of every other setting (see :data:`PRESETS`); settings given
     explicitly override them, and keep overriding them when a later call changes the preset.
     The length settings are :class:`~rlsp_rewards.exploration.length.LengthConfig`'s, the verifier's
-    :class:`~rlsp_rewards.outcome.verifier.OutcomeConfig`'s and the judge's (``judge_url``,
-    ``judge_model``, ``judge_fallback``...) :class:`~rlsp_rewards.judge.reward.JudgeConfig`'s.
+    :class:`~rlsp_rewards.outcome.verifier.OutcomeConfig`'s, the judge's (``judge_url``,
+    ``judge_model``, ``judge_fallback``...) :class:`~rlsp_rewards.judge.reward.JudgeConfig`'s
+    and the length shapes' (``max_tokens``, ``cosine_*``, ``l1_*``, ``sb_*``,
+    ``repetition_max_penalty``...) :class:`~rlsp_rewards.exploration.shapes.ShapeConfig`'s.
 
     Attributes:
         preset: ``"paper"``, ``"reference"`` or ``"guarded"``.
         alpha: the weight of the outcome, in [0, 1] (the paper uses 0.8).
-        exploration: ``"length"``, ``"judge"``, ``"length+judge"`` or ``"none"``.
+        exploration: ``"length"``, ``"judge"``, ``"length+judge"``, ``"none"``, or a length
+            shape from the related work: ``"dapo_overlong"``, ``"cosine"``, ``"kimi"``,
+            ``"l1_exact"``, ``"l1_max"``, ``"shorter_better"``, ``"repetition_penalty"`` (see
+            :mod:`rlsp_rewards.exploration.shapes`; ``kimi`` and ``shorter_better`` score whole
+            groups only).
         formula: how the terms combine: ``"paper"`` (``alpha*v + (1-alpha)*R_ex``) or
             ``"reference"`` (the authors' code: the length term at full weight).
 
@@ -146,7 +154,19 @@ class RlspConfig(LengthConfig, OutcomeConfig, JudgeConfig):
 
     preset: Literal["paper", "reference", "guarded"] = "paper"
     alpha: float = Field(default=0.8, ge=0.0, le=1.0)
-    exploration: Literal["length", "judge", "length+judge", "none"] = "length"
+    exploration: Literal[
+        "length",
+        "judge",
+        "length+judge",
+        "none",
+        "dapo_overlong",
+        "cosine",
+        "kimi",
+        "l1_exact",
+        "l1_max",
+        "shorter_better",
+        "repetition_penalty",
+    ] = "length"
     formula: Literal["paper", "reference"] = "paper"
 
     _explicit: frozenset[str] = PrivateAttr(default=frozenset())
@@ -188,6 +208,36 @@ class RlspConfig(LengthConfig, OutcomeConfig, JudgeConfig):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _shape_coherent(self) -> RlspConfig:
+        shape = self.exploration
+        related = shape in SHAPE_NAMES and shape != "length"
+        adds_penalty = self.repetition_max_penalty is not None and shape != "repetition_penalty"
+        what = f"exploration={shape!r}" if related else "an added repetition_max_penalty"
+        if (related or adds_penalty) and self.formula == "reference":
+            raise ValueError(
+                "the reference formula (the authors' code) knows only the length and judge "
+                f"terms; {what} needs formula='paper' (the paper preset)"
+            )
+        if (related or adds_penalty) and self.preset == "guarded":
+            raise ValueError(
+                "the guarded preset's bound (correct always above wrong) holds for its clamped "
+                f"length term and the judge only; {what} needs preset='paper'"
+            )
+        if adds_penalty and shape in ("judge", "length+judge", "none"):
+            raise ValueError(
+                f"repetition_max_penalty adds to a length shape's term, and exploration={shape!r} "
+                "has none; use exploration='repetition_penalty' (or another shape), or leave "
+                "repetition_max_penalty unset"
+            )
+        penalised = shape == "repetition_penalty" or adds_penalty
+        if penalised and self.repetition_penalty_unit == "tokens" and self.tokenizer is None:
+            raise ValueError(
+                "repetition_penalty_unit='tokens' counts token ids, which needs the tokenizer "
+                "setting (a local tokenizer path); or use repetition_penalty_unit='words'"
+            )
+        return self
+
     def explicit_settings(self) -> dict[str, Any]:
         """The settings given explicitly (the rest come from the preset or the defaults).
 
@@ -226,11 +276,15 @@ class RlspReward(Reward):
 
     Formula by ``formula`` setting, with ``v`` the outcome term and ``E`` the exploration term:
     ``"paper"``: ``alpha*v + (1-alpha)*E``; ``"reference"``: ``v + R_ex`` with the length,
-    then ``alpha*(...) + (1-alpha)*g`` with the judge. ``exploration="none"``: ``R = v``.
+    then ``alpha*(...) + (1-alpha)*g`` with the judge. ``exploration="none"``: ``R = v``. With a
+    length shape from the related work (``exploration="cosine"``, ``"kimi"``...; see
+    :mod:`rlsp_rewards.exploration.shapes`), ``T`` the shape's term: ``alpha*v + (1-alpha)*T``
+    for the additive shapes, ``T`` alone for the whole-reward shapes (their formula holds the
+    correctness, so it replaces the sum and ``alpha`` is not used).
 
     Metric keys: ``score``, ``acc``, ``outcome`` (``v``), ``length_term`` (``R_ex``, also
-    reported when only the judge is used), ``judge_grade`` (``g``), ``length``,
-    ``length_source``, ``effective_length``, ``repetition``, the verifier's flags
+    reported when only the judge is used), ``judge_grade`` (``g``), ``shape_term`` (``T``),
+    ``length``, ``length_source``, ``effective_length``, ``repetition``, the verifier's flags
     (``no_answer``, ``gold_unparseable``, ``timeout``, ``error``), ``judge_failed``, the
     behaviour counts (``backtracking``, ``verification``, ``alternatives``) and ``pred``.
 
@@ -254,6 +308,9 @@ class RlspReward(Reward):
         self._judge: JudgeExploration | None = None
         if "judge" in cfg.exploration:
             self._judge = shared_judge.with_settings(**cfg.changes(JudgeConfig))
+        self._shaper = Shaper(
+            cfg.exploration, cfg.alpha, cfg.section(ShapeConfig), cfg.tokenizer, self.error_score
+        )
 
     @classmethod
     def build_config(cls, base: RewardConfig | None, settings: Mapping[str, Any]) -> RlspConfig:
@@ -282,10 +339,24 @@ class RlspReward(Reward):
         """The verifier's cache counters (see :meth:`OutcomeVerifier.cache_stats`)."""
         return self._verifier.cache_stats()
 
+    def per_sample_problem(self) -> str | None:
+        """Why a group shape (``kimi``, ``shorter_better``) cannot score one sample; else None.
+
+        Example:
+            >>> RlspReward(exploration="kimi").per_sample_problem()[:25]
+            "exploration='kimi' scores"
+        """
+        return self._shaper.per_sample_problem()
+
     # -- the work ---------------------------------------------------------------------------
 
     def score(self, sample: Sample) -> RewardResult:
-        """Score one sample: verify, measure, grade (when the judge is on), combine."""
+        """Score one sample: verify, measure, grade (when the judge is on), combine.
+
+        Raises:
+            ConfigError: for a group shape, which scores whole batches only.
+        """
+        self._require_per_sample()
         verdict = self._verifier.verify(sample.gold, sample.response)
         grade = self._judge.grade(sample) if self._judge is not None else None
         return self._combine(sample, verdict, grade)
@@ -294,6 +365,7 @@ class RlspReward(Reward):
         """Async :meth:`score`: the verification and the judge's call run concurrently."""
         import asyncio  # here, not at the top: keeps ``import rlsp_rewards`` fast
 
+        self._require_per_sample()
         verifying = self._verifier.averify(sample.gold, sample.response)
         if self._judge is None:
             return self._combine(sample, await verifying, None)
@@ -317,15 +389,36 @@ class RlspReward(Reward):
             measures = measuring.results()
         except Exception:  # a broken batch falls back to the guarded single-sample path
             return [self.safe_score(s) for s in samples]
-        results = []
+        results, failed = [], []
         for sample, verdict, grade, m in zip(samples, verdicts, grades, measures, strict=False):
             try:
-                results.append(self.checked(sample, self._combine(sample, verdict, grade, m)))
+                combined = self._combine(sample, verdict, grade, m)
+                results.append(self.checked(sample, combined))
+                failed.append(results[-1] is not combined)
             except Exception as exc:
                 results.append(self.failure(sample, exc))
-        return results
+                failed.append(True)
+        return self._group_pass(samples, results, failed)
 
     # -- the pieces ---------------------------------------------------------------------------
+
+    def _require_per_sample(self) -> None:
+        problem = self._shaper.per_sample_problem()
+        if problem is not None:
+            raise ConfigError(problem)
+
+    def _group_pass(
+        self, samples: list[Sample], results: list[RewardResult], failed: list[bool]
+    ) -> list[RewardResult]:
+        """A group shape's step of :meth:`score_batch`: each group's terms (see
+        :meth:`~rlsp_rewards.exploration.shapes.Shaper.group_pass`); a no-op for the others."""
+        if not self._shaper.grouped:
+            return results
+        try:
+            shaped = self._shaper.group_pass(samples, results, failed)
+            return [self.checked(s, r) for s, r in zip(samples, shaped, strict=True)]
+        except Exception as exc:  # never raise into the trainer: the batch gets error results
+            return [self.failure(sample, exc) for sample in samples]
 
     def _verify_and_grade(
         self, samples: list[Sample]
@@ -364,7 +457,7 @@ class RlspReward(Reward):
         else:
             explore = g if grade is not None else m.term
             total = cfg.alpha * v + (1 - cfg.alpha) * explore
-        return dataclasses.replace(
+        result = dataclasses.replace(
             outcome,
             score=total,
             length_term=m.term,
@@ -373,6 +466,7 @@ class RlspReward(Reward):
             error=max(outcome.error, float(m.tokenizer_failed)),
             **measure_fields(m),
         )
+        return self._shaper.apply(result, sample)  # the length shape, when one is chosen
 
 
 #: The ready instance: the ``paper`` preset with length exploration.

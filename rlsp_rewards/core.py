@@ -196,6 +196,9 @@ class RewardResult:
         outcome: the outcome term ``v`` (0/1, or the ``reference`` preset's -0.5 without a box).
         length_term: the length exploration term, e.g. ``-C/|o|``.
         judge_grade: the judge's grade in [0, 1] (the fallback value when the judge failed).
+        shape_term: the term of the length shape chosen by ``exploration`` (``dapo_overlong``,
+            ``cosine``, ``kimi``, ...), plus the added repetition penalty; 0.0 where unused
+            (see :mod:`rlsp_rewards.exploration.shapes`).
         length: the response length in tokens (see ``length_source``).
         length_source: a :class:`LengthSource` value.
         effective_length: the length the length term used (non-repetitive tokens in ``guarded``).
@@ -219,6 +222,7 @@ class RewardResult:
     outcome: float = 0.0
     length_term: float = 0.0
     judge_grade: float = 0.0
+    shape_term: float = 0.0
     length: float = 0.0
     length_source: float = 0.0
     effective_length: float = 0.0
@@ -268,7 +272,7 @@ RESULT_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RewardRe
 #: The keys whose values are numbers (all but ``pred``).
 NUMERIC_KEYS: tuple[str, ...] = tuple(k for k in RESULT_KEYS if k != "pred")
 #: The reward components, in the order tables and plots show them.
-COMPONENT_KEYS: tuple[str, ...] = ("score", "outcome", "length_term", "judge_grade")
+COMPONENT_KEYS: tuple[str, ...] = ("score", "outcome", "length_term", "judge_grade", "shape_term")
 #: The status flags (0/1: their mean over a batch is a rate).
 STATUS_KEYS: tuple[str, ...] = (
     "no_answer",
@@ -358,8 +362,9 @@ class Reward:
     with settings uses a derived reward built once and cached.
 
     The only exception a call can raise is :class:`~rlsp_rewards.errors.ConfigError`, for
-    invalid settings, on the first call that passes them. Everything that goes wrong with a
-    sample becomes a defined score and a status flag.
+    invalid settings, on the first call that passes them, and on every single-sample call of a
+    reward that scores whole groups only (:meth:`per_sample_problem`). Everything that goes
+    wrong with a sample becomes a defined score and a status flag.
     """
 
     config_class: ClassVar[type[RewardConfig]] = RewardConfig
@@ -402,6 +407,18 @@ class Reward:
     def score_batch(self, samples: Sequence[Sample]) -> list[RewardResult]:
         """Score many samples; never raises. Subclasses override where batching pays."""
         return [self.safe_score(s) for s in samples]
+
+    def per_sample_problem(self) -> str | None:
+        """Why this reward cannot score one sample on its own, or None (every reward but a
+        group shape's, which needs the other responses to the prompt: see
+        :mod:`rlsp_rewards.exploration.shapes`). Framework adapters that call one sample at a
+        time check it when they build the reward.
+
+        Example:
+            >>> Reward().per_sample_problem() is None
+            True
+        """
+        return None
 
     def safe_score(self, sample: Sample) -> RewardResult:
         """:meth:`score` behind the guard: always a finite result, never an exception."""
@@ -485,6 +502,9 @@ class Reward:
     ) -> tuple[Reward, Sample]:
         """The reward with this call's settings, and the sample the call describes."""
         reward = self.with_settings(**{k: v for k, v in kwargs.items() if k not in SAMPLE_KWARGS})
+        problem = reward.per_sample_problem()
+        if problem is not None:  # a group shape: never a silent per-sample fallback
+            raise ConfigError(problem)
         return reward, Sample.from_call(
             data_source, solution_str, ground_truth, extra_info, **kwargs
         )

@@ -225,7 +225,7 @@ def test_per_call_preset_matches_the_built_reward_and_is_cached() -> None:
         ({"alpha": 1.5}, "alpha=1.5"),  # alpha lies in [0, 1]
         ({"preset": "papr"}, "'paper', 'reference' or 'guarded'"),
         ({"preset": ["paper"]}, "preset"),  # not a name at all
-        ({"exploration": "lenght"}, "'length', 'judge', 'length\\+judge' or 'none'"),
+        ({"exploration": "lenght"}, "'length', 'judge', 'length\\+judge', 'none', .*'kimi'"),
         ({"exploration": "length+judge"}, "only by the reference formula"),
         ({"preset": "guarded", "alpha": 0.4}, "use alpha > 0.5"),  # the guard's promise
         ({"preset": "guarded", "length_floor": None}, "needs length_floor and length_cap"),

@@ -29,15 +29,22 @@ from rlsp_rewards.core import NUMERIC_KEYS, Reward, RewardResult, Sample, as_tex
 from rlsp_rewards.errors import ConfigError
 from rlsp_rewards.registry import build
 
-from .settings import AdapterSettings, settings_from_env, split_settings
+from .settings import CONFIG_ENV, AdapterSettings, settings_from_env, split_settings
 from .split import split_response
 
-__all__ = ["OpenRLHFReward"]
+__all__ = ["PER_SAMPLE_CALLS", "OpenRLHFReward"]
 
 logger = logging.getLogger("rlsp_rewards.openrlhf")
 
 #: The ``data_source`` given to samples scored through OpenRLHF.
 DATA_SOURCE = "openrlhf"
+#: Why a group shape cannot serve OpenRLHF, and what can.
+PER_SAMPLE_CALLS = (
+    f"OpenRLHF calls its reward once per sample (the {CONFIG_ENV} file adapter, and one HTTP "
+    "request per sample to /get_reward), so in OpenRLHF choose a per-sample shape; group "
+    "shapes run where whole groups are scored: the server's /v1/score, TRL (RlspTrlReward), "
+    "`rlsp-rewards score` offline"
+)
 
 
 class OpenRLHFReward:
@@ -82,8 +89,12 @@ class OpenRLHFReward:
     def from_env(cls) -> OpenRLHFReward:
         """Build from ``RLSP_REWARD_CONFIG`` (inline JSON or a JSON/YAML/TOML path).
 
+        This is the file adapter's path, and OpenRLHF calls that file once per sample, so a group
+        shape (``exploration`` ``kimi`` or ``shorter_better``) is refused here.
+
         Raises:
-            ConfigError: when the variable or the file it names holds invalid settings.
+            ConfigError: when the variable or the file it names holds invalid settings, or
+                names a group shape.
 
         Example:
             >>> import os
@@ -92,7 +103,11 @@ class OpenRLHFReward:
             'gold'
             >>> del os.environ["RLSP_REWARD_CONFIG"]
         """
-        return cls.from_settings(settings_from_env())
+        adapter = cls.from_settings(settings_from_env())
+        problem = adapter.reward.per_sample_problem()
+        if problem is not None:
+            raise ConfigError(f"{problem}. {PER_SAMPLE_CALLS}")
+        return adapter
 
     # -- turning OpenRLHF's lists into samples -------------------------------------------------
 

@@ -4,9 +4,13 @@ Routes:
     * ``POST /get_reward``: OpenRLHF's protocol, body ``{"query": [...], "prompts": [...],
       "labels": [...]}``, answer ``{"rewards": [...], "scores": [...], "extra_logs": {k: [...]}}``.
       Point ``--reward.remote_url http://host:port/get_reward`` at it (a comma-separated list
-      of several servers is used round-robin).
+      of several servers is used round-robin). OpenRLHF sends one sample per request, so a
+      server whose reward is a group shape (``exploration`` ``kimi``, ``shorter_better``)
+      answers 422 here, saying why.
     * ``POST /v1/score``: our batch API (:class:`ScoreRequest` -> :class:`ScoreResponse`), one
-      result with the fixed keys per sample; schemas on the ``/docs`` page.
+      result with the fixed keys per sample; schemas on the ``/docs`` page. A group shape (at
+      start, or per request: ``"settings": {"exploration": "kimi"}``) scores each request's
+      samples by group: ``extra_info.prompt_id``, else ``prompt``.
     * ``GET /health`` and ``GET /metrics`` (Prometheus).
 
 Scoring never runs on the event loop: ``/get_reward`` awaits the reward's async path and
@@ -143,9 +147,16 @@ class ScoreSample(BaseModel):
 
     response: str = Field(description="the model's response only (no prompt)")
     gold: Any = Field(None, description="the reference answer or worked solution")
-    prompt: str | None = Field(None, description="the problem, for the judge")
+    prompt: str | None = Field(
+        None, description="the problem: shown to the judge; groups the responses of a group shape"
+    )
     response_tokens: int | None = Field(None, ge=0, description="exact response token count")
     data_source: str = ""
+    extra_info: dict[str, Any] | None = Field(
+        None,
+        description="the dataset row's extra fields: prompt_id (the group of a group shape, "
+        "before the prompt text), target_tokens (the L1 shapes' target length)",
+    )
 
 
 class ScoreRequest(BaseModel):
@@ -235,7 +246,7 @@ def create_app(
         'rlsp-rewards'
     """
     from rlsp_rewards import __version__
-    from rlsp_rewards.integrations.openrlhf.adapter import OpenRLHFReward
+    from rlsp_rewards.integrations.openrlhf.adapter import PER_SAMPLE_CALLS, OpenRLHFReward
 
     for name, value in (
         ("max_body_bytes", max_body_bytes),
@@ -249,6 +260,9 @@ def create_app(
     if not 0 <= batch_window_s <= 1:
         raise ConfigError(f"batch_window_s must be in [0, 1] seconds, got {batch_window_s}")
     adapter = OpenRLHFReward(reward, adapter_settings)
+    group_only = adapter.reward.per_sample_problem()  # a group shape: /v1/score only
+    if group_only is not None:
+        logger.warning("/get_reward will answer 422: %s", group_only)
     batcher = MicroBatcher(adapter.reward, batch_window_s, max_batch) if batch_window_s else None
     metrics = ServerMetrics(getattr(adapter.reward, "cache_stats", None))
     if token is None:
@@ -279,6 +293,8 @@ def create_app(
     @app.post("/get_reward", response_model=OpenRLHFResponse)
     async def get_reward(body: OpenRLHFRequest) -> dict[str, Any]:
         """Score samples in OpenRLHF's protocol (``--reward.remote_url .../get_reward``)."""
+        if group_only is not None:
+            raise HTTPException(status_code=422, detail=f"{group_only}. {PER_SAMPLE_CALLS}")
         if sum(map(len, body.query)) > _INLINE_CHARS:  # splitting can take long: not on the loop
             samples, evals = await asyncio.to_thread(
                 adapter.samples, body.query, body.prompts, body.labels

@@ -8,10 +8,12 @@ judge calls in threads). It returns one float per completion: the reward's ``sco
 What reaches TRL's logs, besides ``rewards/<name>/mean`` (the returned score):
 
 * ``log_metric``: ``<name>/<key>`` for every numeric key of the fixed result set but ``score``
-  (``acc``, ``outcome``, ``length_term``, ``judge_grade``, ``length``, ``length_source``, the
-  flags, the behaviour counts...), the batch mean: a flag's mean is its rate;
+  (``acc``, ``outcome``, ``length_term``, ``judge_grade``, ``shape_term``, ``length``,
+  ``length_source``, the flags, the behaviour counts...), the batch mean: a flag's mean is its
+  rate;
 * ``log_extra``: the columns ``<name>/acc``, ``<name>/pred``, ``<name>/outcome``,
-  ``<name>/length_term`` and ``<name>/judge_grade`` of the completions table.
+  ``<name>/length_term``, ``<name>/judge_grade`` and ``<name>/shape_term`` of the completions
+  table.
 
 Both are logged on every call with the same names, failures included: TRL gathers them across
 ranks by name, and a column that missed a batch would no longer line up with its completions.
@@ -23,6 +25,13 @@ counted in ``<name>/timeout``). With ``unscored="none"``, a completion the rewar
 judge (``timeout``, ``error`` or ``gold_unparseable`` set) gets ``None`` instead, as TRL's own
 ``accuracy_reward`` does for a gold it cannot parse: use it when a timeout should teach
 nothing rather than count as wrong.
+
+Group shapes (``exploration="kimi"`` or ``"shorter_better"``) work here: TRL passes the
+generation batch, and the batch is split into groups by prompt (``extra_info["prompt_id"]``,
+i.e. a ``prompt_id`` dataset column, else the prompt text). With several processes each one
+scores its own share of the batch; a prompt's completions stay together only when
+``per_device_train_batch_size * steps_per_generation`` is a multiple of ``num_generations``
+(a warning says so once when the run is distributed).
 
 ``clip_range=(low, high)`` clips the returned rewards, as the paper's trainer clipped to
 [-10, 10] (TRL has no reward clip of its own); the logged components keep their own values.
@@ -39,6 +48,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -55,7 +65,14 @@ logger = logging.getLogger("rlsp_rewards.integrations.trl")
 #: The result keys logged with ``log_metric`` (batch means), as ``<name>/<key>``.
 METRIC_KEYS: tuple[str, ...] = tuple(k for k in NUMERIC_KEYS if k != "score")
 #: The result keys logged with ``log_extra`` (completions-table columns), as ``<name>/<key>``.
-COLUMN_KEYS: tuple[str, ...] = ("acc", "pred", "outcome", "length_term", "judge_grade")
+COLUMN_KEYS: tuple[str, ...] = (
+    "acc",
+    "pred",
+    "outcome",
+    "length_term",
+    "judge_grade",
+    "shape_term",
+)
 #: The flags that mean a completion could not be judged (``unscored="none"`` gives ``None``).
 UNSCORED_FLAGS: tuple[str, ...] = ("timeout", "error", "gold_unparseable")
 #: The rewards that read the gold column (a missing column is warned about once).
@@ -98,6 +115,8 @@ class _TrlReward:
         #: the metric name TRL logs this reward under (``rewards/<__name__>/mean``)
         self.__name__ = name or f"rlsp_{reward}"
         self._warned_gold = False
+        self._grouped = self.reward.per_sample_problem() is not None
+        self._warned_split = False
 
     # -- scoring --------------------------------------------------------------------------------
 
@@ -111,6 +130,16 @@ class _TrlReward:
             >>> [r.length for r in reward.score(None, ["abc"], [[1, 2, 3, 4]], {})]
             [4.0]
         """
+        if self._grouped and not self._warned_split and _world_size() > 1:
+            self._warned_split = True
+            logger.warning(
+                "%s: a group shape scores each prompt's completions together, and each of the "
+                "%d processes scores only its own share of TRL's generation batch; keep "
+                "per_device_train_batch_size * steps_per_generation a multiple of "
+                "num_generations so that no prompt's completions are split across processes",
+                self.__name__,
+                _world_size(),
+            )
         try:
             batch = samples(prompts, completions, completion_ids, self._golds(kwargs), kwargs)
             results = self.reward.score_batch(batch)
@@ -285,6 +314,18 @@ def _clip_range(value: Sequence[float] | None) -> tuple[float, float] | None:
             f"trainer clip); got {value!r}"
         )
     return low, high
+
+
+def _world_size() -> int:
+    """The number of processes of a running ``torch.distributed`` job (1 when none; torch is
+    only looked at when the trainer has imported it)."""
+    dist = sys.modules.get("torch.distributed")
+    try:
+        if dist is not None and dist.is_available() and dist.is_initialized():
+            return int(dist.get_world_size())
+    except Exception:  # a half-initialised process group: not distributed for our purpose
+        pass
+    return 1
 
 
 def _size(completions: Any) -> int:

@@ -71,8 +71,10 @@ class RlspRewardManager(RewardManagerBase):
         **kwargs: anything a later verl passes; ignored.
 
     Raises:
-        ConfigError: when ``reward_kwargs`` are not valid settings of the configured reward, or
-            ``reward.reward_kwargs.clip_range`` is not two increasing finite numbers.
+        ConfigError: when ``reward_kwargs`` are not valid settings of the configured reward,
+            ``reward.reward_kwargs.clip_range`` is not two increasing finite numbers, or the
+            reward is a group shape (``exploration=kimi`` or ``shorter_better``), which
+            verl's one-sample-at-a-time Reward Loop cannot feed.
 
     Example:
         >>> from omegaconf import OmegaConf
@@ -100,6 +102,7 @@ class RlspRewardManager(RewardManagerBase):
         #: our reward with its reward_kwargs applied (validated here, not on the first sample),
         #: or None when compute_score is a user function
         self.reward = _our_reward(compute_score)
+        _require_per_sample(self.reward)
         self._extra_names = _accepted_extras(compute_score)
         self._is_async = _is_async(compute_score)
         warm_up = _warm_up_of(self.reward)
@@ -175,6 +178,26 @@ class RlspRewardManager(RewardManagerBase):
         prompt_ids = item.batch["prompts"]
         mask = item.batch["attention_mask"][: prompt_ids.shape[-1]].bool()
         return self.tokenizer.decode(prompt_ids[mask], skip_special_tokens=True)
+
+
+def _require_per_sample(reward: Reward | None) -> None:
+    """Refuse a reward that needs whole groups: verl's Reward Loop calls it once per rollout.
+
+    Example:
+        >>> from rlsp_rewards.registry import build
+        >>> _require_per_sample(build("combined", exploration="kimi"))
+        Traceback (most recent call last):
+        ...
+        rlsp_rewards.errors.ConfigError: exploration='kimi' scores each response against ...
+    """
+    problem = reward.per_sample_problem() if reward is not None else None
+    if problem is not None:
+        raise ConfigError(
+            f"{problem}. verl's Reward Loop scores each rollout alone as it finishes (with the "
+            "rlsp, naive, dapo and gdpo managers alike), so in verl choose a per-sample shape; "
+            "group shapes run where whole groups are scored: TRL (RlspTrlReward), the server's "
+            "/v1/score, `rlsp-rewards score` offline"
+        )
 
 
 def _warm_up_of(reward: Reward | None) -> Callable[[], Any] | None:

@@ -336,6 +336,61 @@ def report(
 
 
 @app.command()
+def compare(
+    input_path: Path = typer.Argument(
+        None, metavar="[IN]", help="Rollouts (.jsonl, .jsonl.gz, .parquet); default: the demo's."
+    ),
+    shapes: str = typer.Option(
+        "length,dapo_overlong,cosine,kimi,shorter_better,repetition_penalty",
+        help="Comma-separated shapes (also l1_exact, l1_max: they need target_tokens).",
+    ),
+    plot: Path = typer.Option(None, help="Draw score against length, a panel per shape (PNG)."),
+    settings: list[str] = typer.Option(
+        [], "--set", metavar="KEY=VALUE", help="A setting for every shape: --set max_tokens=1024"
+    ),
+    response_field: str = typer.Option("response", help="Field holding the model's response."),
+    gold_field: str = typer.Option("gold", help="Field holding the gold answer (dotted: a.b)."),
+    prompt_field: str = typer.Option(
+        None, help="Field holding the prompt (groups; default prompt, problem for the demo's)."
+    ),
+    tokens_field: str = typer.Option("response_tokens", help="Exact token counts (optional)."),
+) -> None:
+    """Compare the length shapes on one rollout file: gaps, wrong-over-right, rank correlation.
+
+    Each shape scores every response; the table gives the mean score of right and wrong
+    answers, how often a wrong answer outscores a right one to the same prompt, and Spearman's
+    rank correlation between the shapes.
+
+    [bold]Example:[/bold] rlsp-rewards compare runs.jsonl --shapes length,cosine --plot s.png
+    """
+    from rich.console import Console
+
+    from rlsp_rewards.cli.compare import compare_file, compare_tables, parse_shapes
+    from rlsp_rewards.cli.demo import sample_rollouts_path
+    from rlsp_rewards.cli.runs import FieldMap, parse_settings
+    from rlsp_rewards.errors import RlspRewardsError
+
+    console = Console()
+    path = input_path or sample_rollouts_path()
+    prompt = prompt_field or ("prompt" if input_path else "problem")
+    fields = FieldMap(response_field, gold_field, prompt, tokens=tokens_field)
+    try:
+        with console.status(f"scoring {path.name} with each shape"):
+            result = compare_file(path, parse_shapes(shapes), fields, parse_settings(settings))
+        for table in compare_tables(result):
+            console.print(table)
+            console.print()
+        if result.skipped:
+            console.print(f"[yellow]{result.skipped} rows could not be read[/yellow]")
+        if plot is not None:
+            from rlsp_rewards.cli.compare import plot_comparison
+
+            console.print(f"Plot written to {plot_comparison(result, plot, title=path.name)}")
+    except RlspRewardsError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
 def check(
     target: str = typer.Argument(
         ..., metavar="MODULE:NAME", help="The reward: mypkg.rewards:my_reward or path/file.py:name."

@@ -50,6 +50,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rlsp_rewards.cli.chunks import fixed_chunks, group_ends, whole_group_chunks
 from rlsp_rewards.cli.lines import text_lines
 from rlsp_rewards.core import (
     COMPONENT_KEYS,
@@ -433,7 +434,8 @@ def score_file(
         out: the scored JSONL to write (None: only summarise).
         fields: which row fields hold the response, gold, prompt...
         resume: keep the rows already in ``out`` and score only the rest.
-        chunk_size: rows per ``score_batch`` call.
+        chunk_size: rows per ``score_batch`` call (with a group shape, at least that many:
+            a chunk closes only between whole groups, see :mod:`rlsp_rewards.cli.chunks`).
         on_progress: called with the number of rows just handled (resumed rows included).
 
     Returns:
@@ -441,12 +443,19 @@ def score_file(
 
     Raises:
         ConfigError: for a missing input, ``out`` equal to the input, ``resume`` without
-            ``out``, or a bad chunk size.
+            ``out`` or with a group shape, or a bad chunk size.
     """
     if chunk_size < 1:
         raise ConfigError(f"chunk_size must be >= 1 (e.g. 512), got {chunk_size}")
     if resume and out is None:
         raise ConfigError("--resume needs --out: it skips the rows already written there")
+    problem = getattr(reward, "per_sample_problem", None)
+    grouped = callable(problem) and problem() is not None
+    if resume and grouped:
+        raise ConfigError(
+            "--resume cannot be used with a group shape (exploration kimi or shorter_better): "
+            "a resumed run could split a prompt's responses; score the file again without it"
+        )
     if out is not None and Path(out).resolve() == Path(path).resolve():
         raise ConfigError(f"--out {str(out)!r} is the input file; write the scores elsewhere")
     compressed = out is not None and str(out).endswith(".gz")
@@ -469,15 +478,14 @@ def score_file(
         else:
             writer = open(out, "a" if resume else "w", encoding="utf-8")  # noqa: SIM115
     try:
-        chunk: list[Row] = []
-        for row in read_rows(path):
-            if row.line <= done:
-                continue
-            chunk.append(row)
-            if len(chunk) >= chunk_size:
-                _score_chunk(chunk, reward, fields, summary, writer, on_progress)
-                chunk = []
-        if chunk:
+        rows = (row for row in read_rows(path) if row.line > done)
+        if grouped:  # a group shape: every prompt's responses in one batch
+            chunks = whole_group_chunks(
+                rows, fields, group_ends(read_rows(path), fields), chunk_size
+            )
+        else:
+            chunks = fixed_chunks(rows, chunk_size)
+        for chunk in chunks:
             _score_chunk(chunk, reward, fields, summary, writer, on_progress)
     finally:
         if writer is not None:

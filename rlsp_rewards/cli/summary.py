@@ -53,7 +53,7 @@ def plot_summary(summary: Summary, path: str | os.PathLike[str], title: str = ""
     from matplotlib.figure import Figure
     from matplotlib.ticker import NullFormatter
 
-    components = [k for k in COMPONENT_KEYS if k != "judge_grade" or summary.judge_used]
+    components = [k for k in COMPONENT_KEYS if _shown(summary, k)]
     figure = Figure(figsize=(13, 7.5), layout="constrained")
     grid = figure.add_gridspec(2, 3)
     figure.suptitle(title or f"{summary.scored} scored responses")
@@ -81,6 +81,13 @@ def plot_summary(summary: Summary, path: str | os.PathLike[str], title: str = ""
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
     return path
+
+
+def _shown(summary: Summary, key: str) -> bool:
+    """Whether a component is shown: the judge's grade and the shape term only when used."""
+    if key == "judge_grade":
+        return summary.judge_used
+    return key != "shape_term" or summary.nonzero["shape_term"] > 0
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -115,9 +122,7 @@ def summary_tables(summary: Summary, title: str = "") -> list[Table]:
         overview.add_row("time in the reward", f"{summary.seconds:.2f} s ({rate})")
 
     components = table("Reward components", "component", "mean", "p10", "p50", "p90")
-    for key in COMPONENT_KEYS:
-        if key == "judge_grade" and not summary.judge_used:
-            continue
+    for key in filter(lambda k: _shown(summary, k), COMPONENT_KEYS):
         components.add_row(
             key,
             f"{summary.mean(key):.3f}",

@@ -7,6 +7,11 @@
   over worker processes, a batch;
 * :mod:`~rlsp_rewards.exploration.cap`: how much of a huge response the measures read;
 * :mod:`~rlsp_rewards.exploration.chars`: a text as a numpy array of code points.
+* :mod:`~rlsp_rewards.exploration.shapes`: the length shapes of the related work behind
+  ``exploration=`` (``dapo_overlong``, ``cosine``, ``kimi``, ``l1_exact``, ``l1_max``,
+  ``shorter_better``, ``repetition_penalty``), by family: :mod:`.overlong`,
+  :mod:`.outcome_shapes`, :mod:`.group_shapes`, :mod:`.repetition_penalty`, on the common
+  ground of :mod:`.shaping`.
 
 The LLM judge, the other RLSP exploration term, has its own folder: :mod:`rlsp_rewards.judge`.
 

@@ -88,15 +88,23 @@ class TokenCounter:
         Raises:
             TokenizerLoadError: when the tokenizer cannot be loaded (every call, cheaply).
         """
+        return len(self.ids(text))
+
+    def ids(self, text: str) -> list[int]:
+        """The token ids of ``text``, without special tokens (the repetition penalty's unit).
+
+        Raises:
+            TokenizerLoadError: when the tokenizer cannot be loaded (every call, cheaply).
+        """
         tokenizer = _load(self.path)
         try:
-            return _encoded_length(tokenizer, text)
+            return _encoded_ids(tokenizer, text)
         except (TypeError, UnicodeError):
             if not _SURROGATE.search(text):
                 raise
         # Lone surrogates (a JSON body can carry them) are not valid Unicode, which the
         # tokenizer refuses: each counts as one U+FFFD, as a decoder would have produced.
-        return _encoded_length(tokenizer, _SURROGATE.sub("\ufffd", text))
+        return _encoded_ids(tokenizer, _SURROGATE.sub("\ufffd", text))
 
     def count_batch(self, texts: list[str]) -> list[int]:
         """The token counts of several texts in one call to the tokenizer (its Rust backend
@@ -117,9 +125,9 @@ class TokenCounter:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _encoded_length(tokenizer: Any, text: str) -> int:
+def _encoded_ids(tokenizer: Any, text: str) -> list[int]:
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is not None:
-        return len(backend.encode(text, add_special_tokens=False).ids)
+        return backend.encode(text, add_special_tokens=False).ids
     with _slow_lock:
-        return len(tokenizer.encode(text, add_special_tokens=False))
+        return tokenizer.encode(text, add_special_tokens=False)

@@ -188,6 +188,9 @@ def test_eval_mode_setting_makes_rewards_pure_correctness(
         ('["a list"]', "mapping"),
         ("/nowhere/rlsp.json", "cannot read"),
         ("settings.ini", ".json, .yaml"),
+        # a group shape needs a prompt's responses together; OpenRLHF gives one at a time
+        ('{"exploration": "kimi"}', "group shape.*OpenRLHF calls its reward once per sample"),
+        ('{"exploration": "shorter_better"}', "group shape"),
     ],
 )
 def test_invalid_config_fails_when_openrlhf_loads_the_file(
