@@ -431,10 +431,10 @@ def test_a_failed_sample_takes_no_part_in_its_group(monkeypatch: pytest.MonkeyPa
     reward = RlspReward(exploration="kimi")
     original = reward._combine
 
-    def broken_for_long(sample, verdict, grade):
+    def broken_for_long(sample, verdict, grade, measure=None):
         if sample.response_tokens == 1000:
             raise RuntimeError("boom")
-        return original(sample, verdict, grade)
+        return original(sample, verdict, grade, measure)
 
     monkeypatch.setattr(reward, "_combine", broken_for_long)
     results = reward.score_batch(group((RIGHT, 100), (RIGHT, 1000), (RIGHT, 300)))

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlsp_rewards.core import OutcomeStatus
+from rlsp_rewards.outcome.boxes import MAX_ANSWER_CHARS
 from rlsp_rewards.outcome.equality import equations_equal
 from rlsp_rewards.outcome.expressions import read_expression
 from rlsp_rewards.outcome.grade import compare, fast_compare
@@ -331,7 +332,8 @@ _ROWS = " \\\\ ".join(" & ".join(str(i * 40 + j) for j in range(40)) for i in ra
 _MATRIX = r"\begin{pmatrix} " + _ROWS + r" \end{pmatrix}"
 _POLY = " + ".join(f"{k}x^{{{k}}}" if k < 60 else f"{k}y^{{{k - 60}}}" for k in range(1, 120))
 _TUPLE = "(" + ", ".join(str(k) for k in range(400)) + ")"
-_CUT = "7" * 20_000  # as long as the extraction's cap: it may have been cut
+_CUT = "7" * MAX_ANSWER_CHARS  # as long as the extraction's cap: it may have been cut
+_LONG = "7" * 20_001  # long, but under the cap: read whole
 
 
 @pytest.mark.parametrize(
@@ -347,6 +349,8 @@ _CUT = "7" * 20_000  # as long as the extraction's cap: it may have been cut
         (_TUPLE, _TUPLE.replace("399", "400"), N),
         (_CUT, _CUT, E),  # equal as far as we can see, but maybe cut: flagged
         (_CUT, _CUT[:-1] + "8", N),  # a difference in what we see is a difference
+        (_LONG, _LONG, C),  # 20,001 identical digits: equal, decided exactly
+        (_LONG, _LONG[:-1] + "8", N),  # differ in the last digit only
         ("42", "1+" * 600 + "1", N),  # a long answer to a short simple gold
         (r"\sin(" + "x+" * 600 + "x)", r"\sin(" + "x+" * 599 + "2x)", E),  # too long to check
     ],
