@@ -1,4 +1,4 @@
-"""rlsp-rewards: RLSP reward functions for verl and OpenRLHF that never crash or hang a run.
+"""rlsp-rewards: RLSP reward functions for verl, OpenRLHF and TRL that never crash or hang a run.
 
 The ready instances have verl's keyword signature and return a dict with fixed keys:
 

@@ -21,11 +21,13 @@ from rlsp_rewards import __version__
 app = typer.Typer(
     name="rlsp-rewards",
     help=(
-        "RLSP rewards for RL post-training with verl and OpenRLHF: "
-        "score, report, serve, check, bench."
+        "RLSP rewards for RL post-training with verl, OpenRLHF and TRL: "
+        "score, compare, report, serve, check, bench."
         "\n\n[bold]Examples[/bold] (each command has its own --help):"
         "\n\n  rlsp-rewards demo --preset guarded"
         "\n\n  rlsp-rewards score runs.jsonl -o scored.jsonl --plot run.png"
+        "\n\n  rlsp-rewards score 'runs/*.jsonl' -o scored/ --ray auto"
+        "\n\n  rlsp-rewards compare --shapes length,dapo_overlong,cosine,kimi"
         "\n\n  rlsp-rewards report checkpoints/rollouts -o report.html"
         "\n\n  rlsp-rewards check mypkg.rewards:my_reward --framework openrlhf"
     ),
