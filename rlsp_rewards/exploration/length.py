@@ -46,7 +46,7 @@ from rlsp_rewards.behaviours import BehaviourFields, behaviour_fields
 from rlsp_rewards.core import LengthSource, Reward, RewardConfig, RewardResult, Sample, recoverable
 from rlsp_rewards.exploration.cap import measured_part
 from rlsp_rewards.exploration.repetition import DEFAULT_NGRAM
-from rlsp_rewards.exploration.scan import Scan, Scans, begin_scans, scan_text
+from rlsp_rewards.exploration.scan import Scan, Scans, begin_scans, scan_one
 from rlsp_rewards.exploration.tokens import TokenCounter, TokenizerLoadError
 from rlsp_rewards.outcome.extract import text_before_first_box
 
@@ -206,7 +206,7 @@ class LengthExploration(Reward):
             (0.5, 500.0, -2.0)
         """
         part, capped = measured_part(sample.response)
-        scanned = scan_text(part, self.config.repetition_ngram)
+        scanned = scan_one(part, self.config.repetition_ngram)
         return self._measured(scanned, capped, *self._size(sample, capped))
 
     def begin_batch(self, samples: Sequence[Sample]) -> BatchMeasure:

@@ -2,9 +2,14 @@
 
 These two measures read every character of a response (a few tenths of a millisecond per
 16 KB, see :mod:`~rlsp_rewards.exploration.repetition` and :mod:`rlsp_rewards.behaviours`),
-about four fifths of the whole reward's work on long responses. One sample is scanned in the
-caller: handing it to another process costs more than it saves (a worker round trip takes
-about 0.2 ms of the caller's own CPU). A batch (``score_batch``: the reward server's
+about four fifths of the whole reward's work on long responses.
+
+One sample (:func:`scan_one`) is scanned in the caller, one at a time per process: scans from
+several threads at once interleave at every numpy call, and on 2 CPUs 8 threads then spent
+about 2.4 ms of CPU per 16 KB sample instead of 0.8 (``rlsp-rewards bench --reward``). While a
+scan runs here, a sample from another thread goes to a worker process when it is long enough
+to pay for the round trip (about 0.2 ms of the caller's own CPU), so threaded callers (verl's,
+TRL's) use every core; otherwise it waits its turn. A batch (``score_batch``: the reward server's
 micro-batches, ``/v1/score``, ``rlsp-rewards score``) is scanned in a pool of worker processes
 (:func:`~rlsp_rewards.workers.shared_pool`), in chunks, while the caller verifies the answers,
 so every core works on it; scans that cannot be done there (the pool not yet started, a worker
@@ -29,11 +34,22 @@ from typing import Any
 from rlsp_rewards.behaviours import BehaviourFields, behaviour_fields
 from rlsp_rewards.exploration.repetition import repetition
 
-__all__ = ["MIN_POOL_CHARS", "Scan", "Scans", "begin_scans", "scan_many", "scan_text"]
+__all__ = [
+    "MIN_OFFLOAD_CHARS",
+    "MIN_POOL_CHARS",
+    "Scan",
+    "Scans",
+    "begin_scans",
+    "scan_many",
+    "scan_one",
+    "scan_text",
+]
 
 #: A batch whose texts total fewer characters is scanned in the caller (cheaper than the
 #: round trips to the workers).
 MIN_POOL_CHARS = 256_000
+#: A single text at least this long goes to a worker while another thread scans here.
+MIN_OFFLOAD_CHARS = 4_000
 #: Characters per task sent to a worker, at least (fewer, larger tasks cost less to send).
 _MIN_CHUNK_CHARS = 64_000
 #: The most worker processes of the scan pool (as the verifier's; most hosts have fewer CPUs).
@@ -69,6 +85,43 @@ def scan_text(text: str, ngram: int) -> Scan:
         0.0
     """
     return Scan(repetition(text, ngram), behaviour_fields(text))
+
+
+#: Held while this process scans a text in the caller (see the module docstring).
+_scanning_here = threading.Lock()
+
+
+def _scan_here(text: str, ngram: int) -> Scan:
+    """Scan one text in this process, one scan at a time."""
+    with _scanning_here:
+        return scan_text(text, ngram)
+
+
+def scan_one(text: str, ngram: int) -> Scan:
+    """Scan one sample's text for a per-sample call: here when no other thread is scanning,
+    else in a worker process when the text is long enough (:data:`MIN_OFFLOAD_CHARS`) and the
+    scan pool is up, else here once the other scan is done. The result is the same wherever
+    it was computed; never raises more than :func:`scan_text` does.
+
+    Example:
+        >>> scan_one("Wait, let me check. Wait, let me check.", 2).behaviours["backtracking"]
+        2.0
+    """
+    if _scanning_here.acquire(blocking=False):
+        try:
+            return scan_text(text, ngram)
+        finally:
+            _scanning_here.release()
+    if len(text) >= MIN_OFFLOAD_CHARS:
+        from rlsp_rewards.workers import available_cpus
+
+        cpus = available_cpus()
+        pool = _pool(cpus) if cpus >= 2 else None
+        if pool is not None:
+            result = pool.run(scan_many, [text], ngram, timeout_s=_TASK_TIMEOUT_S)
+            if result.ok and isinstance(result.value, list) and len(result.value) == 1:
+                return result.value[0]
+    return _scan_here(text, ngram)
 
 
 def scan_many(texts: Sequence[str], ngram: int) -> list[Scan]:
@@ -116,7 +169,7 @@ class Scans:
                 ):
                     found[start:end] = result.value
         return [
-            scan if scan is not None else scan_text(text, self._ngram)
+            scan if scan is not None else _scan_here(text, self._ngram)
             for scan, text in zip(found, self._texts, strict=True)
         ]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -78,6 +80,40 @@ def test_a_cold_pool_starts_in_the_background(monkeypatch: pytest.MonkeyPatch) -
         pool.close()
 
 
+def test_a_sample_from_a_second_thread_goes_to_a_worker() -> None:
+    pool = _started_pool()
+    text = _texts(1)[0] + " filler" * scan_module.MIN_OFFLOAD_CHARS
+    tasks = pool.stats()["tasks"]  # type: ignore[attr-defined]
+    with scan_module._scanning_here:  # as if another thread were scanning here
+        found = scan_module.scan_one(text, 10)
+    assert pool.stats()["tasks"] == tasks + 1  # type: ignore[attr-defined]
+    assert found == scan_module.scan_text(text, 10)
+
+
+def test_a_short_sample_waits_for_the_scan_under_way() -> None:
+    found: list[object] = []
+    with scan_module._scanning_here:
+        waiting = threading.Thread(target=lambda: found.append(scan_module.scan_one("Wait.", 2)))
+        waiting.start()
+        waiting.join(0.2)
+        assert waiting.is_alive() and not found  # too short to send: it waits its turn
+    waiting.join(30)
+    assert found == [scan_module.scan_text("Wait.", 2)]
+
+
+def test_threaded_calls_score_as_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = _started_pool()
+    monkeypatch.setattr(scan_module, "MIN_OFFLOAD_CHARS", 1)
+    reward = RlspReward(preset="guarded")
+    samples = [Sample(t, gold="2") for t in _texts(48, seed=5)]
+    alone = [reward.score(s).to_dict() for s in samples]
+    tasks = pool.stats()["tasks"]  # type: ignore[attr-defined]
+    with ThreadPoolExecutor(8) as threads:
+        threaded = [r.to_dict() for r in threads.map(reward.score, samples)]
+    assert threaded == alone  # to the last bit, wherever each scan ran
+    assert pool.stats()["tasks"] > tasks  # type: ignore[attr-defined]  # some went to workers
+
+
 class _LostPool:
     """A pool whose every task comes back failed (a worker killed, a late answer)."""
 
@@ -104,6 +140,26 @@ def test_what_the_workers_did_not_do_is_done_here(monkeypatch: pytest.MonkeyPatc
     scans = scan_module.begin_scans(texts, 10)
     assert scans._chunks  # sent, and lost
     assert scans.results() == [scan_module.scan_text(t, 10) for t in texts]
+
+
+def test_a_lost_single_scan_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    class _Lost(_LostPool):
+        def run(self, *args: object, **kwargs: object) -> TaskResult:
+            return TaskResult(TaskStatus.ERROR, detail="worker died")
+
+    monkeypatch.setattr(scan_module, "_pool", lambda cpus: _Lost())
+    import rlsp_rewards.workers as workers
+
+    monkeypatch.setattr(workers, "available_cpus", lambda: 4)
+    text = _texts(1)[0] + " filler" * scan_module.MIN_OFFLOAD_CHARS
+    found: list[object] = []
+    with scan_module._scanning_here:
+        waiting = threading.Thread(target=lambda: found.append(scan_module.scan_one(text, 10)))
+        waiting.start()
+        waiting.join(0.2)
+        assert not found  # sent, lost, and now waiting to be scanned here
+    waiting.join(30)
+    assert found == [scan_module.scan_text(text, 10)]
 
 
 def test_batched_token_counts_equal_single_counts(tokenizer_dir: str) -> None:
