@@ -74,6 +74,7 @@ __all__ = [
     "build_reward",
     "count_rows",
     "damage_error",
+    "input_record",
     "parse_settings",
     "read_rows",
     "score_file",
@@ -583,15 +584,26 @@ def _json_line(record: Mapping[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, default=str).translate(_LINE_BREAKS)
 
 
+def input_record(row: Row) -> dict[str, Any]:
+    """A row's own fields as the output keeps them: those named like ours
+    (:data:`OUTPUT_FIELDS`) moved under ``input_fields``; an unreadable line as ``raw``.
+
+    Example:
+        >>> input_record(Row(1, {"gold": "2", "reward": 9}))
+        {'gold': '2', 'input_fields': {'reward': 9}}
+    """
+    if row.data is None:
+        return {"raw": row.raw}
+    record = {k: v for k, v in row.data.items() if k not in OUTPUT_FIELDS}
+    shadowed = {k: row.data[k] for k in OUTPUT_FIELDS if k in row.data}
+    if shadowed:
+        record["input_fields"] = shadowed
+    return record
+
+
 def _output_line(row: Row, ours: dict[str, Any]) -> str:
     """The output line of a row: its own fields (ours moved aside), then ours; never raises."""
-    if row.data is None:
-        record: dict[str, Any] = {"raw": row.raw}
-    else:
-        record = {k: v for k, v in row.data.items() if k not in OUTPUT_FIELDS}
-        shadowed = {k: row.data[k] for k in OUTPUT_FIELDS if k in row.data}
-        if shadowed:
-            record["input_fields"] = shadowed
+    record = input_record(row)
     record.update(ours)
     try:
         return _json_line(record)

@@ -7,8 +7,9 @@ Every output file has the input's columns (in the order first seen) and then thr
   null when the row could not be scored;
 * ``skipped`` (string): why the row could not be scored, null when it was.
 
-An unreadable JSONL line keeps its start in a ``raw`` column. Input fields named ``line``,
-``reward`` or ``skipped`` are replaced by ours.
+An unreadable JSONL line keeps its start in a ``raw`` column. Input fields named like the
+output's own (``line``, ``reward``, ``skipped``, ``raw``, ``unwritten``, ``input_fields``) are
+kept in an ``input_fields`` struct column, as ``rlsp-rewards score`` keeps them in JSONL.
 
 JSONL has no schema: a field may be ``42`` in one row and ``"42"`` in another, or gain keys
 halfway through a file. Each column keeps the type Arrow infers; when rows disagree, numbers
@@ -143,8 +144,10 @@ def records_table(rows: Sequence[Row], outcomes: Sequence[Mapping[str, Any] | st
         >>> records_table([Row(3, None, "invalid JSON", "{oops")], ["invalid JSON"]).column_names
         ['raw', 'line', 'reward', 'skipped']
     """
+    from rlsp_rewards.cli.runs import input_record
+
     pa = _pa()
-    datas = [row.data if row.data is not None else {"raw": row.raw} for row in rows]
+    datas = [input_record(row) for row in rows]
     names = [n for n in dict.fromkeys(k for d in datas for k in d) if n not in OWN_COLUMNS]
     columns = {name: _column([d.get(name) for d in datas]) for name in names}
     columns["line"] = pa.array([row.line for row in rows], pa.int64())

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from rlsp_rewards.cli.runs import Row
+from rlsp_rewards.cli.runs import Row, input_record
 from rlsp_rewards.core import RESULT_KEYS, RewardResult
 from rlsp_rewards.distributed.parquet import ShardWriter, read_metadata, read_outcomes
 
@@ -61,10 +61,14 @@ def test_columns_take_the_type_all_rows_fit(tmp_path, chunks, column, expected) 
     assert all(list(row["reward"]) == list(RESULT_KEYS) for row in table)
 
 
-def test_our_columns_replace_input_fields_of_the_same_name(tmp_path) -> None:
-    table = _write(tmp_path / "s.parquet", [[{"line": "x", "reward": 3, "skipped": 1, "k": 0}]])
-    assert list(table[0]) == ["k", "line", "reward", "skipped"]
+def test_input_fields_named_like_ours_are_kept_aside(tmp_path) -> None:
+    row = {"line": "x", "reward": 3, "skipped": 1, "raw": "r", "k": 0}
+    table = _write(tmp_path / "s.parquet", [[row]])
+    assert list(table[0]) == ["k", "input_fields", "line", "reward", "skipped"]
     assert table[0]["line"] == 1 and table[0]["reward"]["pred"] == "4"
+    # nothing lost, and as the local path writes it (rlsp-rewards score's JSONL)
+    assert table[0]["input_fields"] == {"line": "x", "reward": 3, "skipped": 1, "raw": "r"}
+    assert input_record(Row(1, row))["input_fields"] == table[0]["input_fields"]
 
 
 def test_nothing_is_at_the_target_until_commit(tmp_path) -> None:
