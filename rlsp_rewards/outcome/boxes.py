@@ -39,6 +39,8 @@ _CONNECTORS = ("\\text{", "\\quad", "\\(", "\\)", "\\[", "\\]", "$", "}", ",", "
 #: What may stand between two boxes on one line that are one answer with no word between them
 #: (``\\boxed{1}\\boxed{2}``, ``$\\boxed{1}$ $\\boxed{2}$``).
 _ADJACENT = ("\\quad", "\\qquad", "\\,", "\\;", "\\ ", "~", "$", "\\(", "\\)")
+#: A plain name labelling the next box (``x =``, ``x_2 =``), after a connector.
+_NEXT_LABEL = re.compile(r"(?:(?<=[\s$(])|^)[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=\s*\$?\s*$")
 #: Longest text between two boxes that form one answer.
 _MAX_GAP = 40
 #: Most boxes joined into one answer (``\\boxed{2}, \\boxed{3}`` reads ``"2, 3"``).
@@ -101,7 +103,8 @@ def joined_boxes(text: str, box: tuple[int, int]) -> JoinedBoxes | None:
     """The last box and the boxes right before it that form one answer with it.
 
     Boxes that only ``and``, ``or``, a comma or a semicolon separate (``$\\boxed{2}$ and
-    $\\boxed{3}$``), and boxes on one line with nothing but spacing or math delimiters between
+    $\\boxed{3}$``, also when a name labels the next one: ``x = \\boxed{2}`` or ``x =
+    \\boxed{3}``), and boxes on one line with nothing but spacing or math delimiters between
     them (``\\boxed{1}\\boxed{2}``) are one answer. A box on a line of its own after another
     is a new answer, not a second part.
 
@@ -123,6 +126,7 @@ def joined_boxes(text: str, box: tuple[int, int]) -> JoinedBoxes | None:
         last = box_content(text, box[1])  # the space form, "\boxed 5"
         return None if last is None else JoinedBoxes([last], box[0], None)
     contents = [text[span[0] + 1 : span[1]]]
+    labels: list[str] = []
     start = box[0]
     for _ in range(_MAX_JOINED_BOXES - 1):
         if "}" not in text[max(0, start - _MAX_GAP - 1) : start]:
@@ -131,10 +135,19 @@ def joined_boxes(text: str, box: tuple[int, int]) -> JoinedBoxes | None:
         if previous is None:
             break
         previous_span = _argument(text, previous[1])
-        if previous_span is None or not _joins(text[previous_span[1] + 1 : start]):
+        label = None if previous_span is None else _join(text[previous_span[1] + 1 : start])
+        if previous_span is None or label is None:
             break
+        labels.append(label)
         contents.append(text[previous_span[0] + 1 : previous_span[1]])
         start = previous[0]
+    if len(contents) > 1 and all(labels):
+        first = _NEXT_LABEL.search(text, max(0, start - 12), start)
+        labels.append(first.group().split("=")[0].strip("$( \t") if first else "")
+        if all(labels) and len(set(labels)) == len(labels):  # "a = 2 and b = 5": keep names
+            contents = [
+                f"{name} = {content}" for name, content in zip(labels, contents, strict=True)
+            ]
     return JoinedBoxes(list(dict.fromkeys(reversed(contents))), start, span[1])
 
 
@@ -228,16 +241,22 @@ def _matching_brace_escaped(text: str, open_at: int, end: int) -> int | None:
     return None
 
 
-def _joins(gap: str) -> bool:
-    """Whether the text between two boxes joins them as one answer."""
+def _join(gap: str) -> str | None:
+    """Whether the text between two boxes joins them as one answer: ``None`` when not; else
+    the name labelling the second box (``"x"`` in ``$ or $x = ``), or ``""``."""
     if len(gap) > _MAX_GAP:
-        return False
+        return None
     if any(word in gap for word in (",", ";", "and", "or")):
+        label = _NEXT_LABEL.search(gap)  # "$x = \boxed{2}$ or $x = \boxed{3}$": two solutions
+        if label is not None:
+            gap = gap[: label.start()]
         for connector in _CONNECTORS:
             gap = gap.replace(connector, " ")
-        return not gap.strip()
+        if gap.strip():
+            return None
+        return "" if label is None else label.group().split("=")[0].strip("$( \t")
     if "\n" in gap:
-        return False
+        return None
     for spacing in _ADJACENT:
         gap = gap.replace(spacing, " ")
-    return not gap.strip()
+    return None if gap.strip() else ""

@@ -105,9 +105,9 @@ def compare_values(gold: Value, pred: Value) -> OutcomeStatus | None:
     if isinstance(gold, Ordinal) or isinstance(pred, Ordinal):
         return _compare_ordinals(gold, pred)
     if isinstance(gold, Scalar) and isinstance(pred, Text):
-        return INCORRECT  # words are not a number (number words were read as numbers)
+        return _compare_none(gold, pred)  # words are not a number (number words were read)
     if isinstance(gold, Text) and isinstance(pred, Scalar):
-        return INCORRECT
+        return _compare_none(pred, gold)
     if isinstance(gold, Scalar) and isinstance(pred, Group) and _distinct(pred) > 1:
         return INCORRECT  # a list, or a hedge between values
     if isinstance(gold, Group) and isinstance(pred, Scalar):
@@ -116,6 +116,21 @@ def compare_values(gold: Value, pred: Value) -> OutcomeStatus | None:
         if gold.kind in ("set", "bare") and gold.items:  # {0} and "x = 0": one solution
             return compare_values(gold.items[0], pred)
     return None
+
+
+#: "none" answers a count (0) or a set of solutions (the empty set).
+_NONE = Text("none")
+
+
+def _compare_none(number: Value, words: Text) -> OutcomeStatus:
+    """``none`` is the count 0 and the empty set; other words are no number."""
+    if words != _NONE:
+        return INCORRECT
+    if isinstance(number, RealSet):
+        return CORRECT if number == RealSet.empty() else INCORRECT
+    if isinstance(number, Scalar) and number.expression is not None:
+        return CORRECT if number.expression.value.constant() == 0 else INCORRECT
+    return INCORRECT
 
 
 def _is_number(value: Value) -> bool:
@@ -328,7 +343,11 @@ def _compare_sets(gold: Value, pred: Value) -> OutcomeStatus | None:
     first = _as_set(gold, other_is_set=isinstance(pred, RealSet))
     second = _as_set(pred, other_is_set=isinstance(gold, RealSet))
     if first is None or second is None:
-        if isinstance(gold, RealSet) and isinstance(pred, (Scalar, Text, Letter)):
+        if isinstance(gold, RealSet) and isinstance(pred, Text):
+            return _compare_none(gold, pred)
+        if isinstance(pred, RealSet) and isinstance(gold, Text):
+            return _compare_none(pred, gold)
+        if isinstance(gold, RealSet) and isinstance(pred, (Scalar, Letter)):
             return INCORRECT  # a number is not a set (0 is not the empty set)
         return None
     return CORRECT if first == second else INCORRECT
@@ -380,6 +399,10 @@ def _compare_groups(gold: Group, pred: Group) -> OutcomeStatus | None:
     unordered = ("set", "bare")
     if gold.kind in unordered and pred.kind in unordered:
         return _compare_unordered(gold.items, pred.items)
+    for one, other in ((gold, pred), (pred, gold)):  # {(1, 2)}: one solution, the pair (1, 2)
+        single = one.items[0] if one.kind in unordered and len(one.items) == 1 else None
+        if isinstance(single, Group) and single.kind == "()" and other.kind == "()":
+            return compare_values(*((single, other) if one is gold else (other, single)))
     if gold.kind in unordered or pred.kind in unordered:
         ordered = pred if gold.kind in unordered else gold
         if ordered.kind != "()" and _as_set(ordered, other_is_set=False) is not None:
@@ -425,9 +448,8 @@ def _compare_matrices(gold: Value, pred: Value) -> OutcomeStatus | None:
         identity, other = (gold, pred) if isinstance(gold, Identity) else (pred, gold)
         assert isinstance(identity, Identity)
         if isinstance(other, Identity):
-            return (
-                CORRECT if None in (identity.size, other.size) or identity == other else INCORRECT
-            )
+            sizes = None in (identity.size, other.size) or identity.size == other.size
+            return CORRECT if sizes and identity.scale == other.scale else INCORRECT
         rows = _as_rows(other)
         if rows is None:
             return INCORRECT if isinstance(other, Scalar) else None
@@ -463,7 +485,7 @@ def _compare_identity(identity: Identity, rows: tuple[tuple[Value, ...], ...]) -
         return INCORRECT
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
-            expected = Scalar(Expression(_number(1 if i == j else 0)))
+            expected = Scalar(Expression(_number(identity.scale if i == j else 0)))
             if compare_values(expected, cell) is not CORRECT:
                 return INCORRECT
     return CORRECT

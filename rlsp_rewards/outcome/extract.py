@@ -38,7 +38,9 @@ Extraction modes (the ``mode`` argument of :func:`extract_answer`):
 
 In the two last-box modes, boxes right before the last one that only ``and``, ``or`` or a comma
 separate from it, or nothing but spacing on the same line, belong to the answer: ``$\\boxed{2}$
-and $\\boxed{3}$`` and ``\\boxed{2}\\boxed{3}`` read ``"2, 3"``.
+and $\\boxed{3}$`` and ``\\boxed{2}\\boxed{3}`` read ``"2, 3"``; so do boxes that a name
+labels after the connector (``$x = \\boxed{2}$ or $x = \\boxed{3}$`` reads ``"2, 3"``,
+``a = \\boxed{2}, b = \\boxed{5}`` reads ``"a = 2, b = 5"``).
 
 A response whose last box is never closed (a generation cut off inside it) has no answer: we do
 not fall back to an earlier, intermediate box.
@@ -71,6 +73,7 @@ from rlsp_rewards.outcome.hedges import is_hedged, named_choice, offers_alternat
 from rlsp_rewards.outcome.sentences import (
     MARKERS,
     Reading,
+    bare_reading,
     closing_reading,
     first_line,
     marker_reading,
@@ -271,7 +274,7 @@ def _read(scope: str, tagged: bool) -> str | None:
         if whole and len(whole) <= _SHORT_TAG_CHARS and "\n\n" not in whole:
             reading = Reading(whole, whole)
     if reading is None:
-        reading = closing_reading(scope)
+        reading = closing_reading(scope) or bare_reading(scope)
     return _decided(reading)
 
 

@@ -52,7 +52,7 @@ from rlsp_rewards.outcome.equality import (
     integer_digits,
 )
 from rlsp_rewards.outcome.extract import MAX_ANSWER_CHARS
-from rlsp_rewards.outcome.labels import value_sides
+from rlsp_rewards.outcome.labels import same_function, value_sides
 from rlsp_rewards.outcome.screen import is_pathological, screened
 from rlsp_rewards.outcome.values import (
     BIG_INT_DIGITS,
@@ -145,9 +145,10 @@ def _compare_readings(
             return INCORRECT
         return equations_equal(gold.gold_sides, pred.equation)
     if gold.gold_label:  # y = 2x + 3: the value 2x + 3, or an equivalent equation
-        if len(pred.equation) > 1 and pred.label != gold.gold_label:
+        same = same_function(pred.label, gold.gold_label)  # y = ... and f(x) = ... alike
+        if len(pred.equation) > 1 and not same:
             return equations_equal(gold.equation, pred.equation)
-        if pred.label == gold.gold_label and len(pred.sides) > 1:
+        if same and len(pred.sides) > 1:
             return None  # "x = 3" against a chain "x = 3 = 3": math-verify's rules decide
     gold_value = gold.gold_values[-1]
     verdicts: list[OutcomeStatus | None] = []

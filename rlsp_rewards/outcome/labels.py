@@ -19,7 +19,7 @@ from rlsp_rewards.outcome.expressions import GREEK
 from rlsp_rewards.outcome.sets import split_top
 from rlsp_rewards.outcome.spelling import squeeze
 
-__all__ = ["equation_sides", "value_sides"]
+__all__ = ["equation_sides", "same_function", "value_sides"]
 
 _EQUALS = re.compile("=")
 #: Most sides an equation chain is read with.
@@ -31,6 +31,8 @@ _RELATION = re.compile(r"[<>]|\\(?:le|ge|ne|lt|gt|approx|in|subset|pm|mp)(?![A-Z
 _GREEK_NAMES = "|".join(sorted(GREEK, key=len, reverse=True))
 _SUBSCRIPT = r"_(?:\{[A-Za-z0-9\\]+\}|[A-Za-z0-9])"
 _NAME = rf"(?:[A-Za-z]|\\(?:{_GREEK_NAMES})(?![A-Za-z]))(?:{_SUBSCRIPT}|')*"
+#: A set named by letters: ``A``, ``A'``, ``\\complement_U A``, ``(A \\cup B)`` (squeezed).
+_SET_TERM = r"(?:(?:\\complement|C)_\{?[A-Z]\}?)?(?:[A-Z]|\([A-Z](?:\\(?:cap|cup)[A-Z])*\))'?"
 #: A plain name: the only kind of left side a gold's label may have.
 _PLAIN_NAME = re.compile(
     rf"{_NAME}|(?:m|\\measuredangle|\\angle|\\triangle|\\overline\{{)?\\?(?:angle)?[A-Z]{{2,4}}\}}?"
@@ -38,7 +40,10 @@ _PLAIN_NAME = re.compile(
     rf"|\|[A-Z]{{1,4}}\||{_NAME}:{_NAME}|\\frac\{{(?:{_NAME})+\}}\{{(?:{_NAME})+\}}"
     rf"|\({_NAME}(?:,{_NAME})+\)"
     rf"|\\angle[A-Z]{{1,3}}|m\\angle[A-Z]{{1,3}}|\\text\{{[A-Za-z ]{{1,30}}\}}"
+    rf"|{_SET_TERM}(?:\\(?:cap|cup|setminus){_SET_TERM})+|(?:\\complement|C)_\{{?[A-Z]\}}?[A-Z]"
 )
+#: Labels that name the same function of ``x``: ``y`` and ``f(x)`` (not ``f^{-1}(x)``).
+_FUNCTION_LABEL = re.compile(r"y|[a-z]\(x\)")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 #: Commands an expression of names may contain (``\\alpha + \\beta``, ``\\angle A``).
 _NAME_COMMANDS = GREEK | {"angle", "overline", "triangle", "measuredangle", "text"}
@@ -62,6 +67,18 @@ def _is_loose_name(side: str) -> bool:
     return all(c.isalpha() or c in "+-*/()_{}^|'" for c in rest) and rest not in ("e", "i")
 
 
+def same_function(first: str, second: str) -> bool:
+    """Whether two (squeezed) labels name the same thing: equal, or ``y`` and ``f(x)``.
+
+    Example:
+        >>> same_function("y", "f(x)"), same_function("y", "x"), same_function("f(x)", "f^{-1}(x)")
+        (True, False, False)
+    """
+    if first == second:
+        return True
+    return bool(_FUNCTION_LABEL.fullmatch(first) and _FUNCTION_LABEL.fullmatch(second))
+
+
 def equation_sides(text: str) -> list[str]:
     """The sides of an equation chain ``a = b = c`` (one side when there is no ``=``).
 
@@ -80,11 +97,18 @@ def equation_sides(text: str) -> list[str]:
 
 
 def _labelled_list(text: str) -> list[str]:
-    """``(x, y) = (5, 8) \\text{ and } (8, 5)`` keeps its label; other lists stay whole."""
+    """``(x, y) = (5, 8) \\text{ and } (8, 5)`` and ``A \\cap B = \\{3, 5\\}`` keep their
+    label; other lists stay whole."""
     parts = split_top(text, _EQUALS)
-    if parts is None or len(parts) != 2 or not _is_name(parts[0]) or "," not in parts[0]:
+    if parts is None or len(parts) != 2 or not _is_name(parts[0]):
+        return [text]
+    if "," not in parts[0] and not _ONE_GROUP.fullmatch(squeeze(parts[1])):
         return [text]
     return [parts[0].strip(), parts[1].strip()]
+
+
+#: One bracketed group: a roster, a tuple, an interval (its inner brackets are not checked).
+_ONE_GROUP = re.compile(r"\\\{[^=]*\\\}|[(\[][^=()\[\]]*[)\]]")
 
 
 def value_sides(text: str, *, strict: bool = False) -> tuple[str, list[str]]:

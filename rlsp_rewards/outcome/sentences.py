@@ -8,9 +8,16 @@
   by plain words (``18 apples in total``) is the value.
 * :func:`closing_reading`: with no box and no marker, the closing sentence, read
   conservatively: it must state a result, as ``<subject> is <value>`` (``So the area is
-  $16\\pi$ square units.``, ``The intersection point is (-2, 5).``), ``Thus, $x = 5$.``, or
-  ``<subject> has <number> <words>`` (``A cube has 6 faces.``). A question, a plan (``Let me
-  check...``), an unfinished thought or a sentence with no value gives nothing.
+  $16\\pi$ square units.``, ``The intersection point is (-2, 5).``), ``Thus, $x = 5$.``,
+  ``We find that $x = 6$.``, or ``<subject> <verb> <number> <words>`` (``A cube has 6
+  faces.``, ``The train travels 40 miles per hour.``, ``It takes her 45 minutes.``); when the
+  whole sentence states none, its last clause may (``For every k, ..., so there are infinitely
+  many.``). A question, a plan (``Let me check...``, ``Let's say...``), an unfinished thought,
+  a sentence that goes on (``..., and we treat each.``) or one with no value gives nothing.
+* :func:`bare_reading`: a last paragraph that is one value alone (``42``, ``$\\frac12$``).
+
+The values in the sentence are read by :mod:`~rlsp_rewards.outcome.phrases` (numbers, number
+words, times, choices, text answers).
 
 Whether an answer hedges, and a choice named after it, are :mod:`~rlsp_rewards.outcome.hedges`.
 
@@ -31,11 +38,26 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from rlsp_rewards.outcome.phrases import (
+    LIST_JOIN,
+    clause_start,
+    copula_split,
+    is_number,
+    is_subject,
+    is_value,
+    leading_value,
+    plain_words,
+    simple_result,
+    value_list,
+    value_phrase,
+)
+
 __all__ = [
     "CLOSING_WINDOW",
     "MARKERS",
     "MARKER_WINDOW",
     "Reading",
+    "bare_reading",
     "closing_reading",
     "first_line",
     "marker_reading",
@@ -160,30 +182,41 @@ def _display(opener: str, lines: list[str]) -> str | None:
     return None
 
 
+#: A predicate that says what a value is, not what something equals ("5 is the smallest").
+_META = re.compile(r"(?:the|a|an|our|my|correct|right)(?![A-Za-z])", re.IGNORECASE)
+_ADVERB = re.compile(
+    r"^(?:indeed|clearly|simply|just|exactly|still|obviously|actually|definitely|certainly|"
+    r"probably|likely|most\s+likely)"
+    r"(?![A-Za-z])\s*,?\s*",
+    re.IGNORECASE,
+)
+
+
 def _sentence_answer(line: str) -> str:
     """The answer in the first sentence of a marker's line."""
     cut = sentence_end(line)
     if cut >= 0:
         line = line[:cut]
-    clause = _clause_start(line)
+    clause = clause_start(line)
     if clause >= 0:  # "12, which is even": the answer ends at the comma
         line = line[:clause]
     line = _ADVERB.sub("", line.strip(), count=1)
-    split = _copula_split(line)
+    split = copula_split(line)
     if split is not None:
         subject, predicate = split
-        if _is_value(subject) and _META.match(predicate):  # "5 is the smallest"
+        if is_value(subject) and _META.match(predicate):  # "5 is the smallest"
             line = subject
-        elif _is_subject(subject):  # "The largest $n$ is 34"
+        elif is_subject(subject):  # "The largest $n$ is 34"
             line = predicate
-    return _value_phrase(line) or line
+    return value_phrase(line) or line
 
 
 # -- the closing sentence ---------------------------------------------------------------------
 
 #: Sentences that do not conclude: plans, questions, doubts, steps still to take.
 _NOT_A_CONCLUSION = re.compile(
-    r"(?:let|suppose|assume|if|check|try|now|next|first|then|consider|we\s+(?:need|want|must|"
+    r"(?:let(?:'s)?|say|so\s+far|suppose|assume|if|check|try|now|next|first|then|consider|"
+    r"we\s+(?:need|want|must|"
     r"should|will|can|could)|we'll|i\s+(?:need|should|will|think|guess|believe)|i'll|to|hmm+|"
     r"wait|but|however|maybe|perhaps|note|recall|since|because|when|where|what|why|how|is|are|"
     r"does|do|can|could|should|would|verify|double|substitut\w*|plug\w*|for|in\s+(?:this|the)\s+"
@@ -208,6 +241,20 @@ _STEP = re.compile(
     r"(?:we\s+(?:get|have|find|obtain|see\s+that|know\s+that)|this\s+gives|that\s+gives)"
     r"(?![A-Za-z])\s*,?\s*",
     re.IGNORECASE,
+)
+#: Steps that state a result when they open the closing sentence ("We find that $x = 6$.").
+_START_STEP = re.compile(
+    r"(?:we\s+(?:get|find|obtain|conclude)(?:\s+that)?|this\s+gives(?:\s+us)?|"
+    r"that\s+gives(?:\s+us)?|which\s+gives)(?![A-Za-z])\s*,?\s*",
+    re.IGNORECASE,
+)
+_THERE_IS = re.compile(r"there\s+(?:is|are)\s", re.IGNORECASE)
+#: Any verb of a closing sentence's subject ("travels", "measures", "arrives at", "takes her",
+#: "gives a total of"): a result only when a number follows it.
+_ANY_VERB = re.compile(
+    r"\s(?:[a-z]{2,}(?:s|ed)|need|get|make|take|leave|pay|earn|save|spend|run|read|walk|drive)"
+    r"(?:\s+(?:for|at|to|in|on|by|about|around|up|out|off|exactly|only|approximately|a\s+total"
+    r"\s+of|her|him|them|us|me|you|it))*\s",
 )
 _RESULT_VERB = re.compile(
     r"\s(?:has|have|had|needs|need|costs|cost|pays|paid|earns|earned|spends|spent|saves|saved|"
@@ -275,8 +322,53 @@ def closing_reading(text: str) -> Reading | None:
     if not sentences or not _FINISHED.search(sentences[-1]):
         return None
     sentence = sentences[-1].strip("* ")
-    answer = _closing_answer(_unmoney(sentence.rstrip(".!* ")))
+    body = _CONTRACTION.sub(lambda m: m.group(1) + " is", _unmoney(sentence.rstrip(".!* ")))
+    answer = _closing_answer(body)
+    if answer is None:  # "For every k, n = 6k + 1 works, so there are infinitely many."
+        tail = _last_clause(body)
+        answer = None if tail is None else _closing_answer(tail)
     return Reading(answer, sentence) if answer else None
+
+
+def bare_reading(text: str) -> Reading | None:
+    """A last paragraph that is one value and nothing else (``42``, ``$\\frac{1}{2}$``), as
+    responses without any marker end; ``None`` otherwise.
+
+    Example:
+        >>> bare_reading("Adding the parts:\\n\\n$42$").answer
+        '$42$'
+        >>> bare_reading("Hmm") is None, bare_reading("$2x + 3 = 7$") is None
+        (True, True)
+    """
+    last = text[max(0, len(text) - _BARE_CHARS * 4) :].rstrip().rsplit("\n\n", 1)[-1].strip()
+    last = last.strip("*").strip()
+    if not last or len(last) > _BARE_CHARS or "\n" in last:
+        return None
+    value, rest = leading_value(last.rstrip("."))
+    if value is None or rest.strip() or not simple_result(value):
+        return None
+    return Reading(value, last)
+
+
+#: Longest last paragraph :func:`bare_reading` takes for a value.
+_BARE_CHARS = 80
+_CONTRACTION = re.compile(r"\b(that|it|there|this|answer|result)'s\b", re.IGNORECASE)
+
+
+def _last_clause(sentence: str) -> str | None:
+    """The clause after the last comma outside ``$...$`` when it concludes (``, so ...``,
+    ``, we get ...``); ``None`` otherwise."""
+    cut, in_math = -1, False
+    for at, char in enumerate(sentence):
+        if char == "$":
+            in_math = not in_math
+        elif char == "," and not in_math:
+            cut = at
+    if cut < 0:
+        return None
+    tail = sentence[cut + 1 :].strip()
+    concludes = _CONCLUSION.match(tail) or _START_STEP.match(tail) or _THERE_IS.match(tail)
+    return tail if concludes else None
 
 
 def _closing_answer(sentence: str) -> str | None:
@@ -286,28 +378,39 @@ def _closing_answer(sentence: str) -> str | None:
     conclusion = _CONCLUSION.match(body)
     if conclusion is not None:
         body, concluded = body[conclusion.end() :], True
-    step = _STEP.match(body)
+    step = _START_STEP.match(body) or _STEP.match(body)
+    started = step is not None and not concluded  # "We find that $x = 6$."
     if step is not None:
         body = body[step.end() :]
-    clause = _clause_start(body)
+    clause = clause_start(body)
     if clause >= 0:
         body = body[:clause]
-    if concluded:  # "Thus, $x = 5$."
+    if concluded or started:  # "Thus, $x = 5$."
         labelled = _LABELLED.match(body)
-        value, rest = _leading_value(body[labelled.end() :] if labelled else body)
+        value, rest = leading_value(body[labelled.end() :] if labelled else body)
         if value is not None and not rest.strip():
+            if started and not simple_result(body):
+                return None  # "We get $x^2 = 4$": a step
             return body.strip() if labelled else value
-    split = _copula_split(body)
+        if concluded and value is not None and not labelled:
+            if LIST_JOIN.match(rest):  # "So $x = 1$ and $y = 2$."
+                return value_list(body)
+            if is_number(value) and plain_words(rest):  # "Therefore $6$ students passed."
+                return value
+    split = copula_split(body)
     if split is not None:
         subject, predicate = split
-        if _is_value(subject) and _THE_ANSWER.fullmatch(predicate):
+        if is_value(subject) and _THE_ANSWER.fullmatch(predicate):
             return subject
-        return _value_phrase(predicate, strict=True) if _is_subject(subject) else None
-    verb = _RESULT_VERB.search(body)
-    if verb is not None and _is_subject(body[: verb.start()]):
-        value, rest = _leading_value(body[verb.end() :])
-        if value is not None and value[:1].isdigit() and _plain_words(rest):
-            return value
+        return value_phrase(predicate, strict=True) if is_subject(subject) else None
+    for verbs in (_RESULT_VERB, _ANY_VERB):  # "A cube has 6 faces.", "It takes her 45 minutes."
+        if verbs is _ANY_VERB and clause >= 0:
+            break  # "The equation reduces to 2 cases, and we treat each.": more is to come
+        verb = verbs.search(body)
+        if verb is not None and is_subject(body[: verb.start()], most_words=8):
+            value, rest = leading_value(body[verb.end() :])
+            if value is not None and is_number(value) and plain_words(rest):
+                return value
     return None
 
 
@@ -333,155 +436,6 @@ def _sentences(line: str) -> list[str]:
     return [sentence for sentence in (s.strip() for s in found) if sentence]
 
 
-# -- subjects, copulas and values ---------------------------------------------------------------
-
-_COPULA = re.compile(
-    r"\s(?:is\s+equal\s+to|is|are|was|were|equals|will\s+be|would\s+be|must\s+be|becomes)\s",
-    re.IGNORECASE,
-)
-#: A predicate that says what a value is, not what something equals ("5 is the smallest").
-_META = re.compile(r"(?:the|a|an|our|my|correct|right)(?![A-Za-z])", re.IGNORECASE)
-_ADVERB = re.compile(
-    r"^(?:indeed|clearly|simply|just|exactly|still|obviously|actually|definitely|certainly|"
-    r"probably|likely|most\s+likely)"
-    r"(?![A-Za-z])\s*,?\s*",
-    re.IGNORECASE,
-)
-#: A comma and a word that starts a new clause after the answer ("12, which is even").
-_CLAUSE = re.compile(
-    r",\s*(?:which|as|since|because|so|but|where|hence|thus|therefore|meaning|that|this|it|we"
-    r"|and\s+(?:so|thus|this|that|it|we))(?![A-Za-z])",
-    re.IGNORECASE,
-)
-_NUMBER = re.compile(
-    r"(?:[-+\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|[-+\u2212]?\.\d+)%?"
-    r"(?![A-Za-z0-9^_\\({]|\.\d|[^\x00-\x7f])"
-)
-#: A value written with unicode mathematics (``16π``, ``½``, ``√3``, ``−3``, ``3 × 10⁴`` is
-#: not one: spaces end it); the comparer reads its symbols.
-_UNICODE_VALUE = re.compile(
-    r"[-+\u2212]?[\d.]*[\u00b2\u00b3\u00b9\u00bc-\u00be\u03c0\u2070-\u209f\u2150-\u215f"
-    r"\u221a-\u221e][\d./()\u00b2\u00b3\u00b9\u00bc-\u00be\u03c0\u2070-\u209f\u2150-\u215f"
-    r"\u221a-\u221e]*(?![A-Za-z])"
-)
-_BARE_LATEX = re.compile(r"[-+]?(?:\d+(?:\.\d+)?)?\\[A-Za-z]+[^\s$]*|[-+]?\d+[\^_][^\s$]+")
-#: A name (``Sunday``, ``New York``) or one capital letter (a point, a choice: ``D``).
-_NAME = re.compile(r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}(?![A-Za-z])|[A-Z](?![A-Za-z0-9])")
-_TEXT_VALUE = re.compile(
-    r"(?:yes|no|true|false|none|never|always|impossible|infinitely\s+many)(?![A-Za-z])",
-    re.IGNORECASE,
-)
-#: Words after a value that are mathematics or more reasoning, not its unit or noun.
-_NOT_PLAIN = re.compile(
-    r"\b(?:than|more|less|times|plus|minus|over|divided|multiplied|squared|cubed|power|root|"
-    r"or|and|if|when|but|because|since|so|for|with|where|which|that|modulo|mod|thousand|million|"
-    r"billion|trillion|hundred|dozen|percent|half|quarter|base|degrees?|radians?|pi|sqrt|[a-z])\b",
-    re.IGNORECASE,
-)
-#: What joins the values of a list: ", ", " and ", ", and ".
-_LIST_JOIN = re.compile(r"\s*(?:,\s*and|,|and)\s+(?=\S)")
-_PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*){0,6}")
-
-
-def _copula_split(line: str) -> tuple[str, str] | None:
-    """``(subject, predicate)`` around the one copula outside ``$...$``; ``None`` when there
-    is none, or more than one (``the sum is 5 and the product is 6`` states two results)."""
-    found = [m for m in _COPULA.finditer(line) if line.count("$", 0, m.start()) % 2 == 0]
-    if len(found) != 1:
-        return None
-    return line[: found[0].start()].strip(), line[found[0].end() :].strip()
-
-
-def _is_subject(subject: str) -> bool:
-    """Whether the text before a copula names what the value is ("the area", "$x$")."""
-    if not subject or not (subject[0].isalpha() or subject[0] == "$") or "=" in subject:
-        return False
-    return len(subject.split()) <= 15
-
-
-def _is_value(text: str) -> bool:
-    value, rest = _leading_value(text)
-    return value is not None and not rest.strip()
-
-
-def _leading_value(text: str) -> tuple[str | None, str]:
-    """The value a text starts with and what follows it; ``(None, text)`` when none."""
-    text = text.strip()
-    if text.startswith("$"):
-        close = text.find("$", 2 if text.startswith("$$") else 1)
-        if close > 0:
-            end = close + (2 if text.startswith("$$") else 1)
-            return text[:end], text[end:]
-    for left, right in (("\\(", "\\)"), ("\\[", "\\]")):
-        close = text.find(right) if text.startswith(left) else -1
-        if close > 0:
-            return text[: close + 2], text[close + 2 :]
-    if text[:1] in "([":
-        close = _group_end(text)
-        if close > 0:
-            return text[: close + 1], text[close + 1 :]
-    for pattern in (_BARE_LATEX, _UNICODE_VALUE, _NUMBER, _TEXT_VALUE, _NAME):
-        match = pattern.match(text)
-        if match is not None:
-            return match.group(), text[match.end() :]
-    return None, text
-
-
-def _group_end(text: str) -> int:
-    """Index of the bracket closing the group ``text`` starts with (``(1, 2]`` too), or -1."""
-    depth = 0
-    for at, char in enumerate(text[:200]):
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-            if depth == 0:
-                return at
-    return -1
-
-
-def _plain_words(rest: str) -> bool:
-    """Whether what follows a value is nothing or a few plain words (a unit, a noun)."""
-    rest = rest.strip().rstrip(".!").strip()
-    if not rest:
-        return True
-    return _PLAIN_WORDS.fullmatch(rest) is not None and not _NOT_PLAIN.search(rest)
-
-
-def _value_phrase(text: str, *, strict: bool = False) -> str | None:
-    """The value a phrase states: a value alone or followed by plain words (``18 apples``).
-
-    Without ``strict``, capitalised words are a value only when nothing follows them.
-    """
-    value, rest = _leading_value(text)
-    if value is None:
-        return None
-    if _LIST_JOIN.match(rest):  # "$x = 2$ and $x = 3$", "2, 3, and 5": a list is one answer
-        return _value_list(text)
-    if not _plain_words(rest):
-        return None
-    if value[:1].isalpha() and value[:1].isupper() and rest.strip() and not strict:
-        return None
-    return value
-
-
-def _value_list(text: str) -> str | None:
-    """A list of values joined by commas and ``and`` (``$x = 2$ and $x = 3$``), whole."""
-    rest, parts = text, []
-    for _ in range(16):
-        value, rest = _leading_value(rest)
-        if value is None:
-            return None
-        parts.append(value)
-        join = _LIST_JOIN.match(rest)
-        if join is None:
-            break
-        rest = rest[join.end() :]
-    if not _plain_words(rest) or len(parts) < 2:
-        return None
-    return text[: len(text) - len(rest)].strip()
-
-
 def sentence_end(line: str) -> int:
     """Index of a period that ends a sentence (followed by a space), outside ``$...$``; -1.
 
@@ -494,13 +448,5 @@ def sentence_end(line: str) -> int:
         if match.group() == "$":
             in_math = not in_math
         elif not in_math:
-            return match.start()
-    return -1
-
-
-def _clause_start(line: str) -> int:
-    """Index of a comma that starts a new clause (", which", ", so"), outside ``$...$``."""
-    for match in _CLAUSE.finditer(line):
-        if line.count("$", 0, match.start()) % 2 == 0:
             return match.start()
     return -1

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SHORT_CHARS", "normalise", "number_word", "ordinal", "squeeze"]
+from rlsp_rewards.outcome.words import date, ordinal, word_value
+
+__all__ = ["SHORT_CHARS", "normalise", "squeeze"]
 
 #: Longest answer the word-level steps (units, words, choices) look at.
 SHORT_CHARS = 300
@@ -224,6 +226,8 @@ _DELIMITERS = re.compile(r"\\[\[\]()]")
 _ENVIRONMENT = re.compile(
     r"\\(begin|end)\{(?:bmatrix|Bmatrix|matrix|smallmatrix|array)\}(\{[lcr|]*\})?"
 )
+#: ``\\O``, the empty set in some fonts (not ``\\Omega``).
+_EMPTY_O = re.compile(r"\\O(?![A-Za-z])")
 _EULER = re.compile(r"\\(?:mathrm|text|operatorname|mathit)\{\s*([ei])\s*\}")
 _DEGREES = re.compile(
     r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|\\degree(?![A-Za-z])|°|\\text\{\s*°\s*\}"
@@ -249,6 +253,8 @@ def _commands(text: str) -> str:
     text = _DELIMITERS.sub(" ", text)
     text = _ENVIRONMENT.sub(lambda m: f"\\{m.group(1)}{{pmatrix}}", text)
     text = _EULER.sub(r"\1", text)
+    if "\\O" in text:
+        text = _EMPTY_O.sub(r"\\emptyset", text)
     text = _DEGREES.sub("°", text)
     text = _PERCENT.sub("%", text)
     text = _CONNECTIVE.sub(r" \1 ", text)
@@ -258,105 +264,7 @@ def _commands(text: str) -> str:
 
 # -- words ------------------------------------------------------------------------------------
 
-_UNITS_WORDS = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS_WORDS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
 _SCALES = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
-_ORDINALS = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "sixth": 6,
-    "seventh": 7,
-    "eighth": 8,
-    "ninth": 9,
-    "tenth": 10,
-    "eleventh": 11,
-    "twelfth": 12,
-}
-
-
-def number_word(text: str) -> int | None:
-    """The value of a number written in English words (``"twenty-five"``), else None.
-
-    Example:
-        >>> number_word("one hundred and five"), number_word("three thousand"), number_word("x")
-        (105, 3000, None)
-    """
-    words = text.lower().replace("-", " ").replace(",", " ").split()
-    if not words or len(words) > 12:
-        return None
-    total, current, seen = 0, 0, False
-    for word in words:
-        if word == "and" and seen:
-            continue
-        if word in _UNITS_WORDS:
-            current += _UNITS_WORDS[word]
-        elif word in _TENS_WORDS:
-            current += _TENS_WORDS[word]
-        elif word == "hundred" and seen:
-            current = max(current, 1) * 100
-        elif word in _SCALES and seen:
-            total += max(current, 1) * 10 ** _SCALES[word]
-            current = 0
-        else:
-            return None
-        seen = True
-    return total + current
-
-
-_SUFFIXES = {1: "st", 2: "nd", 3: "rd"}
-_ORDINAL_DIGITS = re.compile(
-    r"(\d{1,4})\s*(?:\^\s*\{?\s*(?:\\text\{)?\s*(?:st|nd|rd|th)\s*\}?\s*\}?"
-    r"|\\text\{\s*(?:st|nd|rd|th)\s*\}|(?:st|nd|rd|th))"
-)
-
-
-def ordinal(text: str) -> int | None:
-    """The number of an ordinal (``"second"``, ``"2nd"``, ``"2^{\\text{nd}}"``), else None.
-
-    Example:
-        >>> ordinal("second"), ordinal(r"2\\text{nd}"), ordinal("2")
-        (2, 2, None)
-    """
-    word = text.strip().lower()
-    if word in _ORDINALS:
-        return _ORDINALS[word]
-    match = _ORDINAL_DIGITS.fullmatch(text.strip())
-    return int(match.group(1)) if match else None
-
-
 _SCALE_WORD = re.compile(
     r"^([+-]?\d+(?:\.\d+)?)\s*(?:\\text\{\s*(thousand|million|billion|trillion)\s*\}"
     r"|(thousand|million|billion|trillion)\b)(.*)$",
@@ -369,10 +277,14 @@ _BASE_WORDS = re.compile(
 )
 _BASE_PARENS = re.compile(r"^\(([0-9A-Za-z]{1,64})\)_\{?(\d{1,2})\}?$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})\s*(?:\\text\{\s*)?([AaPp])\.?\s*[Mm]\.?\s*\}?$")
+_OCLOCK = re.compile(r"^(\d{1,2})\s*(?:\\text\{\s*)?o'?\s?clock\s*\}?$", re.IGNORECASE)
+#: A year named as such: "the year 2024", "\text{year } 1999".
+_YEAR = re.compile(r"^(?:\\text\{\s*)?(?:the\s+)?year\s*\}?\s*(\d{1,4})$", re.IGNORECASE)
 _CHOICE = (
     re.compile(r"^(?:\\text(?:bf)?\{)?\s*\(\s*([A-E])\s*\)\s*\}?(?:\s+\S.*)?$"),
     re.compile(r"^\(\s*([a-e])\s*\)$"),
     re.compile(r"^([A-E])\)(?:\s+\S.*)?$"),
+    re.compile(r"^([A-E])[:.]\s+\S.*$"),  # "B: 12", "B. 12": the letter, then its content
     re.compile(r"^(?:choice|option|answer)\s*:?\s*\(?([A-Ea-e])\)?\.?$", re.IGNORECASE),
     re.compile(r"^\\text(?:bf)?\{\s*([A-E])\s*\}$"),
 )
@@ -391,16 +303,26 @@ _WORD_UNIT = re.compile(
     r"[A-Za-z][A-Za-z ./^2-3]{0,30}$"
 )
 _CURRENCY = re.compile(
-    r"^(?:USD|US\$|€|£|¥|Rs\.?|\\euro|\\pounds)\s*|\s*(?:USD|dollars?|€|£|cents?)$"
+    r"^(?:USD|US\$?(?=\d)|€|£|¥|Rs\.?|\\euro|\\pounds)\s*|\s*(?:USD|dollars?|€|£|cents?)$"
 )
 
 
 def _words(text: str) -> str:
     """The word-level steps, on a short answer."""
+    words = _plain_words(text)
+    value = None if words is None else word_value(words)
+    if value is not None:  # "twenty-one", "the fifth", "two thirds", "no solution"
+        return value
     place = ordinal(text)
     if place is not None:
-        return f"{place}{_SUFFIXES.get(place % 10 if place % 100 not in (11, 12, 13) else 0, 'th')}"
+        return word_value(f"{place}th") or text
+    found = date(text)
+    if found is not None:
+        return found
     text = _currency(text)
+    year = _YEAR.match(text)
+    if year:
+        return year.group(1)
     scaled = _SCALE_WORD.match(text)
     if scaled:
         word = (scaled.group(2) or scaled.group(3)).lower()
@@ -413,6 +335,9 @@ def _words(text: str) -> str:
     clock = _CLOCK.match(text)
     if clock:
         return f"{clock.group(1)}:{clock.group(2)}{clock.group(3).lower()}m"
+    clock = _OCLOCK.match(text)
+    if clock:
+        return f"{clock.group(1)}:00"
     unit = _TRAILING_UNIT.match(text)
     if unit:
         text = unit.group(1).strip()
@@ -423,11 +348,6 @@ def _words(text: str) -> str:
         choice = pattern.match(text)
         if choice and not _SECOND_CHOICE.search(text, choice.end(1) + 1):
             return choice.group(1).upper()
-    words = _plain_words(text)
-    if words is not None:
-        value = number_word(words)
-        if value is not None:
-            return str(value)
     return text
 
 
@@ -440,7 +360,7 @@ def _currency(text: str) -> str:
 def _plain_words(text: str) -> str | None:
     if text.startswith("\\text{") and text.endswith("}") and text.count("{") == 1:
         text = text[6:-1]
-    return text if text.replace("-", " ").replace(" ", "").isalpha() else None
+    return text if text.replace("-", "").replace(" ", "").replace("'", "").isalpha() else None
 
 
 # -- all together ------------------------------------------------------------------------------

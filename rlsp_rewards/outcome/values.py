@@ -33,7 +33,8 @@ import re
 from rlsp_rewards.outcome.expressions import Expression, read_expression
 from rlsp_rewards.outcome.labels import equation_sides, value_sides
 from rlsp_rewards.outcome.sets import RealSet, read_set, split_top
-from rlsp_rewards.outcome.spelling import normalise, ordinal, squeeze
+from rlsp_rewards.outcome.spelling import normalise, squeeze
+from rlsp_rewards.outcome.words import date, ordinal
 
 __all__ = [
     "BIG_INT_DIGITS",
@@ -134,14 +135,16 @@ class Matrix:
 
 @dataclasses.dataclass(frozen=True)
 class Identity:
-    """The identity matrix ``I`` (``size`` None) or ``I_n``.
+    """The identity matrix ``I`` (``size`` None) or ``I_n``, times an integer ``scale``
+    (``2I``, ``-I_3``).
 
     Example:
-        >>> read("I_2").values[0].size
-        2
+        >>> read("I_2").values[0].size, read("2I").values[0].scale
+        (2, 2)
     """
 
     size: int | None
+    scale: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,8 +152,8 @@ class Text:
     """Words, lower case, spaces normalised.
 
     Example:
-        >>> read(r"\\text{No Solution}").values[0].words
-        'no solution'
+        >>> read(r"\\text{Isosceles Right}").values[0].words
+        'isosceles right'
     """
 
     words: str
@@ -223,7 +226,9 @@ _GROUP_SEPARATOR = re.compile(r";|\\q?quad(?![A-Za-z])|\s+(?:and|or)\s+")
 _ITEM_SEPARATOR = re.compile(r",")
 _HEDGE_WORDS = re.compile(r"^(?:maybe|possibly|perhaps|probably)\s+", re.IGNORECASE)
 _MATRIX = re.compile(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}", re.DOTALL)
-_IDENTITY = re.compile(r"(?:\\mathbf\{I\}|\\mathbb\{I\}|I)(?:_\{?(\d{1,2})\}?)?")
+_IDENTITY = re.compile(
+    r"([-+]?\d{0,6})(?:\\cdot)?(?:\\mathbf\{I\}|\\mathbb\{I\}|I)(?:_\{?(\d{1,2})\}?)?"
+)
 _TRANSPOSE = re.compile(r"\^\{?(?:T|\\top|t)\}?$")
 _COLON = re.compile(r"(\d{1,6}):(\d{1,6})(am|pm)?")
 _BASED = re.compile(r"([0-9A-Za-z]{1,64})_\{?(\d{1,2})\}?")
@@ -258,6 +263,8 @@ def _value(text: str, depth: int = 0) -> Value | None:
     number = ordinal(text)
     if number is not None:
         return Ordinal(number)
+    if text[:1].isupper() and date(text) == text:  # "July 4, 2023", as normalised
+        return Text(text.lower())
     scalar = _scalar(text)
     if scalar is not None:
         return scalar
@@ -307,7 +314,9 @@ def _matrix(text: str, depth: int) -> Value | None:
     """A matrix environment (with a scalar factor or a transpose), or ``I`` / ``I_n``."""
     identity = _IDENTITY.fullmatch(squeeze(text))
     if identity:
-        return Identity(int(identity.group(1)) if identity.group(1) else None)
+        factor = identity.group(1)
+        scale = int(factor + "1" if factor in ("", "-", "+") else factor)
+        return Identity(int(identity.group(2)) if identity.group(2) else None, scale)
     match = _MATRIX.search(text)
     if match is None:
         return None

@@ -41,7 +41,9 @@ EXTRACTIONS = [
     (r"\boxed{9}, \boxed{9}", "last_box", "9"),  # a repeated answer once
     (r"First \boxed{1}. Then the answer is \boxed{2}", "last_box", "2"),  # words part them
     ("\\boxed{8}\n\n\\boxed{9}", "last_box", "9"),  # no connector between them
-    (r"x = \boxed{2}, y = \boxed{3}", "last_box", "3"),
+    (r"x = \boxed{2}, y = \boxed{3}", "last_box", "x = 2, y = 3"),  # a name on each: a pair
+    (r"$x = \boxed{2}$ or $x = \boxed{3}$", "last_box", "2, 3"),  # one name: two solutions
+    (r"x = \boxed{2}. Then y = \boxed{3}", "last_box", "3"),  # words part them
     # a whole-answer \text{} wrapper and trailing period are removed
     (r"\boxed{\text{Tuesday}.}", "last_box", "Tuesday"),
     # \boxedfoo is another macro, not a box
@@ -196,6 +198,38 @@ PROSE = [
     ("Therefore:\n\\[ x = 5 \\]", "x = 5"),
     ("Therefore $x \\geq 5$ is the solution.", "x \\geq 5"),
     ("So the area is $16\\pi$. I hope this helps!", "16\\pi"),  # a pleasantry is skipped
+    # any verb of the subject, then a number and plain words
+    ("Hence, the train travels 40 miles per hour.", "40"),
+    ("Therefore each acute angle measures $45°$.", "45°"),
+    ("It takes her 45 minutes.", "45"),
+    ("She arrives at 9:45 AM.", "9:45 AM"),
+    ("Adding these up gives a total of 12.", "12"),
+    ("That leaves 6 marbles.", "6"),
+    ("So John has $6$ left.", "6"),
+    ("Therefore, we need 12 more cookies.", "12"),
+    ("Therefore $6$ students passed.", "6"),  # a number after the conclusion word
+    # numbers in words, choices and "all real numbers" are values
+    ("So she reads for twenty-one days.", "twenty-one"),
+    ("So there are one thousand and one terms.", "one thousand and one"),
+    ("The sum is zero.", "zero"),
+    ("The correct choice is option (C).", "option (C)"),
+    ("The domain is all real numbers.", "all real numbers"),
+    # the concluding clause after the last comma; a step that opens the sentence
+    (
+        "For every $k$, $n = 6k + 1$ works, so there are infinitely many such integers.",
+        "infinitely many",
+    ),
+    ("Adding these up, we get 12.", "12"),
+    ("She earns $3 \\times 6 = 18$ dollars, so she earns $\\$18$.", "18"),
+    ("We find that $x = 6$.", "x = 6"),
+    ("This gives $x = 6$.", "x = 6"),
+    ("So $x = 1$ and $y = 2$.", "x = 1 and y = 2"),
+    ("The smallest possible value is $5$, achieved when $x = 1$.", "5"),
+    ("That's 5.", "5"),
+    ("The answer should be 6.", "6"),
+    # a last paragraph that is one value
+    ("<think>\nhmm\n</think>\n5", "5"),
+    ("Adding the parts:\n\n$42$", "42"),
     # a list of values is one answer, read whole
     ("The solutions are $x = 2$ and $x = 3$.", "x = 2 and x = 3"),
     ("The roots are 2, 3, and 5.", "2, 3, and 5"),
@@ -217,6 +251,18 @@ PROSE = [
     ("So the total cost is 12 dollars and 50 cents.", None),
     ("Let me compute 3 + 4 = 7, and then 7 + 5 = 12", None),
     ("I think it's about 5. Maybe.", None),
+    ("Let's say the box has 4 red balls.", None),  # a supposition
+    ("So far, the total is 15, but we still need to add the tax.", None),
+    ("The equation reduces to 2 cases, and we treat each.", None),  # more is to come
+    ("This shows 3 divides n.", None),
+    ("We have 3 cases to consider.", None),
+    ("We get $x^2 = 4$.", None),  # a step: not a result
+    ("So one of them must be wrong.", None),  # "one of": not a number
+    ("So there are at least 2 solutions.", None),
+    ("Plugging in, we get 5 = 5, which checks out.", None),
+    ("In total, she bakes 12 cookies per hour for 3 hours.", None),
+    ("Hmm", None),  # a last paragraph that is no value
+    ("The work is below.\n\n$2x + 3 = 7$", None),  # an equation is a step
 ]
 
 

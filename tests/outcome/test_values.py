@@ -16,8 +16,9 @@ from rlsp_rewards.outcome.expressions import read_expression
 from rlsp_rewards.outcome.grade import compare, fast_compare
 from rlsp_rewards.outcome.labels import value_sides
 from rlsp_rewards.outcome.sets import read_set
-from rlsp_rewards.outcome.spelling import normalise, number_word, ordinal
+from rlsp_rewards.outcome.spelling import normalise
 from rlsp_rewards.outcome.values import read
+from rlsp_rewards.outcome.words import date, fraction_word, number_word, ordinal, word_value
 
 C, N, U, E = (
     OutcomeStatus.CORRECT,
@@ -296,10 +297,128 @@ OTHER_KINDS = [
 ]
 
 
+WORDS = [
+    # whole numbers in words, read strictly
+    ("21", "twenty-one", C),
+    ("1001", "one thousand and one", C),
+    ("1000", "a thousand", C),
+    ("1000000", "a million", C),
+    ("12", "a dozen", C),
+    ("24", "two dozen", C),
+    ("0", "zero", C),
+    ("5", "two and three", N),  # not 5: "and" only follows hundred or a scale word
+    ("9", "five four", N),  # a unit after a unit is no number
+    ("2", "twice", C),
+    # fractions in words
+    (r"\frac{1}{2}", "one half", C),
+    (r"\frac{1}{2}", "half", C),
+    (r"\frac{3}{4}", "three quarters", C),
+    (r"\frac{3}{4}", "one quarter", N),
+    (r"\frac{2}{3}", "two-thirds", C),
+    (r"\frac{1}{4}", "a quarter", C),
+    (r"\frac{3}{8}", "three eighths", C),
+    ("1.5", "one and a half", C),
+    # ordinals in words, with or without "the"
+    ("5th", "the fifth", C),
+    (r"21\text{st}", "twenty-first", C),
+    (r"100\text{th}", "hundredth", C),
+    (r"\text{fourth}", "3rd", N),
+    # the count "infinitely many" is infinity, in any wording
+    (r"\text{infinitely many}", r"\infty", C),
+    (r"\infty", r"\text{infinitely many}", C),
+    (r"\text{infinitely many}", r"\text{Infinitely many solutions}", C),
+    (r"\text{infinitely many}", "infinite", C),
+    (r"\text{infinitely many}", r"\text{finitely many}", N),
+    (r"\text{infinitely many}", "0", N),
+    # no solution is the empty set; "none" is the empty set and the count 0
+    (r"\varnothing", r"\text{no solution}", C),
+    (r"\text{No solution}", r"\emptyset", C),
+    (r"\emptyset", r"\text{no real solutions}", C),
+    (r"\emptyset", r"\O", C),
+    (r"\emptyset", "none", C),
+    ("0", "none", C),
+    ("3", "none", N),
+    (r"\{0\}", r"\text{no solution}", N),
+    # text: articles and capitals do not matter; DNE is "does not exist"
+    (r"\text{parallelogram}", r"\text{a parallelogram}", C),
+    (r"\text{first player}", r"\text{The first player}", C),
+    (r"\text{first player}", r"\text{the second player}", N),
+    (r"\text{does not exist}", r"\text{DNE}", C),
+    # dates, days, times of day, years
+    (r"\text{March 3}", r"\text{March } 3", C),
+    (r"\text{July 4}", "July 4th", C),
+    (r"\text{July 4}", "4 July", C),
+    (r"\text{July 4}", "the 4th of July", C),
+    (r"\text{July 4}", r"\text{July } 5", N),
+    (r"\text{June 15, 2023}", "June 15, 2023", C),
+    (r"\text{June 15, 2023}", "June 15, 2024", N),
+    (r"\text{Monday}", r"\text{Mon}", C),
+    (r"\text{Tuesday}", r"\text{Thurs}", N),
+    (r"\text{noon}", "12:00 PM", C),
+    (r"\text{midnight}", "12:00 PM", N),
+    ("8:00", "8 o'clock", C),
+    ("2024", "the year 2024", C),
+    ("2023", r"\text{the year } 2023", C),
+    # money written with a country
+    ("32", r"US\$32", C),
+]
+
+LABELLED_SETS = [
+    # a gold set named by set operations keeps its value: the set
+    (r"A \cap B = \{3, 5\}", r"\{3,5\}", C),
+    (r"A \cup B = \{1,2,3,4\}", r"\{1,2,3,4\}", C),
+    (r"\complement_U A = \{2, 4\}", r"\{2, 4\}", C),
+    (r"\complement_U A = \{2, 4\}", r"\{2, 3\}", N),
+    (r"A = \{1, 2\}", r"\{1,2\}", C),
+    ("S = (1, 2]", "(1,2]", C),
+    # one solution pair in a roster is that pair
+    (r"\{(1, 2)\}", "(1, 2)", C),
+    ("(1, 2)", r"\{(1, 2)\}", C),
+    (r"\{(1, 2)\}", "(2, 1)", N),
+    # y = ... and f(x) = ... name the same function
+    ("y = 2x^2 - 3x + 1", "f(x) = 2x^2-3x+1", C),
+    ("f(x) = 2x + 1", "y = 2x + 1", C),
+    ("f(x) = 2x + 1", "y = 2x - 1", N),
+    (r"f^{-1}(x) = \frac{x-1}{2}", r"f(x) = \frac{x-1}{2}", N),  # the inverse is another function
+    # a multiple of the identity
+    (r"\begin{pmatrix} 2 & 0 \\ 0 & 2 \end{pmatrix}", "2I", C),
+    (r"\begin{pmatrix} 2 & 0 \\ 0 & 2 \end{pmatrix}", "2I_2", C),
+    (r"\begin{pmatrix} -1 & 0 \\ 0 & -1 \end{pmatrix}", "-I", C),
+    (r"\begin{pmatrix} 3 & 0 \\ 0 & 3 \end{pmatrix}", "2I", N),
+    (r"\begin{pmatrix} 2 & 0 \\ 0 & 2 \end{pmatrix}", "I", N),
+    # a choice named with a colon or a period after its letter
+    ("B", "B: 12", C),
+    ("B", "B. 12", C),
+    ("B", "C: 12", N),
+]
+
+
 @pytest.mark.parametrize(
     "table",
-    [EQUATIONS, SETS, MATRICES, EXACTNESS, PERCENT, CHOICES, TEXT_FORMS, OTHER_KINDS],
-    ids=["equations", "sets", "matrices", "exactness", "percent", "choices", "text", "other"],
+    [
+        EQUATIONS,
+        SETS,
+        MATRICES,
+        EXACTNESS,
+        PERCENT,
+        CHOICES,
+        TEXT_FORMS,
+        OTHER_KINDS,
+        WORDS,
+        LABELLED_SETS,
+    ],
+    ids=[
+        "equations",
+        "sets",
+        "matrices",
+        "exactness",
+        "percent",
+        "choices",
+        "text",
+        "other",
+        "words",
+        "labelled-sets",
+    ],
 )
 def test_kinds(table: list[tuple[str, str, OutcomeStatus | None]]) -> None:
     _check(table)
@@ -420,6 +539,82 @@ def test_words() -> None:
     assert number_word("two million three hundred") == 2_000_300
     assert number_word("hundred") is None and number_word("many") is None
     assert [ordinal(w) for w in ("first", "12th", r"3^{\text{rd}}", "3")] == [1, 12, 3, None]
+    assert [number_word(w) for w in ("two and three", "five four", "zero one", "a")] == [None] * 4
+    assert [ordinal(w) for w in ("one first", "twenty twelfth", "the 3rd")] == [None, None, 3]
+    assert fraction_word("quarter") is None  # a coin, not a fraction
+    assert word_value("a b") is None  # a product of names keeps its "a"
+    assert date("Sunday") is None and date("March 32") is None
+
+
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS_NAMES = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+#: Ordinals that are not the number word plus "th".
+_IRREGULAR = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
+
+
+def _spell(n: int, british: bool) -> str:
+    """English words for 0 <= n < 10**9 (the test's own speller, independent of the reader)."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS_NAMES[n // 10] + ("-" + _ONES[n % 10] if n % 10 else "")
+    for size, name in ((10**6, "million"), (1000, "thousand"), (100, "hundred")):
+        if n >= size:
+            head, rest = divmod(n, size)
+            words = f"{_spell(head, british)} {name}"
+            if rest:
+                words += (" and " if british and rest < 100 else " ") + _spell(rest, british)
+            return words
+    raise AssertionError(n)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 999_999_999), st.booleans())
+def test_a_number_equals_itself_in_words(n: int, british: bool) -> None:
+    words = _spell(n, british)
+    assert number_word(words) == n
+    assert fast_compare(str(n), words) is C
+    assert fast_compare(str(n + 1), words) is N
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 99))
+def test_an_ordinal_equals_its_digits(n: int) -> None:
+    words = _spell(n, False).split("-")
+    tens = words[-1].endswith("y")  # twenty -> twentieth
+    last = _IRREGULAR.get(words[-1], words[-1][:-1] + "ieth" if tens else words[-1] + "th")
+    spoken = "-".join([*words[:-1], last])
+    assert ordinal(spoken) == n, spoken
+    assert fast_compare(f"{n}th", f"the {spoken}") is C
 
 
 def test_labels() -> None:
