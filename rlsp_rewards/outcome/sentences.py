@@ -252,7 +252,8 @@ _THERE_IS = re.compile(r"there\s+(?:is|are)\s", re.IGNORECASE)
 #: Any verb of a closing sentence's subject ("travels", "measures", "arrives at", "takes her",
 #: "gives a total of"): a result only when a number follows it.
 _ANY_VERB = re.compile(
-    r"\s(?:[a-z]{2,}(?:s|ed)|need|get|make|take|leave|pay|earn|save|spend|run|read|walk|drive)"
+    r"\s(?!(?:this|his|its|was|is|as|us|thus|plus|minus|times|less|unless|yes|does)\s)"
+    r"(?:[a-z]{2,}(?:s|ed)|need|get|make|take|leave|pay|earn|save|spend|run|read|walk|drive)"
     r"(?:\s+(?:for|at|to|in|on|by|about|around|up|out|off|exactly|only|approximately|a\s+total"
     r"\s+of|her|him|them|us|me|you|it))*\s",
 )
@@ -262,6 +263,7 @@ _RESULT_VERB = re.compile(
     r"will\s+(?:have|need|pay|get|earn|save|spend))\s",
     re.IGNORECASE,
 )
+_NEGATION = re.compile(r"\b(?:not|never|cannot|no\s+longer)\b|n't\b", re.IGNORECASE)
 _HEDGE_WORDS = re.compile(
     r"\b(?:maybe|perhaps|possibly|probably|either|might|not\s+sure|unsure)\b", re.IGNORECASE
 )
@@ -407,7 +409,9 @@ def _closing_answer(sentence: str) -> str | None:
         if verbs is _ANY_VERB and clause >= 0:
             break  # "The equation reduces to 2 cases, and we treat each.": more is to come
         verb = verbs.search(body)
-        if verb is not None and is_subject(body[: verb.start()], most_words=8):
+        if verb is None or _NEGATION.search(body[: verb.start()]):
+            continue  # "I could not finish this one.": a negated sentence states no result
+        if is_subject(body[: verb.start()], most_words=8):
             value, rest = leading_value(body[verb.end() :])
             if value is not None and is_number(value) and plain_words(rest):
                 return value

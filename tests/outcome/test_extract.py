@@ -241,6 +241,9 @@ PROSE = [
     ("$4 \\times 3 = 12$ arrangements.\n\nHmm, but I should double check the rotations.", None),
     ("We have $x^2 = 4$.", None),  # a step, not a conclusion
     ("Let me check n = 5.", None),
+    ("I could not finish this one.", None),  # "this" is no verb, "one" no number here
+    ("It does not take 5 minutes.", None),  # a negated sentence states no result
+    ("She didn't get 5 apples.", None),
     ("So the function is increasing.", None),  # no value
     ("The maximum value is 5 at x = 2.", None),  # two results in one: not read
     ("The remainder is 3 when n is odd.", None),  # a condition
