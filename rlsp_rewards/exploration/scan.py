@@ -5,15 +5,16 @@ These two measures read every character of a response (a few tenths of a millise
 about four fifths of the whole reward's work on long responses.
 
 One sample (:func:`scan_one`) is scanned in the caller, one at a time per process: scans from
-several threads at once interleave at every numpy call, and on 2 CPUs 8 threads then spent
-about 2.4 ms of CPU per 16 KB sample instead of 0.8 (``rlsp-rewards bench --reward``). While a
-scan runs here, a sample from another thread goes to a worker process when it is long enough
-to pay for the round trip (about 0.2 ms of the caller's own CPU), so threaded callers (verl's,
-TRL's) use every core; otherwise it waits its turn. A batch (``score_batch``: the reward server's
-micro-batches, ``/v1/score``, ``rlsp-rewards score``) is scanned in a pool of worker processes
-(:func:`~rlsp_rewards.workers.shared_pool`), in chunks, while the caller verifies the answers,
-so every core works on it; scans that cannot be done there (the pool not yet started, a worker
-lost or late) are done in the caller, with the same results. How a batch is split, and when
+several threads at once interleave at every numpy call, and on 2 CPUs 8 threads then spent about 2.4
+ms of CPU per 16 KB sample instead of 0.8 (``rlsp-rewards bench --reward``). While a scan runs here,
+a sample from another thread goes to a free *lane* (a worker process the thread talks to itself,
+:class:`~rlsp_rewards.workers.Lanes`: about 0.1 ms of the caller's CPU, where a round trip through
+the pool's dispatcher cost 0.2-0.35 ms) when it is long enough to pay for it, so threaded callers
+(verl's, TRL's) use every core; otherwise it waits its turn. A batch (``score_batch``: the reward
+server's micro-batches, ``/v1/score``, ``rlsp-rewards score``) is scanned in a pool of worker
+processes (:func:`~rlsp_rewards.workers.shared_pool`), in chunks, while the caller verifies the
+answers, so every core works on it; scans that cannot be done there (the pool not yet started, a
+worker lost or late) are done in the caller, with the same results. How a batch is split, and when
 it is worth it: :func:`begin_scans`.
 
 Example:
@@ -57,6 +58,8 @@ _MAX_WORKERS = 16
 #: Worker time one task (a chunk of texts) may use before it is given up and done here.
 _TASK_TIMEOUT_S = 30.0
 _MEMORY_MB = 4096
+#: What the scan's worker processes import before their first task.
+_PRELOAD = ("numpy", __name__)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -99,9 +102,10 @@ def _scan_here(text: str, ngram: int) -> Scan:
 
 def scan_one(text: str, ngram: int) -> Scan:
     """Scan one sample's text for a per-sample call: here when no other thread is scanning,
-    else in a worker process when the text is long enough (:data:`MIN_OFFLOAD_CHARS`) and the
-    scan pool is up, else here once the other scan is done. The result is the same wherever
-    it was computed; never raises more than :func:`scan_text` does.
+    else in a free lane (a worker process this thread talks to itself:
+    :class:`~rlsp_rewards.workers.Lanes`) when the text is long enough
+    (:data:`MIN_OFFLOAD_CHARS`), else here once the other scan is done. The result is the same
+    wherever it was computed; never raises more than :func:`scan_text` does.
 
     Example:
         >>> scan_one("Wait, let me check. Wait, let me check.", 2).behaviours["backtracking"]
@@ -113,14 +117,10 @@ def scan_one(text: str, ngram: int) -> Scan:
         finally:
             _scanning_here.release()
     if len(text) >= MIN_OFFLOAD_CHARS:
-        from rlsp_rewards.workers import available_cpus
-
-        cpus = available_cpus()
-        pool = _pool(cpus) if cpus >= 2 else None
-        if pool is not None:
-            result = pool.run(scan_many, [text], ngram, timeout_s=_TASK_TIMEOUT_S)
-            if result.ok and isinstance(result.value, list) and len(result.value) == 1:
-                return result.value[0]
+        lanes = _lanes()
+        result = lanes and lanes.try_run(scan_many, [text], ngram, timeout_s=_TASK_TIMEOUT_S)
+        if result and result.ok and isinstance(result.value, list) and len(result.value) == 1:
+            return result.value[0]
     return _scan_here(text, ngram)
 
 
@@ -216,7 +216,21 @@ def _shared(cpus: int) -> Any:
     """The process's scan pool (created on first use, not started)."""
     from rlsp_rewards.workers import shared_pool
 
-    return shared_pool(min(cpus, _MAX_WORKERS), preload=("numpy", __name__), memory_mb=_MEMORY_MB)
+    return shared_pool(min(cpus, _MAX_WORKERS), preload=_PRELOAD, memory_mb=_MEMORY_MB)
+
+
+def _lanes() -> Any:
+    """The process's scan lanes, one per CPU, when more than one CPU; started in the
+    background on first use (until they answer, every lane reads as busy)."""
+    from rlsp_rewards.workers import available_cpus, shared_lanes
+
+    cpus = available_cpus()
+    if cpus < 2:
+        return None
+    lanes = shared_lanes(min(cpus, _MAX_WORKERS), preload=_PRELOAD, memory_mb=_MEMORY_MB)
+    if not lanes.started:
+        lanes.start(wait=False)
+    return lanes
 
 
 def _pool(cpus: int) -> Any:

@@ -21,6 +21,9 @@ Design:
       returns within its budget plus a small grace even when every worker is busy.
     * :func:`shared_pool` gives one pool per process and settings, shared by every thread,
       forgotten in a forked child and closed at exit.
+    * :class:`Lanes` skip the dispatcher for short tasks from many threads: a thread takes an
+      idle worker, sends its task and reads the answer itself (or hears at once that every
+      lane is busy, and does the work itself); :func:`shared_lanes` shares them like pools.
     * Workers are ours by process id (:mod:`rlsp_rewards.processes`): they are killed through a
       handle of the pool's own, so a kill works even after the fork server is gone; a dead fork
       server is noticed, its workers are killed and replaced (a new fork server starts), and
@@ -29,7 +32,9 @@ Design:
 Modules:
     * :mod:`.tasks`: how a task ended (:class:`TaskStatus`, :class:`TaskResult`);
     * :mod:`.process`: inside a worker process (its loop, its lean start, functions by name);
+    * :mod:`.lifecycle`: starting and stopping one worker process;
     * :mod:`.dispatch`: the dispatcher thread (queues, workers, kills, restarts);
+    * :mod:`.lanes`: :class:`Lanes`, workers a calling thread talks to itself;
     * :mod:`.pool`: :class:`WorkerPool`, the callers' side (budgets, waiting, start-up, stats);
     * :mod:`.shared`: the pools of this process (:func:`shared_pool`, exit and fork hooks);
     * :mod:`.cpus`: :func:`available_cpus`, the default pool size.
@@ -45,18 +50,21 @@ Example:
 from __future__ import annotations
 
 from rlsp_rewards.workers.cpus import available_cpus
+from rlsp_rewards.workers.lanes import Lanes
 from rlsp_rewards.workers.pool import GRACE_S, STARTUP_TIMEOUT_S, WorkerPool
-from rlsp_rewards.workers.shared import close_shared_pools, shared_pool, shared_pools
+from rlsp_rewards.workers.shared import close_shared_pools, shared_lanes, shared_pool, shared_pools
 from rlsp_rewards.workers.tasks import TaskResult, TaskStatus
 
 __all__ = [
     "GRACE_S",
     "STARTUP_TIMEOUT_S",
+    "Lanes",
     "TaskResult",
     "TaskStatus",
     "WorkerPool",
     "available_cpus",
     "close_shared_pools",
+    "shared_lanes",
     "shared_pool",
     "shared_pools",
 ]

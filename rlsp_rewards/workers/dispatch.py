@@ -30,8 +30,9 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
-from rlsp_rewards.processes import ProcessHandle, fork_server_alive, fork_server_pid
-from rlsp_rewards.workers.process import WORKER_NAME, by_name, worker_main
+from rlsp_rewards.processes import fork_server_alive
+from rlsp_rewards.workers.lifecycle import WorkerProcess, start_worker, stop_worker
+from rlsp_rewards.workers.process import by_name
 from rlsp_rewards.workers.tasks import TaskResult, TaskStatus
 
 __all__ = ["Dispatcher"]
@@ -68,11 +69,7 @@ class _Task:
 
 
 @dataclasses.dataclass(slots=True, eq=False)
-class _Worker:
-    process: Any
-    conn: Any
-    handle: ProcessHandle
-    fork_server: int | None  # the fork server it was forked from (None: spawned)
+class _Worker(WorkerProcess):
     inflight: collections.deque[_Task] = dataclasses.field(default_factory=collections.deque)
     started: float = 0.0  # when the first in-flight task started running
 
@@ -187,20 +184,10 @@ class Dispatcher:
             self._kill_overdue()
 
     def _start_worker(self) -> _Worker:
-        parent_conn, child_conn = self._context.Pipe(duplex=True)
-        process = self._context.Process(
-            target=by_name(worker_main),
-            args=(child_conn, self._preload, self._memory_mb),
-            name=WORKER_NAME,
-            daemon=True,
-        )
-        process.start()
-        child_conn.close()
-        server = fork_server_pid() if self._context.get_start_method() == "forkserver" else None
-        return _Worker(process, parent_conn, ProcessHandle(process.pid), server)
+        return start_worker(self._context, self._preload, self._memory_mb, _Worker)
 
     def _replace(self, worker: _Worker) -> None:
-        _stop(worker)
+        stop_worker(worker)
         with self._lock:
             # the tasks sent with the lost one go back to the front of their queue
             self._requeue(worker.inflight, counted=False)
@@ -221,7 +208,7 @@ class Dispatcher:
         for worker in workers:
             worker.handle.kill()
         for worker in workers:
-            _stop(worker)
+            stop_worker(worker)
         with self._lock:
             for worker in workers:
                 self._requeue(worker.inflight, counted=True)
@@ -378,20 +365,7 @@ class Dispatcher:
         for worker in self._workers:
             if not worker.handle.wait(0.5):  # by id: the fork server may be gone
                 worker.handle.kill()
-            _stop(worker)
+            stop_worker(worker)
         self._workers.clear()
         os.close(self._wake_r)
         os.close(self._wake_w)
-
-
-def _stop(worker: _Worker) -> None:
-    """Kill a worker by its id, wait for it to end, and release what the pool held of it.
-
-    ``Process.kill`` is not enough: after the fork server died it reports every worker as
-    exited and signals none of them.
-    """
-    worker.handle.kill()
-    worker.handle.wait(2.0)
-    worker.process.join(timeout=0.1)  # lets multiprocessing collect its bookkeeping
-    worker.conn.close()
-    worker.handle.close()

@@ -1,7 +1,8 @@
 """The pools of this process: one shared pool per settings, and every pool's end.
 
 * :func:`shared_pool` gives one pool per process and settings, shared by every thread;
-  :func:`shared_pools` lists them (for metrics) and :func:`close_shared_pools` closes them.
+  :func:`shared_pools` lists them (for metrics) and :func:`close_shared_pools` closes them
+  (and the shared lanes: :func:`shared_lanes`, one set per process and settings, too).
 * Every pool, shared or not, is closed at exit, before multiprocessing's own exit handler
   terminates the workers (:func:`close_before_multiprocessing_exits`).
 * A forked child forgets its parent's pools (their workers and dispatcher threads are the
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rlsp_rewards.workers.cpus import available_cpus
+from rlsp_rewards.workers.lanes import Lanes
 from rlsp_rewards.workers.pool import WorkerPool
 
 __all__ = [
@@ -31,16 +33,18 @@ __all__ = [
     "close_shared_pools",
     "default_start_method",
     "note_start_method",
+    "shared_lanes",
     "shared_pool",
     "shared_pools",
     "track",
 ]
 
 _shared: dict[tuple[Any, ...], WorkerPool] = {}
+_shared_lanes: dict[tuple[Any, ...], Lanes] = {}
 _fork_server_used = False  # a pool of this process uses the fork server
 _fork_server_is_the_parents = False  # this process was forked after that: the server is not ours
 _shared_lock = threading.Lock()
-_every_pool: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+_every_pool: weakref.WeakSet[WorkerPool | Lanes] = weakref.WeakSet()
 _exit_order_fixed = False
 
 
@@ -67,6 +71,24 @@ def shared_pool(
     return pool
 
 
+def shared_lanes(size: int, *, preload: Sequence[str] = (), memory_mb: int | None = None) -> Lanes:
+    """The process-wide lanes for these settings, created (not started) on first use.
+
+    Example:
+        >>> shared_lanes(1) is shared_lanes(1)
+        True
+    """
+    key = (size, tuple(preload), memory_mb)
+    lanes = _shared_lanes.get(key)
+    if lanes is None:
+        with _shared_lock:
+            lanes = _shared_lanes.get(key)
+            if lanes is None:
+                lanes = Lanes(size, preload=preload, memory_mb=memory_mb)
+                _shared_lanes[key] = lanes
+    return lanes
+
+
 def shared_pools() -> list[WorkerPool]:
     """Every shared pool of this process (for metrics).
 
@@ -88,8 +110,9 @@ def close_shared_pools() -> None:
         False
     """
     with _shared_lock:
-        pools = list(_shared.values())
+        pools: list[WorkerPool | Lanes] = [*_shared.values(), *_shared_lanes.values()]
         _shared.clear()
+        _shared_lanes.clear()
     for pool in pools:
         pool.close()
 
@@ -109,8 +132,8 @@ def note_start_method(start_method: str) -> None:
     _fork_server_used = _fork_server_used or start_method == "forkserver"
 
 
-def track(pool: WorkerPool) -> None:
-    """Have ``pool`` closed at exit, if it is still open then (it is held weakly)."""
+def track(pool: WorkerPool | Lanes) -> None:
+    """Have ``pool`` (or lanes) closed at exit, if it is still open then (it is held weakly)."""
     _every_pool.add(pool)
 
 
@@ -142,6 +165,7 @@ def _forget_shared_pools_in_child() -> None:
     global _shared_lock, _fork_server_is_the_parents
     _fork_server_is_the_parents = _fork_server_is_the_parents or _fork_server_used
     _shared.clear()  # the parent's workers and dispatcher thread do not exist here
+    _shared_lanes.clear()
     _every_pool.clear()
     _shared_lock = threading.Lock()  # it may have been held by another thread at fork time
 

@@ -80,13 +80,21 @@ def test_a_cold_pool_starts_in_the_background(monkeypatch: pytest.MonkeyPatch) -
         pool.close()
 
 
-def test_a_sample_from_a_second_thread_goes_to_a_worker() -> None:
-    pool = _started_pool()
+def _started_lanes() -> object:
+    lanes = scan_module._lanes()
+    if lanes is None:
+        pytest.skip("one CPU: single samples are scanned in the caller")
+    assert lanes.start()
+    return lanes
+
+
+def test_a_sample_from_a_second_thread_goes_to_a_lane() -> None:
+    lanes = _started_lanes()
     text = _texts(1)[0] + " filler" * scan_module.MIN_OFFLOAD_CHARS
-    tasks = pool.stats()["tasks"]  # type: ignore[attr-defined]
+    tasks = lanes.stats()["tasks"]  # type: ignore[attr-defined]
     with scan_module._scanning_here:  # as if another thread were scanning here
         found = scan_module.scan_one(text, 10)
-    assert pool.stats()["tasks"] == tasks + 1  # type: ignore[attr-defined]
+    assert lanes.stats()["tasks"] == tasks + 1  # type: ignore[attr-defined]
     assert found == scan_module.scan_text(text, 10)
 
 
@@ -102,16 +110,16 @@ def test_a_short_sample_waits_for_the_scan_under_way() -> None:
 
 
 def test_threaded_calls_score_as_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    pool = _started_pool()
+    lanes = _started_lanes()
     monkeypatch.setattr(scan_module, "MIN_OFFLOAD_CHARS", 1)
     reward = RlspReward(preset="guarded")
     samples = [Sample(t, gold="2") for t in _texts(48, seed=5)]
     alone = [reward.score(s).to_dict() for s in samples]
-    tasks = pool.stats()["tasks"]  # type: ignore[attr-defined]
+    tasks = lanes.stats()["tasks"]  # type: ignore[attr-defined]
     with ThreadPoolExecutor(8) as threads:
         threaded = [r.to_dict() for r in threads.map(reward.score, samples)]
     assert threaded == alone  # to the last bit, wherever each scan ran
-    assert pool.stats()["tasks"] > tasks  # type: ignore[attr-defined]  # some went to workers
+    assert lanes.stats()["tasks"] > tasks  # type: ignore[attr-defined]  # some went to lanes
 
 
 class _LostPool:
@@ -143,14 +151,11 @@ def test_what_the_workers_did_not_do_is_done_here(monkeypatch: pytest.MonkeyPatc
 
 
 def test_a_lost_single_scan_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    class _Lost(_LostPool):
-        def run(self, *args: object, **kwargs: object) -> TaskResult:
+    class _Lost:
+        def try_run(self, *args: object, **kwargs: object) -> TaskResult:
             return TaskResult(TaskStatus.ERROR, detail="worker died")
 
-    monkeypatch.setattr(scan_module, "_pool", lambda cpus: _Lost())
-    import rlsp_rewards.workers as workers
-
-    monkeypatch.setattr(workers, "available_cpus", lambda: 4)
+    monkeypatch.setattr(scan_module, "_lanes", lambda: _Lost())
     text = _texts(1)[0] + " filler" * scan_module.MIN_OFFLOAD_CHARS
     found: list[object] = []
     with scan_module._scanning_here:
