@@ -7,9 +7,9 @@ From 8 threads on 2 CPUs, with 16 KB scans as tasks, that cost the calling proce
 of CPU per task, as much as half of the task itself, and 8 threads scored at 0.73-0.87x of one.
 A *lane* is one worker process and its pipe, taken by one thread for one task: the thread sends
 the task, waits on the pipe without the GIL and reads the answer itself, about 0.07 ms of its
-CPU (0.13 ms from 8 threads); 8 threads then score 16 KB samples at 1.2-1.4x of one thread
-(``rlsp-rewards bench --reward``; on this 2-CPU machine two processes that share nothing reach
-1.4-1.75x of one).
+CPU (0.13 ms from 8 threads); 8 threads then score 16 KB samples at 0.97-1.10x of one thread and
+64 KB samples at 1.46-1.66x (``rlsp-rewards bench --reward``, 2026-12-03; on this 2-CPU machine
+two processes that share nothing reach 1.4-1.75x of one).
 
 Lanes never queue: :meth:`Lanes.try_run` gives ``None`` at once when every lane is busy, not
 started or closed, and the caller does the work itself (its result must not depend on where it
@@ -41,7 +41,7 @@ from typing import Any
 
 from rlsp_rewards.errors import ConfigError
 from rlsp_rewards.workers.lifecycle import WorkerProcess, start_worker, stop_worker
-from rlsp_rewards.workers.process import by_name, install_lean_start
+from rlsp_rewards.workers.process import by_name
 from rlsp_rewards.workers.tasks import TaskResult, TaskStatus
 
 __all__ = ["Lanes"]
@@ -50,8 +50,6 @@ logger = logging.getLogger("rlsp_rewards.workers")
 
 #: The counters of :meth:`Lanes.stats`.
 _COUNTERS = ("tasks", "ok", "errors", "timeouts", "crashes", "restarts", "busy")
-#: How the detail of a task whose worker died begins.
-_DIED = "worker died"
 #: Attempts to start a replacement worker before the lane is given up (logged).
 _START_ATTEMPTS = 3
 
@@ -83,22 +81,12 @@ class Lanes:
         memory_mb: int | None = None,
         start_method: str | None = None,
     ) -> None:
-        import multiprocessing
-
-        from rlsp_rewards.workers import shared
+        from rlsp_rewards.workers import shared  # the process's pools (it imports this module)
 
         if size < 1:
             raise ConfigError(f"lanes need size >= 1, got {size}")
-        start_method = start_method or shared.default_start_method()
-        if start_method not in ("forkserver", "spawn"):
-            raise ConfigError(f"start_method must be 'forkserver' or 'spawn', got {start_method!r}")
-        install_lean_start()
-        shared.close_before_multiprocessing_exits()
-        self._context: Any = multiprocessing.get_context(start_method)
-        shared.note_start_method(start_method)
         self._preload = tuple(preload)
-        if start_method == "forkserver" and self._preload:
-            self._context.set_forkserver_preload(list(self._preload))
+        self._context = shared.worker_context(start_method, self._preload)
         self.size = size
         self._memory_mb = memory_mb
         self._idle: queue.SimpleQueue[WorkerProcess] = queue.SimpleQueue()
@@ -160,17 +148,15 @@ class Lanes:
                 logger.warning("could not start a lane's worker: %s: %s", type(exc).__name__, exc)
                 time.sleep(0.5 * (attempt + 1))
                 continue
-            answer = self._call(worker, os.getpid, (), timeout_s)
-            if answer.ok:
-                with self._lock:
+            answer, _ = self._call(worker, os.getpid, (), timeout_s)
+            with self._lock:
+                closed = self._closed
+                if answer.ok and not closed:
                     self._live.add(worker)
-                    if self._closed:
-                        self._live.discard(worker)
-                        stop_worker(worker)
-                        return False
+            if answer.ok and not closed:
                 self._idle.put(worker)
                 return True
-            stop_worker(worker)
+            stop_worker(worker)  # it did not answer (tried again), or the lanes were closed
         logger.warning(
             "a lane's worker did not start; %d of %d lanes left", len(self._live), self.size
         )
@@ -197,42 +183,39 @@ class Lanes:
             with self._lock:
                 self._counters["busy"] += 1
             return None
-        result = self._call(worker, by_name(fn), args, timeout_s)
-        died = result.detail.startswith(_DIED)
-        healthy = not died and result.status is not TaskStatus.TIMEOUT
+        result, usable = self._call(worker, by_name(fn), args, timeout_s)
         with self._lock:
             self._counters["tasks"] += 1
             self._counters[_COUNTER_OF[result.status]] += 1
-            self._counters["crashes"] += died
-            if not healthy or self._closed:
+            self._counters["crashes"] += not usable and result.status is TaskStatus.ERROR
+            closed = self._closed
+            if not usable or closed:
                 self._live.discard(worker)
-            keep = healthy and not self._closed
-        if keep:
+        if usable and not closed:
             self._idle.put(worker)
         else:
-            self._retire(worker, replace=not self._closed)
+            self._retire(worker, replace=not closed)
         return result
 
     def _call(
         self, worker: WorkerProcess, fn: Callable[..., Any], args: tuple[Any, ...], timeout_s: float
-    ) -> TaskResult:
-        """Send one task to ``worker`` and read its answer here, within ``timeout_s``."""
+    ) -> tuple[TaskResult, bool]:
+        """Send one task to ``worker`` and read its answer here, within ``timeout_s``; and
+        whether the worker can take another task (not when it overran or died)."""
         try:
             worker.conn.send([(0, fn, args)])
             if not worker.conn.poll(timeout_s):
-                return TaskResult(
-                    TaskStatus.TIMEOUT, detail=f"worker killed after {timeout_s:.2f} s"
-                )
+                detail = f"worker killed after {timeout_s:.2f} s"
+                return TaskResult(TaskStatus.TIMEOUT, detail=detail), False
             _, ok, payload = worker.conn.recv()
         except (EOFError, OSError) as exc:
-            return TaskResult(TaskStatus.ERROR, detail=f"{_DIED} ({type(exc).__name__})")
+            return TaskResult(TaskStatus.ERROR, detail=f"worker died ({type(exc).__name__})"), False
         except Exception as exc:  # an argument or an answer that does not pickle
-            return TaskResult(TaskStatus.ERROR, detail=f"{type(exc).__name__}: {str(exc)[:200]}")
-        return (
-            TaskResult(TaskStatus.OK, payload)
-            if ok
-            else TaskResult(TaskStatus.ERROR, detail=payload)
-        )
+            detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+            return TaskResult(TaskStatus.ERROR, detail=detail), True
+        if ok:
+            return TaskResult(TaskStatus.OK, payload), True
+        return TaskResult(TaskStatus.ERROR, detail=payload), True
 
     def _retire(self, worker: WorkerProcess, *, replace: bool) -> None:
         """Stop a worker (killed by id) and, unless closing, start its replacement; in the
@@ -290,5 +273,4 @@ _COUNTER_OF = {
     TaskStatus.OK: "ok",
     TaskStatus.ERROR: "errors",
     TaskStatus.TIMEOUT: "timeouts",
-    TaskStatus.EXPIRED: "timeouts",
 }

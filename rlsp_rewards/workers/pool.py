@@ -32,7 +32,6 @@ from typing import Any
 from rlsp_rewards.errors import ConfigError
 from rlsp_rewards.workers.cpus import available_cpus
 from rlsp_rewards.workers.dispatch import Dispatcher
-from rlsp_rewards.workers.process import install_lean_start
 from rlsp_rewards.workers.tasks import TaskResult, TaskStatus
 
 __all__ = ["GRACE_S", "STARTUP_TIMEOUT_S", "WorkerPool"]
@@ -73,28 +72,14 @@ class WorkerPool(Dispatcher):
         memory_mb: int | None = None,
         start_method: str | None = None,
     ) -> None:
-        import multiprocessing
-
         from rlsp_rewards.workers import shared  # the process's pools (it imports this module)
 
         if size is None:
             size = available_cpus()
-        if start_method is None:
-            start_method = shared.default_start_method()
         if size < 1:
             raise ConfigError(f"a worker pool needs size >= 1, got {size}")
-        if start_method not in ("forkserver", "spawn"):
-            raise ConfigError(
-                f"start_method must be 'forkserver' or 'spawn' (fork is unsafe with threads), "
-                f"got {start_method!r}"
-            )
         modules = tuple(preload)
-        install_lean_start()
-        shared.close_before_multiprocessing_exits()
-        context: Any = multiprocessing.get_context(start_method)  # a start-method context
-        shared.note_start_method(start_method)
-        if start_method == "forkserver" and modules:
-            context.set_forkserver_preload(list(modules))
+        context = shared.worker_context(start_method, modules)
         self._started = threading.Event()
         self._start_lock = threading.Lock()
         self._start_tried = False

@@ -8,6 +8,8 @@
 * A forked child forgets its parent's pools (their workers and dispatcher threads are the
   parent's), and its new pools spawn their workers, since the fork server is the parent's too
   (:func:`default_start_method`).
+* :func:`worker_context` is where a new pool or set of lanes gets its start method, with all
+  of the above in place.
 
 Example:
     >>> pool = shared_pool(1)
@@ -21,9 +23,10 @@ import atexit
 import os
 import threading
 import weakref
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+from rlsp_rewards.errors import ConfigError
 from rlsp_rewards.workers.cpus import available_cpus
 from rlsp_rewards.workers.lanes import Lanes
 from rlsp_rewards.workers.pool import WorkerPool
@@ -37,7 +40,10 @@ __all__ = [
     "shared_pool",
     "shared_pools",
     "track",
+    "worker_context",
 ]
+
+T = TypeVar("T")
 
 _shared: dict[tuple[Any, ...], WorkerPool] = {}
 _shared_lanes: dict[tuple[Any, ...], Lanes] = {}
@@ -61,14 +67,9 @@ def shared_pool(
         True
     """
     key = (size or available_cpus(), tuple(preload), memory_mb)
-    pool = _shared.get(key)
-    if pool is None:
-        with _shared_lock:
-            pool = _shared.get(key)
-            if pool is None:
-                pool = WorkerPool(key[0], preload=preload, memory_mb=memory_mb)
-                _shared[key] = pool
-    return pool
+    return _one_per_key(
+        _shared, key, lambda: WorkerPool(key[0], preload=preload, memory_mb=memory_mb)
+    )
 
 
 def shared_lanes(size: int, *, preload: Sequence[str] = (), memory_mb: int | None = None) -> Lanes:
@@ -79,14 +80,20 @@ def shared_lanes(size: int, *, preload: Sequence[str] = (), memory_mb: int | Non
         True
     """
     key = (size, tuple(preload), memory_mb)
-    lanes = _shared_lanes.get(key)
-    if lanes is None:
+    return _one_per_key(
+        _shared_lanes, key, lambda: Lanes(size, preload=preload, memory_mb=memory_mb)
+    )
+
+
+def _one_per_key(made: dict[tuple[Any, ...], T], key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    """``made[key]``, made once (under the lock) when it is missing."""
+    found = made.get(key)
+    if found is None:
         with _shared_lock:
-            lanes = _shared_lanes.get(key)
-            if lanes is None:
-                lanes = Lanes(size, preload=preload, memory_mb=memory_mb)
-                _shared_lanes[key] = lanes
-    return lanes
+            found = made.get(key)
+            if found is None:
+                found = made[key] = make()
+    return found
 
 
 def shared_pools() -> list[WorkerPool]:
@@ -115,6 +122,39 @@ def close_shared_pools() -> None:
         _shared_lanes.clear()
     for pool in pools:
         pool.close()
+
+
+def worker_context(start_method: str | None, preload: tuple[str, ...]) -> Any:
+    """The multiprocessing context a new pool (or lanes) starts its workers from.
+
+    ``None`` picks :func:`default_start_method`. Workers start without the parent's
+    ``__main__``, every pool is closed at exit before multiprocessing's own handler runs, and a
+    fork server imports ``preload`` once (when this is the first to start it).
+
+    Raises:
+        ConfigError: for a start method other than ``"forkserver"`` and ``"spawn"``.
+
+    Example:
+        >>> worker_context("spawn", ()).get_start_method()
+        'spawn'
+    """
+    import multiprocessing
+
+    from rlsp_rewards.workers.process import install_lean_start
+
+    start_method = start_method or default_start_method()
+    if start_method not in ("forkserver", "spawn"):
+        raise ConfigError(
+            f"start_method must be 'forkserver' or 'spawn' (fork is unsafe with threads), "
+            f"got {start_method!r}"
+        )
+    install_lean_start()
+    close_before_multiprocessing_exits()
+    context: Any = multiprocessing.get_context(start_method)
+    note_start_method(start_method)
+    if start_method == "forkserver" and preload:
+        context.set_forkserver_preload(list(preload))
+    return context
 
 
 def default_start_method() -> str:
