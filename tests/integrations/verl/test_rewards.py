@@ -404,7 +404,10 @@ def test_prompt_is_the_user_message_else_the_decoded_prompt_tokens(
 
 class JudgeServer:
     """An OpenAI-compatible chat endpoint on 127.0.0.1 that holds every reply until
-    ``concurrent`` requests are in flight together, then grades them all 0.7."""
+    ``concurrent`` requests are in flight together, then, after a judge's think time
+    (``LATENCY_S``; the loop's heartbeat must tick meanwhile), grades them all 0.7."""
+
+    LATENCY_S = 0.2
 
     def __init__(self, concurrent: int) -> None:
         self.barrier = threading.Barrier(concurrent, timeout=60)
@@ -418,6 +421,7 @@ class JudgeServer:
                 server.requests.append(body)
                 server.paths.append(self.path)
                 server.barrier.wait()
+                time.sleep(server.LATENCY_S)
                 reply = json.dumps({"rationale": "two approaches, checked", "grade": 0.7})
                 message = {"role": "assistant", "content": reply}
                 data = json.dumps({"choices": [{"message": message}]})
