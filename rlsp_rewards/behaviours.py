@@ -54,7 +54,15 @@ from typing import Any, TypedDict
 
 from rlsp_rewards.core import BEHAVIOUR_KEYS
 
-__all__ = ["BEHAVIOUR_KEYS", "MARKERS", "BehaviourFields", "behaviour_fields", "count_behaviours"]
+__all__ = [
+    "BEHAVIOUR_KEYS",
+    "MARKERS",
+    "BehaviourFields",
+    "as_fields",
+    "behaviour_fields",
+    "count_behaviours",
+    "marker_table",
+]
 
 
 #: The marker phrases per behaviour, as written (see the module docstring for matching rules).
@@ -172,7 +180,13 @@ def count_behaviours(text: str) -> dict[str, int]:
     counts = dict.fromkeys(BEHAVIOUR_KEYS, 0)
     if not isinstance(text, str) or len(text) < _SHORTEST:
         return counts
+    from rlsp_rewards.exploration import compiled  # not at the top: exploration imports this
+    from rlsp_rewards.exploration.chars import code_points
+
     lowered = text.lower()
+    if compiled.available():
+        per_behaviour = compiled.count_markers(code_points(lowered), marker_table())
+        return dict(zip(BEHAVIOUR_KEYS, per_behaviour, strict=True))
     starts = _candidates(lowered)  # in order; a marker never starts anywhere else
     end = 0
     for found in filter(None, map(_PATTERN.match, itertools.repeat(lowered), starts)):
@@ -180,6 +194,28 @@ def count_behaviours(text: str) -> dict[str, int]:
             counts[_BEHAVIOUR_OF[found.lastgroup]] += 1  # type: ignore[index]
             end = found.end()
     return counts
+
+
+@functools.lru_cache(maxsize=1)
+def marker_table() -> Any:
+    """The markers as the compiled scan reads them
+    (:class:`~rlsp_rewards.exploration.compiled.MarkerTable`), in the order the expression
+    tries them: behaviour by behaviour (the index of :data:`BEHAVIOUR_KEYS`), longest phrase
+    first, "wait" and its look-ahead last among backtracking.
+
+    Example:
+        >>> int(marker_table().count)
+        3
+    """
+    from rlsp_rewards.exploration import compiled
+
+    markers = []
+    for index, key in enumerate(BEHAVIOUR_KEYS):
+        for phrase in sorted(MARKERS[key], key=len, reverse=True):
+            markers.append((" ".join(phrase.lower().split()), index))
+        if key == "backtracking":
+            markers.append(("wait\x00", index))  # \x00: the look-ahead of _WAIT
+    return compiled.MarkerTable(markers)
 
 
 # -- the pre-filter -------------------------------------------------------------------------
@@ -266,7 +302,16 @@ def behaviour_fields(text: str) -> BehaviourFields:
         >>> behaviour_fields("Wait, let me check.")
         {'backtracking': 1.0, 'verification': 1.0, 'alternatives': 0.0}
     """
-    counts = count_behaviours(text)
+    return as_fields(count_behaviours(text))
+
+
+def as_fields(counts: dict[str, int]) -> BehaviourFields:
+    """Behaviour counts as result fields (floats).
+
+    Example:
+        >>> as_fields({"backtracking": 1, "verification": 0, "alternatives": 2})
+        {'backtracking': 1.0, 'verification': 0.0, 'alternatives': 2.0}
+    """
     return {
         "backtracking": float(counts["backtracking"]),
         "verification": float(counts["verification"]),

@@ -8,7 +8,9 @@ instead of skipping.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -27,6 +29,41 @@ collect_ignore_glob: list[str] = [
     if name != FRAMEWORK
     for pattern in patterns
 ]
+
+
+# -- the scans: compiled (numba) or numpy --------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["compiled", "numpy"])
+def either_scans(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a test module twice: with the compiled scans, then with the numpy ones (the
+    fallback where numba cannot run); both must give the same numbers."""
+    with _scans(request.param):
+        yield request.param
+
+
+@pytest.fixture
+def numpy_scans() -> Iterator[None]:
+    """The numpy scans (what runs where numba cannot)."""
+    with _scans("numpy"):
+        yield
+
+
+@contextlib.contextmanager
+def _scans(kind: str) -> Iterator[None]:
+    from rlsp_rewards.exploration import compiled
+
+    if kind == "compiled":
+        assert compiled.wait(), "numba is a dependency: the compiled scans must load"
+        yield
+        return
+    compiled.wait()  # loaded (or not) for good: nothing loads them again meanwhile
+    saved = compiled._kernels
+    compiled._kernels = None
+    try:
+        yield
+    finally:
+        compiled._kernels = saved
 
 
 # -- an offline tokenizer (length helper; also usable by the framework tests) ----------------

@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 from rlsp_rewards import behaviours
 from rlsp_rewards.behaviours import BEHAVIOUR_KEYS, MARKERS, count_behaviours
 
+#: Every test here runs with the compiled scans and with the numpy ones (conftest.py).
+pytestmark = pytest.mark.usefixtures("either_scans")
+
 
 def counts(backtracking: int = 0, verification: int = 0, alternatives: int = 0) -> dict[str, int]:
     return dict(backtracking=backtracking, verification=verification, alternatives=alternatives)

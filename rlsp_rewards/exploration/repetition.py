@@ -42,7 +42,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from rlsp_rewards.exploration.chars import PAD, is_space, numpy, padded_bytes
+from rlsp_rewards.exploration import compiled
+from rlsp_rewards.exploration.chars import PAD, code_points, is_space, numpy, padded_bytes
 
 __all__ = ["DEFAULT_NGRAM", "MAX_PIECE_CHARS", "repetition"]
 
@@ -82,6 +83,8 @@ def repetition(text: str, ngram: int = DEFAULT_NGRAM) -> float:
         raise ValueError(f"ngram must be at least 2, got {ngram}")
     if not isinstance(text, str) or not text:
         return 0.0
+    if compiled.available():
+        return compiled.repetition(code_points(text), ngram)
     np = numpy()
     data, width = padded_bytes(text)
     starts, sizes = _pieces(np, data, width)

@@ -1,20 +1,22 @@
 """The scan of a response's text: its repetition and its behaviour counts, alone or for a batch.
 
-These two measures read every character of a response (a few tenths of a millisecond per
-16 KB, see :mod:`~rlsp_rewards.exploration.repetition` and :mod:`rlsp_rewards.behaviours`),
-about four fifths of the whole reward's work on long responses.
+These two measures read every character of a response, about four fifths of the whole reward's
+work on long responses. Where numba runs they are one compiled call that releases the GIL
+(:mod:`~rlsp_rewards.exploration.compiled`: about 0.27 ms per 16 KB), and one sample
+(:func:`scan_one`) is simply scanned in the calling thread: threads scan at once, on every core.
 
-One sample (:func:`scan_one`) is scanned in the caller, one at a time per process: scans from
-several threads at once interleave at every numpy call, and on 2 CPUs 8 threads then spent about 2.4
-ms of CPU per 16 KB sample instead of 0.8 (``rlsp-rewards bench --reward``). While a scan runs here,
-a sample from another thread goes to a free *lane* (a worker process the thread talks to itself,
-:class:`~rlsp_rewards.workers.Lanes`: about 0.1 ms of the caller's CPU, where a round trip through
-the pool's dispatcher cost 0.2-0.35 ms) when it is long enough to pay for it, so threaded callers
-(verl's, TRL's) use every core; otherwise it waits its turn. A batch (``score_batch``: the reward
-server's micro-batches, ``/v1/score``, ``rlsp-rewards score``) is scanned in a pool of worker
-processes (:func:`~rlsp_rewards.workers.shared_pool`), in chunks, while the caller verifies the
-answers, so every core works on it; scans that cannot be done there (the pool not yet started, a
-worker lost or late) are done in the caller, with the same results. How a batch is split, and when
+With the numpy scans (no numba, or while the compiled ones load) one sample is scanned in the
+caller, one at a time per process: numpy scans from several threads at once interleave at every
+numpy call, and on 2 CPUs 8 threads then spent about 2.4 ms of CPU per 16 KB sample instead of
+0.8. While a scan runs here, a sample from another thread goes to a free *lane* (a worker
+process the thread talks to itself, :class:`~rlsp_rewards.workers.Lanes`: about 0.1 ms of the
+caller's CPU) when it is long enough to pay for it; otherwise it waits its turn.
+
+A batch (``score_batch``: the reward server's micro-batches, ``/v1/score``, ``rlsp-rewards
+score``) is scanned in a pool of worker processes (:func:`~rlsp_rewards.workers.shared_pool`), in
+chunks, while the caller verifies the answers, so every core works on it; scans that cannot be
+done there (the pool not yet started, a worker lost or late) are done in the caller, with the
+same results. How a batch is split, and when
 it is worth it: :func:`begin_scans`.
 
 Example:
@@ -32,7 +34,14 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from rlsp_rewards.behaviours import BehaviourFields, behaviour_fields
+from rlsp_rewards.behaviours import (
+    BEHAVIOUR_KEYS,
+    BehaviourFields,
+    as_fields,
+    behaviour_fields,
+    marker_table,
+)
+from rlsp_rewards.exploration import compiled
 from rlsp_rewards.exploration.repetition import repetition
 
 __all__ = [
@@ -87,6 +96,9 @@ def scan_text(text: str, ngram: int) -> Scan:
         >>> scan_text("no repeats here", 10).repetition
         0.0
     """
+    if isinstance(text, str) and ngram >= 2 and compiled.available():
+        found, counts = compiled.scan(text, ngram, marker_table())
+        return Scan(found, as_fields(dict(zip(BEHAVIOUR_KEYS, counts, strict=True))))
     return Scan(repetition(text, ngram), behaviour_fields(text))
 
 
@@ -95,22 +107,26 @@ _scanning_here = threading.Lock()
 
 
 def _scan_here(text: str, ngram: int) -> Scan:
-    """Scan one text in this process, one scan at a time."""
+    """Scan one text in this process: at once with the compiled scans, else one at a time."""
+    if compiled.available():
+        return scan_text(text, ngram)
     with _scanning_here:
         return scan_text(text, ngram)
 
 
 def scan_one(text: str, ngram: int) -> Scan:
-    """Scan one sample's text for a per-sample call: here when no other thread is scanning,
-    else in a free lane (a worker process this thread talks to itself:
-    :class:`~rlsp_rewards.workers.Lanes`) when the text is long enough
-    (:data:`MIN_OFFLOAD_CHARS`), else here once the other scan is done. The result is the same
-    wherever it was computed; never raises more than :func:`scan_text` does.
+    """Scan one sample's text for a per-sample call: here, at once, with the compiled scans;
+    with the numpy ones here when no other thread is scanning, else in a free lane (a worker
+    process this thread talks to itself: :class:`~rlsp_rewards.workers.Lanes`) when the text
+    is long enough (:data:`MIN_OFFLOAD_CHARS`), else here once the other scan is done. The
+    result is the same wherever it was computed; never raises more than :func:`scan_text` does.
 
     Example:
         >>> scan_one("Wait, let me check. Wait, let me check.", 2).behaviours["backtracking"]
         2.0
     """
+    if compiled.available():  # no GIL held while it scans: every thread scans at once
+        return scan_text(text, ngram)
     if _scanning_here.acquire(blocking=False):
         try:
             return scan_text(text, ngram)

@@ -82,12 +82,9 @@ def test_the_tokenizer_is_not_run_past_the_cap(
 
 def test_the_measures_never_read_more_than_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     read: list[int] = []
-    real_repetition, real_fields = scan_module.repetition, scan_module.behaviour_fields
+    real_scan = scan_module.scan_text
     monkeypatch.setattr(
-        scan_module, "repetition", lambda t, n: read.append(len(t)) or real_repetition(t, n)
-    )
-    monkeypatch.setattr(
-        scan_module, "behaviour_fields", lambda t: read.append(len(t)) or real_fields(t)
+        scan_module, "scan_text", lambda t, n: read.append(len(t)) or real_scan(t, n)
     )
     for preset in ("paper", "guarded", "reference"):
         RlspReward(preset=preset)(solution_str=_degenerate(5_000_000), ground_truth="4")

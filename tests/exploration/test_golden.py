@@ -31,6 +31,9 @@ from rlsp_rewards.core import BEHAVIOUR_KEYS, OutcomeStatus, Sample
 from rlsp_rewards.exploration.repetition import repetition
 from rlsp_rewards.outcome.verifier import Verdict
 
+#: Every test here runs with the compiled scans and with the numpy ones (conftest.py).
+pytestmark = pytest.mark.usefixtures("either_scans")
+
 GOLDEN = Path(__file__).parent / "data" / "golden_measures.json.gz"
 
 #: The configurations recorded, by name: the three presets and a non-default n-gram window.

@@ -17,6 +17,9 @@ from rlsp_rewards.exploration import repetition as module
 from rlsp_rewards.exploration.chars import code_points, is_space
 from rlsp_rewards.exploration.repetition import MAX_PIECE_CHARS, repetition
 
+#: Every test here runs with the compiled scans and with the numpy ones (conftest.py).
+pytestmark = pytest.mark.usefixtures("either_scans")
+
 
 def reference_repetition(text: str, ngram: int) -> float:
     """The rule, plainly: pieces, then windows compared with all earlier windows."""

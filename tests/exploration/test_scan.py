@@ -88,6 +88,7 @@ def _started_lanes() -> object:
     return lanes
 
 
+@pytest.mark.usefixtures("numpy_scans")  # lanes serve the numpy scans
 def test_a_sample_from_a_second_thread_goes_to_a_lane() -> None:
     lanes = _started_lanes()
     text = _texts(1)[0] + " filler" * scan_module.MIN_OFFLOAD_CHARS
@@ -98,6 +99,7 @@ def test_a_sample_from_a_second_thread_goes_to_a_lane() -> None:
     assert found == scan_module.scan_text(text, 10)
 
 
+@pytest.mark.usefixtures("numpy_scans")  # lanes serve the numpy scans
 def test_a_short_sample_waits_for_the_scan_under_way() -> None:
     found: list[object] = []
     with scan_module._scanning_here:
@@ -109,6 +111,7 @@ def test_a_short_sample_waits_for_the_scan_under_way() -> None:
     assert found == [scan_module.scan_text("Wait.", 2)]
 
 
+@pytest.mark.usefixtures("numpy_scans")  # lanes serve the numpy scans
 def test_threaded_calls_score_as_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
     lanes = _started_lanes()
     monkeypatch.setattr(scan_module, "MIN_OFFLOAD_CHARS", 1)
@@ -150,6 +153,7 @@ def test_what_the_workers_did_not_do_is_done_here(monkeypatch: pytest.MonkeyPatc
     assert scans.results() == [scan_module.scan_text(t, 10) for t in texts]
 
 
+@pytest.mark.usefixtures("numpy_scans")  # lanes serve the numpy scans
 def test_a_lost_single_scan_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
     class _Lost:
         def try_run(self, *args: object, **kwargs: object) -> TaskResult:
