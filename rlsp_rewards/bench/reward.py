@@ -14,6 +14,10 @@ run, on the same responses:
 * ``server``: a real ``rlsp-rewards serve`` process (the ``paper`` preset) on 127.0.0.1, one
   ``/get_reward`` POST per sample in OpenRLHF's protocol, 64 in flight; its rate beside the
   in-process rate of the same preset (the client runs on the same machine and takes CPU too);
+  then two such processes, the POSTs alternated between them (OpenRLHF's way to scale out:
+  several URLs in ``--reward.remote_url``);
+* a *thread ceiling* note: a 10 microsecond pure-Python call through the same thread pool,
+  beside one thread (what the pool and the GIL cost a sample that short, whatever the reward);
 * ``tokens``: with a tokenizer (``--tokenizer PATH``, else a byte-level BPE trained here, said
   so), the cost of an exact token count per sample at 16 and 64 KB, one by one and batched.
 
@@ -124,6 +128,26 @@ def _rate(
             list(pool.map(lambda pair: call(*pair), pairs))
     seconds = time.perf_counter() - started
     return len(pairs) / seconds, (time.process_time() - cpu) / len(pairs) * 1e3
+
+
+def _busy(_gold: str, _response: str) -> int:
+    """About 10 microseconds of pure Python (holding the GIL), the cost of a very short sample."""
+    total = 0
+    for i in range(300):
+        total += i
+    return total
+
+
+def _thread_ceiling(threads: int) -> str:
+    """How fast the threaded passes' own machinery runs a very short pure-Python call, beside
+    one thread: the ceiling that ``threads`` threads put on short samples on this machine."""
+    calls = [("", "")] * 20_000
+    one, _ = _rate(_busy, calls, 1)
+    many, _ = _rate(_busy, calls, threads)
+    return (
+        f"a 10 us pure-Python call through the same {threads}-thread pool: {many:,.0f}/s against "
+        f"{one:,.0f}/s in one thread ({many / one:.2f}x): what threads do to short samples here"
+    )
 
 
 def _ours(preset: str | None) -> Callable[[str, str], Any]:
@@ -241,9 +265,12 @@ def _start_server(port: int) -> subprocess.Popen:
     raise RuntimeError("the server did not start within 120 s")
 
 
-def _server_rate(port: int, pairs: Sequence[tuple[str, str]], in_flight: int = 64) -> float:
+def _server_rate(
+    ports: Sequence[int], pairs: Sequence[tuple[str, str]], in_flight: int = 64
+) -> float:
     """Samples/s of one ``/get_reward`` POST per sample, ``in_flight`` at once, with aiohttp
-    (OpenRLHF's own client), after an untimed pass."""
+    (OpenRLHF's own client), after an untimed pass; the POSTs alternate between the servers on
+    ``ports`` (as OpenRLHF alternates between the URLs of ``--reward.remote_url``)."""
     import asyncio
 
     import aiohttp
@@ -253,14 +280,14 @@ def _server_rate(port: int, pairs: Sequence[tuple[str, str]], in_flight: int = 6
         json.dumps({"query": [prompt + r + "<|im_end|>"], "prompts": [prompt], "labels": [g]})
         for g, r in pairs
     ]
-    url = f"http://127.0.0.1:{port}/get_reward"
+    urls = [f"http://127.0.0.1:{port}/get_reward" for port in ports]
 
     async def run() -> float:
         connector = aiohttp.TCPConnector(limit=in_flight)
         async with aiohttp.ClientSession(connector=connector) as session:
             gate = asyncio.Semaphore(in_flight)
 
-            async def post(body: str) -> None:
+            async def post(url: str, body: str) -> None:
                 async with (
                     gate,
                     session.post(
@@ -270,12 +297,22 @@ def _server_rate(port: int, pairs: Sequence[tuple[str, str]], in_flight: int = 6
                     reply.raise_for_status()
                     await reply.read()
 
-            await asyncio.gather(*(post(b) for b in bodies))  # untimed: connections, caches
+            posts = [(urls[i % len(urls)], body) for i, body in enumerate(bodies)]
+            await asyncio.gather(*(post(*p) for p in posts))  # untimed: connections, caches
             started = time.perf_counter()
-            await asyncio.gather(*(post(b) for b in bodies))
+            await asyncio.gather(*(post(*p) for p in posts))
             return len(bodies) / (time.perf_counter() - started)
 
     return asyncio.run(run())
+
+
+#: The most requests per server pass (each pass sends them twice: untimed, then timed).
+_SERVER_SAMPLES = 2_048
+
+
+def _few(pairs: Sequence[tuple[str, str]]) -> Sequence[tuple[str, str]]:
+    """verl's share of a workload: a quarter, 16 to 256 samples (it takes milliseconds each)."""
+    return pairs[: max(16, min(len(pairs) // 4, 256))]
 
 
 def _missing(*modules: str) -> list[str]:
@@ -290,20 +327,24 @@ def _time_server(
     rounds: int,
     notes: list[str],
 ) -> None:
-    port = _free_port()
+    """One server, then two (what a host with more cores runs: one process per core or two,
+    their URLs listed in OpenRLHF's ``--reward.remote_url``), on the same requests."""
+    ports = [_free_port(), _free_port()]
+    processes: list[subprocess.Popen] = []
     try:
-        process = _start_server(port)
+        for port in ports:
+            processes.append(_start_server(port))
+        for size, pairs in workload.items():
+            for key, used in (("server/64", ports[:1]), ("servers/2", ports)):
+                rates[str(size)][key] = statistics.median(
+                    _server_rate(used, pairs[:_SERVER_SAMPLES]) for _ in range(rounds)
+                )
     except RuntimeError as exc:
         notes.append(f"server skipped: {exc}")
-        return
-    try:
-        for size, pairs in workload.items():
-            rates[str(size)]["server/64"] = statistics.median(
-                _server_rate(port, pairs) for _ in range(rounds)
-            )
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -326,7 +367,8 @@ def run_reward_bench(
 
     Args:
         sizes_kb: response sizes, in KB.
-        samples: responses per size (default: 2 MB of text per size, at least 32).
+        samples: responses per size (default: 16 MB of text per size, at least 512, so that
+            a pass of the fastest method lasts a few tenths of a second).
         threads: caller threads of the threaded passes.
         rounds: passes of each method; the median rate is reported.
         verl: also time verl's ``math_verify`` (when verl is importable).
@@ -358,19 +400,20 @@ def run_reward_bench(
             notes.append("verl is not importable here: run `make bench-reward` (verl environment)")
         else:
             methods["verl"] = found
+    notes.append(_thread_ceiling(threads))
     workload = {
-        size: realistic_responses(size, samples or max(32, 2048 // size)) for size in sizes_kb
+        size: realistic_responses(size, samples or max(512, 16_384 // size)) for size in sizes_kb
     }
     rates: dict[str, dict[str, float]] = {}
     cpu_ms: dict[str, dict[str, float]] = {}
     for size, pairs in workload.items():
         for name, call in methods.items():  # untimed: every method meets every answer once
-            _rate(call, pairs if name != "verl" else pairs[: max(16, len(pairs) // 4)], threads)
+            _rate(call, pairs if name != "verl" else _few(pairs), threads)
         runs: dict[str, list[tuple[float, float]]] = {}
         for _ in range(rounds):  # alternated: every method sees the same drift
             for name, call in methods.items():
                 for count in (1, threads):
-                    subset = pairs if name != "verl" else pairs[: max(16, len(pairs) // 4)]
+                    subset = pairs if name != "verl" else _few(pairs)
                     runs.setdefault(f"{name}/{count}", []).append(_rate(call, subset, count))
         ordered = sorted(runs.items())
         rates[str(size)] = {k: statistics.median(r for r, _ in v) for k, v in ordered}
@@ -417,6 +460,8 @@ def _ratios(rates: dict[str, dict[str, float]], threads: int) -> dict[str, dict[
         if "server/64" in r:
             ratios["server / paper (1 thread)"] = r["server/64"] / r["paper/1"]
             ratios[f"server / paper ({threads} threads)"] = r["server/64"] / r[f"paper/{threads}"]
+        if "servers/2" in r:
+            ratios["2 servers / 1 server"] = r["servers/2"] / r["server/64"]
         out[size] = ratios
     return out
 
@@ -449,7 +494,8 @@ def _print(console: Any, report: dict[str, Any]) -> None:
                 cells.append(f"{rate:,.0f}")
         name, count = key.split("/")
         label = f"{name}, {count} thread{'s' if count != '1' else ''}"
-        table.add_row(label if name != "server" else "server, 64 in flight", *cells)
+        shown = {"server": "server, 64 in flight", "servers": "2 servers, 64 in flight"}
+        table.add_row(shown.get(name, label), *cells)
     console.print(table)
     ratios = Table(title="Ratios")
     ratios.add_column("ratio")
@@ -491,5 +537,5 @@ def _print(console: Any, report: dict[str, Any]) -> None:
 
 def _order(key: str) -> tuple[int, int]:
     name, count = key.split("/")
-    rank = ["verifier", *PRESETS, "verl", "server"].index(name)
+    rank = ["verifier", *PRESETS, "verl", "server", "servers"].index(name)
     return rank, int(count)

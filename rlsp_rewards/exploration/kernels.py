@@ -19,7 +19,7 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["markers_kernel", "repetition_kernel", "scan_kernel"]
+__all__ = ["markers_kernel", "repetition_kernel", "scan_kernel", "scan_kernel_holding_gil"]
 
 _jit = numba.njit(nogil=True, cache=True)
 
@@ -256,3 +256,21 @@ def scan_kernel(
         repetition_kernel(chars, space, ngram),
         markers_kernel(lowered, space, word, tokens, offsets, behaviours, first, last),
     )
+
+
+@numba.njit(cache=True)
+def scan_kernel_holding_gil(
+    chars: Any,
+    lowered: Any,
+    ngram: int,
+    space: Any,
+    word: Any,
+    tokens: Any,
+    offsets: Any,
+    behaviours: Any,
+    first: Any,
+    last: Any,
+) -> tuple[float, Any]:
+    """:func:`scan_kernel` holding the GIL, for short texts (see
+    :data:`~rlsp_rewards.exploration.compiled.RELEASE_GIL_CHARS`)."""
+    return scan_kernel(chars, lowered, ngram, space, word, tokens, offsets, behaviours, first, last)

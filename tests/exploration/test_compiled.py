@@ -46,9 +46,16 @@ def _loaded() -> None:
     assert compiled.wait(), "numba is a dependency: the compiled scans must load"
 
 
-def test_the_kernels_run_without_the_gil() -> None:
+def test_the_kernels_run_without_the_gil_but_the_one_for_short_texts() -> None:
     for kernel in (kernels.scan_kernel, kernels.repetition_kernel, kernels.markers_kernel):
         assert kernel.targetoptions["nogil"] is True
+    assert not kernels.scan_kernel_holding_gil.targetoptions.get("nogil")
+
+
+@pytest.mark.parametrize("size", [compiled.RELEASE_GIL_CHARS - 1, compiled.RELEASE_GIL_CHARS])
+def test_short_and_long_texts_get_the_same_numbers(size: int) -> None:
+    text = ("Wait, let me check x y x y. " * 200)[:size]
+    assert compiled.scan(text, 3, marker_table()) == _numpy_scan(text, 3)
 
 
 @settings(max_examples=300, deadline=None)
