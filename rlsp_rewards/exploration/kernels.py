@@ -21,7 +21,21 @@ import numpy as np
 
 __all__ = ["markers_kernel", "repetition_kernel", "scan_kernel", "scan_kernel_holding_gil"]
 
-_jit = numba.njit(nogil=True, cache=True)
+
+def _compiled(nogil: bool) -> Any:
+    """numba's decorator, with the machine code cached on disk where numba finds a writable
+    place for it (beside this file, or the user's cache folder), else compiled in each process."""
+
+    def decorate(function: Any) -> Any:
+        try:
+            return numba.njit(nogil=nogil, cache=True)(function)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            return numba.njit(nogil=nogil)(function)
+
+    return decorate
+
+
+_jit = _compiled(nogil=True)
 
 #: The odd 64-bit multipliers of :mod:`~rlsp_rewards.exploration.repetition`'s hashes.
 _MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -258,7 +272,7 @@ def scan_kernel(
     )
 
 
-@numba.njit(cache=True)
+@_compiled(nogil=False)
 def scan_kernel_holding_gil(
     chars: Any,
     lowered: Any,

@@ -126,6 +126,12 @@ def test_without_numba_the_numpy_scans_answer_and_the_log_says_why(
     assert "scanning with numpy instead" in done.stderr and said in done.stderr
 
 
+def test_without_a_writable_cache_they_compile_in_the_process() -> None:
+    # numba finds no place to keep machine code (a read-only install and home): it compiles.
+    done = _python(_PROBE, NUMBA_CACHE_LOCATOR_CLASSES="ZipCacheLocator")
+    assert done.stdout.split() == ["True", "0.5"], done.stderr
+
+
 def _child_scan(queue: multiprocessing.Queue) -> None:
     queue.put((compiled.available(), scan_text("Wait, a b a b", 2)))
 
