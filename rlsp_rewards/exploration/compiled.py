@@ -132,23 +132,24 @@ def _load() -> None:
         return
     try:
         import numba
-        import numpy as np
 
         if numba.config.DISABLE_JIT:  # type: ignore[attr-defined]
             logger.warning("numba's JIT is off (NUMBA_DISABLE_JIT): scanning with numpy instead")
             return
         from rlsp_rewards.exploration import kernels
-        from rlsp_rewards.exploration.chars import space_table, word_table
+        from rlsp_rewards.exploration.chars import code_points, space_table, word_table
 
-        space_table(), word_table()  # built here, not by the first sample
-        table = MarkerTable([("ab", 0)]).arrays()
-        space = np.zeros(2, dtype=np.bool_)
-        for dtype in (np.uint8, np.uint32):
-            chars = np.zeros(24, dtype=dtype)
+        # Every type a sample can bring, so that no sample waits for the compiler: texts as
+        # code_points() makes them (read-only; one byte or four per character), and a text and
+        # its lower case of different widths ("\u212a", the Kelvin sign, lowers to "k").
+        space, word, table = space_table(), word_table(), MarkerTable([("ab", 0)]).arrays()
+        widths = (code_points("ab ab"), code_points("ab \u212a"))
+        for chars in widths:
             kernels.repetition_kernel(chars, space, 2)
-            kernels.markers_kernel(chars, space, space, *table)
-            kernels.scan_kernel(chars, chars, 2, space, space, *table)
-            kernels.scan_kernel_holding_gil(chars, chars, 2, space, space, *table)
+            kernels.markers_kernel(chars, space, word, *table)
+            for lowered in widths:
+                kernels.scan_kernel(chars, lowered, 2, space, word, *table)
+                kernels.scan_kernel_holding_gil(chars, lowered, 2, space, word, *table)
     except ImportError as error:
         logger.warning(
             "numba is not importable (%s): scanning with numpy instead, about 2x slower "

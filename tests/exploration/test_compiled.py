@@ -52,6 +52,20 @@ def test_the_kernels_run_without_the_gil_but_the_one_for_short_texts() -> None:
     assert not kernels.scan_kernel_holding_gil.targetoptions.get("nogil")
 
 
+def test_no_sample_waits_for_the_compiler() -> None:
+    # The loading compiled every type a sample brings: ASCII, wide, mixed widths (the Kelvin
+    # sign lowers to ASCII), short and long; a real scan compiles nothing more.
+    every = (kernels.scan_kernel, kernels.scan_kernel_holding_gil)
+    every += (kernels.repetition_kernel, kernels.markers_kernel)
+    before = [len(kernel.signatures) for kernel in every]
+    for text in ("Wait, x y x y", "caf\u00e9 wait,", "\u212a wait, k", "\U0001f600 let me check"):
+        for size in (1, 3_000):
+            scan_text(text * size, 10)
+            repetition(text * size, 3)
+            count_behaviours(text * size)
+    assert [len(kernel.signatures) for kernel in every] == before
+
+
 @pytest.mark.parametrize("size", [compiled.RELEASE_GIL_CHARS - 1, compiled.RELEASE_GIL_CHARS])
 def test_short_and_long_texts_get_the_same_numbers(size: int) -> None:
     text = ("Wait, let me check x y x y. " * 200)[:size]
