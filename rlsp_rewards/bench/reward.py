@@ -14,8 +14,8 @@ run, on the same responses:
 * ``server``: a real ``rlsp-rewards serve`` process (the ``paper`` preset) on 127.0.0.1, one
   ``/get_reward`` POST per sample in OpenRLHF's protocol, 64 in flight; its rate beside the
   in-process rate of the same preset (the client runs on the same machine and takes CPU too);
-  then two such processes, the POSTs alternated between them (OpenRLHF's way to scale out:
-  several URLs in ``--reward.remote_url``);
+  then ``rlsp-rewards serve --processes 2``, the POSTs alternated between its two servers
+  (OpenRLHF's way to scale out: several URLs in ``--reward.remote_url``);
 * a *thread ceiling* note: a 10 microsecond pure-Python call through the same thread pool,
   beside one thread (what the pool and the GIL cost a sample that short, whatever the reward);
 * ``tokens``: with a tokenizer (``--tokenizer PATH``, else a byte-level BPE trained here, said
@@ -244,23 +244,48 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_server(port: int) -> subprocess.Popen:
+def _free_ports(count: int) -> int:
+    """A port such that it and the ``count - 1`` after it are free."""
+    for _ in range(100):
+        first = _free_port()
+        if all(_port_free(first + k) for k in range(1, count)):
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _start_server(port: int, processes: int = 1) -> subprocess.Popen:
+    """``rlsp-rewards serve`` (``--processes``: servers on ``port`` and the next ones), once
+    every server accepts connections."""
     import tempfile
 
     command = [sys.executable, "-m", "rlsp_rewards", "serve", "--port", str(port)]
-    command += ["--preset", "paper", "--log-level", "warning"]
+    command += ["--preset", "paper", "--log-level", "warning", "--processes", str(processes)]
     log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server; not a pipe)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    waiting = set(range(port, port + processes))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log.seek(0)
             raise RuntimeError(f"the server exited: {log.read().decode()[-500:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            time.sleep(0.2)
+        for each in list(waiting):
+            try:
+                with socket.create_connection(("127.0.0.1", each), timeout=0.5):
+                    waiting.discard(each)
+            except OSError:
+                pass
+        if not waiting:
+            return process
+        time.sleep(0.2)
     process.kill()
     raise RuntimeError("the server did not start within 120 s")
 
@@ -327,15 +352,16 @@ def _time_server(
     rounds: int,
     notes: list[str],
 ) -> None:
-    """One server, then two (what a host with more cores runs: one process per core or two,
-    their URLs listed in OpenRLHF's ``--reward.remote_url``), on the same requests."""
-    ports = [_free_port(), _free_port()]
+    """One server, then ``serve --processes 2`` (what a host with more cores runs: a server
+    per core or two, their URLs listed in OpenRLHF's ``--reward.remote_url``), on the same
+    requests."""
+    one, two = _free_port(), _free_ports(2)
     processes: list[subprocess.Popen] = []
     try:
-        for port in ports:
-            processes.append(_start_server(port))
+        processes.append(_start_server(one))
+        processes.append(_start_server(two, processes=2))
         for size, pairs in workload.items():
-            for key, used in (("server/64", ports[:1]), ("servers/2", ports)):
+            for key, used in (("server/64", [one]), ("servers/2", [two, two + 1])):
                 rates[str(size)][key] = statistics.median(
                     _server_rate(used, pairs[:_SERVER_SAMPLES]) for _ in range(rounds)
                 )
@@ -494,7 +520,7 @@ def _print(console: Any, report: dict[str, Any]) -> None:
                 cells.append(f"{rate:,.0f}")
         name, count = key.split("/")
         label = f"{name}, {count} thread{'s' if count != '1' else ''}"
-        shown = {"server": "server, 64 in flight", "servers": "2 servers, 64 in flight"}
+        shown = {"server": "server, 64 in flight", "servers": "serve --processes 2, 64 in flight"}
         table.add_row(shown.get(name, label), *cells)
     console.print(table)
     ratios = Table(title="Ratios")

@@ -73,8 +73,17 @@ def serve(
     ),
     log_level: str = typer.Option("info", help="uvicorn log level."),
     access_log: bool = typer.Option(False, help="Log every request."),
+    processes: int = typer.Option(
+        1,
+        min=1,
+        help="Servers on consecutive ports from --port, kept running (list their URLs, "
+        "printed at start, in OpenRLHF's --reward.remote_url).",
+    ),
 ) -> None:
-    """Serve the reward over HTTP: OpenRLHF's /get_reward, /v1/score, /health, /metrics."""
+    """Serve the reward over HTTP: OpenRLHF's /get_reward, /v1/score, /health, /metrics.
+
+    Example: rlsp-rewards serve --preset guarded --processes 4 (one server per core or two).
+    """
     from rlsp_rewards.errors import ConfigError
     from rlsp_rewards.integrations.openrlhf.server import serve as run_server
     from rlsp_rewards.integrations.openrlhf.settings import load_settings
@@ -84,6 +93,11 @@ def serve(
         settings.update(
             {k: v for k, v in (("preset", preset), ("workers", workers)) if v is not None}
         )
+        if processes > 1:
+            options = ["--log-level", log_level, "--max-body-bytes", str(max_body_bytes)]
+            options += ["--max-in-flight", str(max_in_flight), "--batch-window-s"]
+            options += [str(batch_window_s), *(["--access-log"] if access_log else [])]
+            raise typer.Exit(_serve_fleet(processes, host, port, settings, options, token))
         run_server(
             host=host,
             port=port,
@@ -98,6 +112,28 @@ def serve(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def _serve_fleet(
+    processes: int, host: str, port: int, settings: dict, options: list[str], token: str | None
+) -> int:
+    """``serve --processes N``: the same server N times (its settings checked here, once)."""
+    import json
+    import os
+
+    from rlsp_rewards.integrations.openrlhf.adapter import OpenRLHFReward
+    from rlsp_rewards.integrations.openrlhf.fleet import serve_fleet
+
+    OpenRLHFReward.from_settings(settings)  # a bad setting fails once, here, not N times
+    workers = settings.pop("workers", None)  # per server: serve_fleet gives each its share
+    if token:  # to the servers through their environment, never on a command line
+        os.environ["RLSP_SERVER_TOKEN"] = token
+
+    def ready(remote_url: str) -> None:
+        typer.echo(f"{processes} servers ready; OpenRLHF: --reward.remote_url {remote_url}")
+
+    options = ["--config", json.dumps(settings), *options]
+    return serve_fleet(processes, host, port, options, workers=workers, ready=ready)
 
 
 @app.command("openrlhf-path")
