@@ -6,7 +6,7 @@ under uvicorn and FastAPI), so a host with more cores runs several. OpenRLHF spr
 requests over every URL listed in ``--reward.remote_url``, so the servers need no shared port:
 each one is a whole server (its own ``/metrics``, admission bound and worker pool; the pool gets
 the host's CPUs divided among the servers unless ``--workers`` says otherwise). Two servers
-answered 1.14-1.39x of one in ``rlsp-rewards bench --reward`` on that machine, whose 2 CPUs
+answered 1.14-1.51x of one in ``rlsp-rewards bench --reward`` on that machine, whose 2 CPUs
 the benchmark's client shares.
 
 The supervisor starts every server, waits until each accepts connections, prints the URLs, and

@@ -488,6 +488,7 @@ def _ratios(rates: dict[str, dict[str, float]], threads: int) -> dict[str, dict[
             ratios[f"server / paper ({threads} threads)"] = r["server/64"] / r[f"paper/{threads}"]
         if "servers/2" in r:
             ratios["2 servers / 1 server"] = r["servers/2"] / r["server/64"]
+            ratios["2 servers / paper (1 thread)"] = r["servers/2"] / r["paper/1"]
         out[size] = ratios
     return out
 
@@ -548,6 +549,17 @@ def _print(console: Any, report: dict[str, Any]) -> None:
                 f"{preset} at 16 KB: {threads} threads / 1 thread = "
                 f"{row[f'{preset}/{threads}'] / row[f'{preset}/1']:.2f}x (goal >= 1.5x)"
             )
+    row = report["rates"].get("16", {})
+    if "server/64" in row:
+        two = (
+            f", serve --processes 2 {row['servers/2'] / row['paper/1']:.2f}x"
+            if "servers/2" in row
+            else ""
+        )
+        console.print(
+            f"server at 16 KB / one in-process thread (paper): one process "
+            f"{row['server/64'] / row['paper/1']:.2f}x{two} (goal >= 0.5x)"
+        )
     tokens = report["tokens"]
     if tokens:
         for size, cost in tokens.items():
