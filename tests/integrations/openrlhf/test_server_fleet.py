@@ -59,9 +59,12 @@ def _children(pid: int) -> list[int]:
 def _server_on(port: int, fleet: int) -> int:
     """The pid of the fleet's server on ``port``."""
     for child in _children(fleet):
-        with open(f"/proc/{child}/cmdline") as cmdline:
-            if f"\0--port\0{port}\0" in cmdline.read():
-                return child
+        try:
+            with open(f"/proc/{child}/cmdline") as cmdline:
+                if f"\0--port\0{port}\0" in cmdline.read():
+                    return child
+        except OSError:  # gone meanwhile (the server just killed, now reaped)
+            pass
     raise AssertionError(f"no server on port {port}")
 
 
