@@ -12,6 +12,8 @@ owned by nobody. This module does not ask multiprocessing:
   does: on Linux the kernel sends SIGKILL when the worker's parent (the fork server, which exits
   when the owner does) dies, even in the middle of a C call that holds the GIL; everywhere a
   watchdog thread exits the worker once its owner's end of the start-up pipe closes.
+* :func:`die_with_parent`, for a child started with :mod:`subprocess` (the servers of
+  ``rlsp-rewards serve --processes``): the same kernel guard, on Linux.
 * :func:`fork_server_alive` tells the pool whether the fork server a worker came from
   (:func:`fork_server_pid` when it started) still runs, without reaping it (multiprocessing
   restarts a dead one on the next start).
@@ -35,7 +37,13 @@ import sys
 import threading
 import time
 
-__all__ = ["ProcessHandle", "die_with_owner", "fork_server_alive", "fork_server_pid"]
+__all__ = [
+    "ProcessHandle",
+    "die_with_owner",
+    "die_with_parent",
+    "fork_server_alive",
+    "fork_server_pid",
+]
 
 #: ``prctl`` option: the signal a process gets when its parent thread dies (linux/prctl.h).
 _PR_SET_PDEATHSIG = 1
@@ -136,13 +144,25 @@ def die_with_owner() -> None:
         ).start()
 
 
+def die_with_parent() -> None:
+    """In a child process, on Linux: be SIGKILLed by the kernel when the parent dies, however it
+    dies (a no-op elsewhere). For :class:`subprocess.Popen`'s ``preexec_fn``.
+
+    Example:
+        >>> callable(die_with_parent)  # called in a child, between fork and exec
+        True
+    """
+    if sys.platform.startswith("linux"):
+        _set_parent_death_signal()
+
+
 def _set_parent_death_signal() -> None:
     import ctypes
 
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not glibc/musl: the watchdog thread still guards
+    except (OSError, AttributeError):  # not glibc/musl: the other guards remain
         pass
 
 

@@ -12,7 +12,8 @@ the benchmark's client shares.
 The supervisor starts every server, waits until each accepts connections, prints the URLs, and
 then restarts a server that exits after it had been up (a crash); a server that fails while
 starting stops the whole fleet, with its exit code. SIGINT or SIGTERM stops them all
-gracefully (each finishes its requests in flight).
+gracefully (each finishes its requests in flight); should the supervisor itself be killed, the
+kernel kills the servers too (Linux).
 
 Example:
     >>> urls("127.0.0.1", [8000, 8001])
@@ -130,8 +131,13 @@ def _free(host: str, port: int) -> bool:
 
 
 def _start(host: str, port: int, workers: int, options: Sequence[str]) -> subprocess.Popen:
+    """One server; on Linux the kernel kills it should the supervisor die without stopping it
+    (SIGKILL, the OOM killer), so that no server is left holding its port."""
+    from rlsp_rewards.processes import die_with_parent
+
     command = [sys.executable, "-m", "rlsp_rewards", "serve", "--host", host, "--port", str(port)]
-    return subprocess.Popen([*command, "--workers", str(workers), *options])
+    command += ["--workers", str(workers), *options]
+    return subprocess.Popen(command, preexec_fn=die_with_parent)
 
 
 def _wait_ready(

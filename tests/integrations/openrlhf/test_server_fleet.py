@@ -6,6 +6,7 @@ serve --processes 2``), its servers, and this test as the client.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -81,11 +82,13 @@ def fleet() -> Iterator[tuple[subprocess.Popen, int]]:
     line = process.stdout.readline()  # type: ignore[union-attr]  # printed once all answer
     assert urls("127.0.0.1", [port, port + 1]) in line, (line, process.stderr)
     yield process, port
+    servers = _children(process.pid)  # before the supervisor goes: then they have no parent
     if process.poll() is None:
         process.kill()
         process.wait()
-    for child in _children(process.pid):
-        os.kill(child, signal.SIGKILL)
+    for server in servers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(server, signal.SIGKILL)
 
 
 def test_every_server_answers_and_sigterm_stops_them_all(
@@ -114,6 +117,27 @@ def test_a_crashed_server_is_started_again(fleet: tuple[subprocess.Popen, int]) 
         except (AssertionError, httpx.HTTPError):
             time.sleep(0.5)
     assert process.poll() is None and _score(port) == 1.0  # the other one never stopped
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel guard is Linux's")
+def test_a_killed_supervisor_takes_its_servers_along(fleet: tuple[subprocess.Popen, int]) -> None:
+    process, port = fleet
+    servers = [_server_on(port, process.pid), _server_on(port + 1, process.pid)]
+    process.kill()  # no chance to stop them itself
+    process.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(server) for server in servers):
+        assert time.monotonic() < deadline, "servers outlived their supervisor"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, killed and not yet reaped by init, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_a_taken_port_fails_before_anything_starts() -> None:
