@@ -12,7 +12,7 @@ owned by nobody. This module does not ask multiprocessing:
   does: on Linux the kernel sends SIGKILL when the worker's parent (the fork server, which exits
   when the owner does) dies, even in the middle of a C call that holds the GIL; everywhere a
   watchdog thread exits the worker once its owner's end of the start-up pipe closes.
-* :func:`die_with_parent`, for a child started with :mod:`subprocess` (the servers of
+* :func:`parent_death_guard`, for a child started with :mod:`subprocess` (the servers of
   ``rlsp-rewards serve --processes``): the same kernel guard, on Linux.
 * :func:`fork_server_alive` tells the pool whether the fork server a worker came from
   (:func:`fork_server_pid` when it started) still runs, without reaping it (multiprocessing
@@ -30,19 +30,21 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import select
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 __all__ = [
     "ProcessHandle",
     "die_with_owner",
-    "die_with_parent",
     "fork_server_alive",
     "fork_server_pid",
+    "parent_death_guard",
 ]
 
 #: ``prctl`` option: the signal a process gets when its parent thread dies (linux/prctl.h).
@@ -144,16 +146,26 @@ def die_with_owner() -> None:
         ).start()
 
 
-def die_with_parent() -> None:
-    """In a child process, on Linux: be SIGKILLed by the kernel when the parent dies, however it
-    dies (a no-op elsewhere). For :class:`subprocess.Popen`'s ``preexec_fn``.
+def parent_death_guard() -> Callable[[], None] | None:
+    """For :class:`subprocess.Popen`'s ``preexec_fn``, on Linux: a function that has the kernel
+    SIGKILL the child when its parent dies, however the parent dies; ``None`` elsewhere. The
+    C function is looked up here, in the parent, so that the child only calls it between fork
+    and exec (no import, no lock there).
 
     Example:
-        >>> callable(die_with_parent)  # called in a child, between fork and exec
+        >>> guard = parent_death_guard()
+        >>> guard is None or callable(guard)
         True
     """
-    if sys.platform.startswith("linux"):
-        _set_parent_death_signal()
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not glibc/musl
+        return None
+    return functools.partial(prctl, _PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _set_parent_death_signal() -> None:

@@ -133,11 +133,11 @@ def _free(host: str, port: int) -> bool:
 def _start(host: str, port: int, workers: int, options: Sequence[str]) -> subprocess.Popen:
     """One server; on Linux the kernel kills it should the supervisor die without stopping it
     (SIGKILL, the OOM killer), so that no server is left holding its port."""
-    from rlsp_rewards.processes import die_with_parent
+    from rlsp_rewards.processes import parent_death_guard
 
     command = [sys.executable, "-m", "rlsp_rewards", "serve", "--host", host, "--port", str(port)]
     command += ["--workers", str(workers), *options]
-    return subprocess.Popen(command, preexec_fn=die_with_parent)
+    return subprocess.Popen(command, preexec_fn=parent_death_guard())
 
 
 def _wait_ready(
