@@ -331,6 +331,8 @@ def _server_rate(
     return asyncio.run(run())
 
 
+#: Fewer responses per size than this make passes too short to compare (a note says so).
+_FEW_SAMPLES = 512
 #: The most requests per server pass (each pass sends them twice: untimed, then timed).
 _SERVER_SAMPLES = 2_048
 
@@ -418,6 +420,11 @@ def run_reward_bench(
         f"{available_cpus()} CPUs; load average {os.getloadavg()[0]:.1f} at the start "
         "(numbers from a loaded machine are lower and noisier)"
     ]
+    if samples is not None and samples < _FEW_SAMPLES:
+        notes.append(
+            f"{samples} responses per size: passes this short make rough rates, and the thread "
+            "and server ratios swing; run without --quick (or --samples) for numbers to compare"
+        )
     methods: dict[str, Callable[[str, str], Any]] = {"verifier": _ours(None)}
     methods.update({p: _ours(p) for p in PRESETS})
     if verl:
