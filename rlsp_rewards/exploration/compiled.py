@@ -250,7 +250,7 @@ def count_markers(lowered: Any, table: MarkerTable) -> list[int]:
     from rlsp_rewards.exploration.chars import space_table, word_table
 
     counts = _kernels.markers_kernel(lowered, space_table(), word_table(), *table.arrays())
-    return [int(counts[k]) for k in range(table.count)]
+    return counts.tolist()
 
 
 def scan(text: str, ngram: int, table: MarkerTable) -> tuple[float, list[int]]:
@@ -269,4 +269,4 @@ def scan(text: str, ngram: int, table: MarkerTable) -> tuple[float, list[int]]:
         _kernels.scan_kernel if len(text) >= RELEASE_GIL_CHARS else _kernels.scan_kernel_holding_gil
     )
     found, counts = kernel(chars, lowered, ngram, space_table(), word_table(), *table.arrays())
-    return float(found), [int(counts[k]) for k in range(table.count)]
+    return float(found), counts.tolist()

@@ -65,11 +65,15 @@ def find_box(text: str, *, last: bool, before: int | None = None) -> tuple[int, 
         True
     """
     end = len(text) if before is None else before
+    # the second name is looked for only where it could win: a long response is read once,
+    # not once per name (most hold no \fbox at all)
     if last:
-        at = max(text.rfind("\\boxed", 0, end), text.rfind("\\fbox", 0, end))
+        boxed = text.rfind("\\boxed", 0, end)
+        at = max(boxed, text.rfind("\\fbox", boxed + 1, end))
     else:
-        found = [at for at in (text.find("\\boxed"), text.find("\\fbox")) if at >= 0]
-        at = min(found, default=-1)
+        boxed = text.find("\\boxed")
+        fbox = text.find("\\fbox", 0, len(text) if boxed < 0 else boxed)
+        at = boxed if fbox < 0 else fbox
     if at < 0:
         return None
     stop = at + (6 if text.startswith("\\boxed", at) else 5)

@@ -93,6 +93,8 @@ _BOX_COMMANDS = ("\\boxed", "\\fbox")
 #: Markers that, after the last box, override it ("####" is also a markdown heading).
 _LATER_MARKERS = tuple(marker for marker in MARKERS if marker != "####")
 _THINK_ENDS = ("</think>", "</thinking>")
+#: What follows the ``<`` that begins an end-of-turn token (a one-character slice of the text).
+_TURN_BARS = frozenset({"|", "\uff5c"})
 _TURN_ENDS = (
     "<|im_end|>",
     "<|im_start|>",
@@ -214,15 +216,16 @@ def _final_part(text: str) -> str:
     """The response before its first end-of-turn token, and after ``</think>`` when something
     follows it.
 
-    Single characters are looked for first (``memchr``, nearly free): most responses hold no
-    ``|`` and many no ``>``, and then no token is searched for at all.
+    Every token here begins with ``<``, and a single character is looked for first
+    (``memchr``, nearly free): many responses hold no ``<``, and then no token is searched
+    for at all.
     """
     if _has_turn_token(text):
         found = (text.find(token) for token in _TURN_ENDS)
         cut = min((at for at in found if at >= 0), default=-1)
         if cut >= 0 and text[:cut].strip():
             text = text[:cut]
-    if ">" in text and "</think" in text:
+    if "<" in text and "</think" in text:
         for token in _THINK_ENDS:
             at = text.rfind(token)
             if at >= 0 and text[at + len(token) :].strip():
@@ -231,22 +234,23 @@ def _final_part(text: str) -> str:
 
 
 def _has_turn_token(text: str) -> bool:
-    """Whether ``<|`` (or DeepSeek's wide bar) occurs: the few ``|`` of a response (``|x|``)
-    are checked one by one with ``str.find``, which is much faster than a two-character search."""
-    at = text.find("|")
+    """Whether ``<|`` (or ``<`` and DeepSeek's wide bar) occurs: every end-of-turn token
+    begins so. The few ``<`` of a response (``x < 3``) are checked one by one with
+    ``str.find`` (``memchr``), which is much faster than a two-character search."""
+    at = text.find("<")
     for _ in range(32):
         if at < 0:
-            return "\uff5c" in text
-        if at > 0 and text[at - 1] == "<":
+            return False
+        if text[at + 1 : at + 2] in _TURN_BARS:
             return True
-        at = text.find("|", at + 1)
-    return "<|" in text or "\uff5c" in text
+        at = text.find("<", at + 1)
+    return "<|" in text or "<\uff5c" in text
 
 
 def _answer_scope(text: str) -> tuple[str, bool]:
     """Inside the last ``<answer>`` block (to its ``</answer>`` or the end), else all of it;
     and whether it is such a block."""
-    if ">" not in text or "answer>" not in text:
+    if "<" not in text or "answer>" not in text:  # "<" first: one memchr
         return text, False
     opened = text.rfind("<answer>")
     if opened < 0:
