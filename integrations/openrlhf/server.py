@@ -4,9 +4,10 @@ Routes:
     * ``POST /get_reward``: OpenRLHF's protocol, body ``{"query": [...], "prompts": [...],
       "labels": [...]}``, answer ``{"rewards": [...], "scores": [...], "extra_logs": {k: [...]}}``.
       Point ``--reward.remote_url http://host:port/get_reward`` at it (a comma-separated list
-      of several servers is used round-robin). OpenRLHF sends one sample per request, so a
-      server whose reward is a group shape (``exploration`` ``kimi``, ``shorter_better``)
-      answers 422 here, saying why.
+      of several servers is used round-robin); plain ASGI, not a FastAPI route, for speed
+      (:mod:`~rlsp_rewards.integrations.openrlhf.get_reward`). OpenRLHF sends one sample per
+      request, so a server whose reward is a group shape (``exploration`` ``kimi``,
+      ``shorter_better``) answers 422 here, saying why.
     * ``POST /v1/score``: our batch API (:class:`ScoreRequest` -> :class:`ScoreResponse`), one
       result with the fixed keys per sample; schemas on the ``/docs`` page. A group shape (at
       start, or per request: ``"settings": {"exploration": "kimi"}``) scores each request's
@@ -46,12 +47,21 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from starlette.routing import Route
 
 from rlsp_rewards.core import NUMERIC_KEYS, Reward, Sample
 from rlsp_rewards.errors import ConfigError
 from rlsp_rewards.integrations.openrlhf.batcher import MicroBatcher
 from rlsp_rewards.integrations.openrlhf.gate import Gate, authorized
+from rlsp_rewards.integrations.openrlhf.get_reward import (
+    PATH,
+    GetReward,
+    OpenRLHFRequest,
+    OpenRLHFResponse,
+    document,
+    problems,
+)
 from rlsp_rewards.integrations.openrlhf.metrics import ServerMetrics
 
 __all__ = [
@@ -94,45 +104,8 @@ CAPPED_SETTINGS = (
     "judge_cache_size",
 )
 
-#: Queries longer than this in total are split into prompt and response in a worker thread.
-_INLINE_CHARS = 65_536
-
 
 # -- schemas --------------------------------------------------------------------------------------
-
-
-class OpenRLHFRequest(BaseModel):
-    """OpenRLHF's request body: parallel lists, one entry per sample.
-
-    Example:
-        >>> OpenRLHFRequest(query=["<|im_start|>assistant\\n4"], labels=["4"]).prompts is None
-        True
-    """
-
-    query: list[str] = Field(description="prompt + response, decoded with special tokens kept")
-    prompts: list[str | None] | None = Field(None, description="the templated prompts")
-    labels: list[Any] | None = Field(None, description="the dataset's label: a string or a dict")
-
-    @model_validator(mode="after")
-    def _same_lengths(self) -> OpenRLHFRequest:
-        for name in ("prompts", "labels"):
-            values = getattr(self, name)
-            if values is not None and len(values) != len(self.query):
-                raise ValueError(f"{name} has {len(values)} entries, query has {len(self.query)}")
-        return self
-
-
-class OpenRLHFResponse(BaseModel):
-    """OpenRLHF's response body: ``rewards``, 0/1 ``scores``, and numeric ``extra_logs``.
-
-    Example:
-        >>> OpenRLHFResponse(rewards=[0.6], scores=[1.0], extra_logs={"acc": [1.0]}).scores
-        [1.0]
-    """
-
-    rewards: list[float]
-    scores: list[float]
-    extra_logs: dict[str, list[float]]
 
 
 class ScoreSample(BaseModel):
@@ -246,7 +219,7 @@ def create_app(
         'rlsp-rewards'
     """
     from rlsp_rewards import __version__
-    from rlsp_rewards.integrations.openrlhf.adapter import PER_SAMPLE_CALLS, OpenRLHFReward
+    from rlsp_rewards.integrations.openrlhf.adapter import OpenRLHFReward
 
     for name, value in (
         ("max_body_bytes", max_body_bytes),
@@ -290,23 +263,12 @@ def create_app(
     app.state.metrics = metrics
     app.add_exception_handler(RequestValidationError, _invalid_request)
 
-    @app.post("/get_reward", response_model=OpenRLHFResponse)
-    async def get_reward(body: OpenRLHFRequest) -> dict[str, Any]:
-        """Score samples in OpenRLHF's protocol (``--reward.remote_url .../get_reward``)."""
-        if group_only is not None:
-            raise HTTPException(status_code=422, detail=f"{group_only}. {PER_SAMPLE_CALLS}")
-        if sum(map(len, body.query)) > _INLINE_CHARS:  # splitting can take long: not on the loop
-            samples, evals = await asyncio.to_thread(
-                adapter.samples, body.query, body.prompts, body.labels
-            )
-        else:
-            samples, evals = adapter.samples(body.query, body.prompts, body.labels)
-        if batcher is not None:
-            results = await batcher.score(samples)
-        else:
-            results = await asyncio.gather(*(adapter.reward.asafe_score(s) for s in samples))
-        metrics.observe_results(results)
-        return adapter.payload(results, evals)
+    # OpenRLHF's route, one request per sample: plain ASGI (see get_reward.py), documented
+    app.router.routes.insert(
+        0, Route(PATH, GetReward(adapter, metrics, batcher, group_only), methods=["POST"])
+    )
+    documented = app.openapi
+    app.openapi = lambda: document(documented())  # type: ignore[method-assign]
 
     @app.post("/v1/score", response_model=ScoreResponse)
     async def score(body: ScoreRequest) -> Response:
@@ -391,16 +353,8 @@ def _results_json(results: list[Any]) -> bytes:
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     """422 with one readable line per problem; never echoes the (possibly binary) input."""
-    problems = []
-    for error in getattr(exc, "errors", list)():
-        where = ".".join(str(part) for part in error.get("loc", ()))
-        message = str(error.get("msg", "invalid"))
-        if error.get("type") == "model_attributes_type" and tuple(error.get("loc", ())) == (
-            "body",
-        ):
-            message = "the body must be a JSON object sent with 'Content-Type: application/json'"
-        problems.append(f"{where}: {message}")
-    return JSONResponse(status_code=422, content={"detail": problems or ["invalid request"]})
+    lines = problems(getattr(exc, "errors", list)())
+    return JSONResponse(status_code=422, content={"detail": lines or ["invalid request"]})
 
 
 #: Lone surrogates (a JSON escape such as "\\ud800" in a request) cannot be encoded as UTF-8.

@@ -228,6 +228,45 @@ def test_bad_requests_get_4xx_with_a_message(url: str, route: str, content: byte
     assert response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "content, headers, line",
+    [
+        (b'{"query": ["a"]}', {"content-type": "text/plain"}, "body: the body must be a JSON"),
+        (b"[1]", JSON, "body: the body must be a JSON object"),
+        (b"{", JSON, "body: JSON decode error"),
+        (b'{"prompts": []}', JSON, "body.query: Field required"),
+        (b'{"query": [1]}', JSON, "body.query.0: Input should be a valid string"),
+        (b'{"query": ["a"], "labels": []}', JSON, "labels has 0 entries, query has 1"),
+    ],
+)
+def test_get_reward_says_what_is_wrong_in_one_line_per_problem(
+    url: str, content: bytes, headers, line: str
+) -> None:
+    # /get_reward is plain ASGI (get_reward.py), not a FastAPI route: the same 422 lines
+    response = httpx.post(f"{url}/get_reward", content=content, headers=headers, timeout=30)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/json"
+    detail = response.json()["detail"]
+    assert isinstance(detail, list) and any(line in each for each in detail), detail
+
+
+def test_get_reward_is_documented_with_its_schemas(url: str) -> None:
+    spec = httpx.get(f"{url}/openapi.json").json()
+    post = spec["paths"]["/get_reward"]["post"]
+    request = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    answer = post["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert (request, answer) == (
+        "#/components/schemas/OpenRLHFRequest",
+        "#/components/schemas/OpenRLHFResponse",
+    )
+    assert set(spec["components"]["schemas"]["OpenRLHFRequest"]["properties"]) == {
+        "query",
+        "prompts",
+        "labels",
+    }
+    assert httpx.get(f"{url}/docs").status_code == 200
+
+
 def test_wrong_method_and_unknown_route(url: str) -> None:
     assert httpx.get(f"{url}/get_reward").status_code == 405
     assert httpx.post(f"{url}/nowhere", json={}).status_code == 404
