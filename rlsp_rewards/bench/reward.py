@@ -16,8 +16,11 @@ run, on the same responses:
   in-process rate of the same preset (the client runs on the same machine and takes CPU too);
   then ``rlsp-rewards serve --processes 2``, the POSTs alternated between its two servers
   (OpenRLHF's way to scale out: several URLs in ``--reward.remote_url``);
-* a *thread ceiling* note: a 10 microsecond pure-Python call through the same thread pool,
-  beside one thread (what the pool and the GIL cost a sample that short, whatever the reward);
+* two *ceiling* notes: a 10 microsecond pure-Python call through the same thread pool, beside
+  one thread (what the pool and the GIL cost a sample that short, whatever the reward), and the
+  compiled scans alone on the 16 KB responses, from the same threads (what the cores give here
+  to work that never holds the GIL: the reward's thread ratio cannot exceed it);
+* the server's CPU milliseconds per request at 16 KB, and the load generator's;
 * ``tokens``: with a tokenizer (``--tokenizer PATH``, else a byte-level BPE trained here, said
   so), the cost of an exact token count per sample at 16 and 64 KB, one by one and batched.
 
@@ -147,6 +150,33 @@ def _thread_ceiling(threads: int) -> str:
     return (
         f"a 10 us pure-Python call through the same {threads}-thread pool: {many:,.0f}/s against "
         f"{one:,.0f}/s in one thread ({many / one:.2f}x): what threads do to short samples here"
+    )
+
+
+def _scan_ceiling(pairs: Sequence[tuple[str, str]], threads: int, size_kb: int) -> str | None:
+    """The compiled scans alone on the same responses (the GIL released throughout), from
+    ``threads`` threads beside one: what this machine's cores give to per-sample work that
+    never holds the GIL, the most any reward's threads can reach here. ``None`` without them."""
+    from rlsp_rewards.behaviours import marker_table
+    from rlsp_rewards.exploration import compiled
+
+    if not compiled.wait():
+        return None
+    table = marker_table()
+
+    def scan(_gold: str, response: str) -> Any:
+        return compiled.scan(response, 10, table)
+
+    ratios = []
+    for _ in range(3):
+        one, _ = _rate(scan, pairs, 1)
+        many, _ = _rate(scan, pairs, threads)
+        ratios.append(many / one)
+    return (
+        f"the compiled scans alone on the {size_kb} KB responses (no GIL held while they run): "
+        f"{threads} threads / 1 = {statistics.median(ratios):.2f}x (rounds "
+        f"{min(ratios):.2f}-{max(ratios):.2f}x): what the cores give here to work that never "
+        "holds the GIL, the ceiling of the reward's own thread ratio"
     )
 
 
@@ -290,11 +320,30 @@ def _start_server(port: int, processes: int = 1) -> subprocess.Popen:
     raise RuntimeError("the server did not start within 120 s")
 
 
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds used so far by a process and all its descendants (Linux ``/proc``), or
+    ``None`` where that cannot be read."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        total, todo = 0.0, [pid]
+        while todo:
+            each = todo.pop()
+            stat = Path(f"/proc/{each}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+            for task in Path(f"/proc/{each}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        return total
+    except (OSError, ValueError):  # not Linux, or a process ended while it was read
+        return None
+
+
 def _server_rate(
     ports: Sequence[int], pairs: Sequence[tuple[str, str]], in_flight: int = 64
-) -> float:
+) -> tuple[float, float]:
     """Samples/s of one ``/get_reward`` POST per sample, ``in_flight`` at once, with aiohttp
-    (OpenRLHF's own client), after an untimed pass; the POSTs alternate between the servers on
+    (OpenRLHF's own client), after an untimed pass, and the client's own CPU milliseconds
+    per POST (it runs on the same machine); the POSTs alternate between the servers on
     ``ports`` (as OpenRLHF alternates between the URLs of ``--reward.remote_url``)."""
     import asyncio
 
@@ -307,7 +356,7 @@ def _server_rate(
     ]
     urls = [f"http://127.0.0.1:{port}/get_reward" for port in ports]
 
-    async def run() -> float:
+    async def run() -> tuple[float, float]:
         connector = aiohttp.TCPConnector(limit=in_flight)
         async with aiohttp.ClientSession(connector=connector) as session:
             gate = asyncio.Semaphore(in_flight)
@@ -324,9 +373,10 @@ def _server_rate(
 
             posts = [(urls[i % len(urls)], body) for i, body in enumerate(bodies)]
             await asyncio.gather(*(post(*p) for p in posts))  # untimed: connections, caches
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(post(*p) for p in posts))
-            return len(bodies) / (time.perf_counter() - started)
+            spent = time.process_time() - cpu
+            return len(bodies) / (time.perf_counter() - started), spent / len(bodies) * 1e3
 
     return asyncio.run(run())
 
@@ -363,10 +413,25 @@ def _time_server(
         processes.append(_start_server(one))
         processes.append(_start_server(two, processes=2))
         for size, pairs in workload.items():
-            for key, used in (("server/64", [one]), ("servers/2", [two, two + 1])):
-                rates[str(size)][key] = statistics.median(
-                    _server_rate(used, pairs[:_SERVER_SAMPLES]) for _ in range(rounds)
-                )
+            for key, used, process in (
+                ("server/64", [one], processes[0]),
+                ("servers/2", [two, two + 1], processes[1]),
+            ):
+                sent = pairs[:_SERVER_SAMPLES]
+                before = _cpu_s(process.pid)
+                runs = [_server_rate(used, sent) for _ in range(rounds)]
+                after = _cpu_s(process.pid)
+                rates[str(size)][key] = statistics.median(rate for rate, _ in runs)
+                if size == 16 and key == "server/64" and before is not None and after is not None:
+                    # each round posts every request twice (untimed, then timed)
+                    server_ms = (after - before) / (2 * rounds * len(sent)) * 1e3
+                    client_ms = statistics.median(ms for _, ms in runs)
+                    notes.append(
+                        f"one server process at 16 KB: {server_ms:.2f} ms CPU per request "
+                        "(HTTP, JSON, the micro-batcher and the reward, which alone takes "
+                        f"the 1-thread figure above); the load generator took {client_ms:.2f} "
+                        "ms per request of the same CPUs"
+                    )
     except RuntimeError as exc:
         notes.append(f"server skipped: {exc}")
     finally:
@@ -451,6 +516,10 @@ def run_reward_bench(
         ordered = sorted(runs.items())
         rates[str(size)] = {k: statistics.median(r for r, _ in v) for k, v in ordered}
         cpu_ms[str(size)] = {k: statistics.median(c for _, c in v) for k, v in ordered}
+        if size == 16:
+            ceiling = _scan_ceiling(pairs, threads, size)
+            if ceiling is not None:
+                notes.append(ceiling)
         if console is not None:
             console.print(f"[dim]{size} KB done[/dim]")
     if server:

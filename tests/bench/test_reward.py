@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from rlsp_rewards.bench.reward import PRESETS, realistic_responses
+from rlsp_rewards.bench.reward import PRESETS, _cpu_s, realistic_responses
 from rlsp_rewards.outcome.extract import extract_answer
 
 
@@ -39,3 +41,22 @@ def test_bench_reward_quick_end_to_end(tmp_path: Path) -> None:
     tokens = report["tokens"]
     assert tokens["16"]["ms_one"] > 0 and tokens["16"]["ms_batched"] > 0
     assert any("load average" in note for note in report["notes"])
+    # the two ceilings and the server's CPU per request (Linux: read from /proc)
+    assert any("compiled scans alone" in note for note in report["notes"])
+    if sys.platform == "linux":
+        assert any("ms CPU per request" in note for note in report["notes"])
+
+
+def test_cpu_seconds_of_a_process_and_its_children() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; sum(range(10**7)); time.sleep(30)"]
+    )
+    try:
+        time.sleep(1.5)
+        total = _cpu_s(os.getpid())
+        if sys.platform == "linux":
+            assert total is not None and total >= (_cpu_s(child.pid) or 0) > 0
+        assert _cpu_s(2**22 + 12345) is None  # no such process
+    finally:
+        child.kill()
+        child.wait()
