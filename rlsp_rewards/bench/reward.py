@@ -8,7 +8,8 @@ run, on the same responses:
 * ``verifier``: the outcome verifier alone (:data:`rlsp_rewards.outcome`), the verl-style
   single-sample call, from 1 and from ``threads`` threads;
 * ``paper``, ``guarded``, ``reference``: the whole reward (:class:`~rlsp_rewards.RlspReward`)
-  of each preset, the same calls;
+  of each preset, the same calls, and its ``score_batch`` over all the responses at once (the
+  path of TRL's adapter and ``rlsp-rewards score``);
 * ``verl``: verl 0.9.1's ``math_verify.compute_score`` from 1 and ``threads`` threads, when
   verl is importable (``make bench-reward`` runs this in the verl environment);
 * ``server``: a real ``rlsp-rewards serve`` process (the ``paper`` preset) on 127.0.0.1, one
@@ -32,7 +33,7 @@ Example:
     >>> report = run_reward_bench(sizes_kb=(1,), samples=8, rounds=1, verl=False, server=False,
     ...                           tokens=False, console=None)
     >>> sorted(report["rates"]["1"])[:3]
-    ['guarded/1', 'guarded/8', 'paper/1']
+    ['guarded/1', 'guarded/8', 'guarded/batch']
 """
 
 from __future__ import annotations
@@ -193,6 +194,32 @@ def _ours(preset: str | None) -> Callable[[str, str], Any]:
         return reward(data_source="bench", solution_str=response, ground_truth=gold)
 
     return call
+
+
+def _batch(preset: str) -> Callable[[Sequence[tuple[str, str]]], Any]:
+    """A preset's batch call (``score_batch``: what TRL's adapter and ``rlsp-rewards score``
+    use; the length measures of a large batch run in worker processes)."""
+    from rlsp_rewards.combine import RlspReward
+    from rlsp_rewards.core import Sample
+
+    reward = RlspReward(preset=preset)
+    reward.warm_up()
+
+    def call(pairs: Sequence[tuple[str, str]]) -> Any:
+        return reward.score_batch([Sample(response=r, gold=g) for g, r in pairs])
+
+    return call
+
+
+def _batch_rate(
+    call: Callable[[Sequence[tuple[str, str]]], Any], pairs: Sequence[tuple[str, str]]
+) -> tuple[float, float]:
+    """Samples per second of one batch call over the pairs, and this process's CPU ms per
+    sample (the worker processes' CPU is not in it)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    call(pairs)
+    seconds = time.perf_counter() - started
+    return len(pairs) / seconds, (time.process_time() - cpu) / len(pairs) * 1e3
 
 
 def _verl() -> Callable[[str, str], Any] | None:
@@ -498,6 +525,7 @@ def run_reward_bench(
             notes.append("verl is not importable here: run `make bench-reward` (verl environment)")
         else:
             methods["verl"] = found
+    batches = {p: _batch(p) for p in PRESETS}
     notes.append(_thread_ceiling(threads))
     workload = {
         size: realistic_responses(size, samples or max(512, 16_384 // size)) for size in sizes_kb
@@ -507,12 +535,16 @@ def run_reward_bench(
     for size, pairs in workload.items():
         for name, call in methods.items():  # untimed: every method meets every answer once
             _rate(call, pairs if name != "verl" else _few(pairs), threads)
+        for batch in batches.values():
+            batch(pairs)
         runs: dict[str, list[tuple[float, float]]] = {}
         for _ in range(rounds):  # alternated: every method sees the same drift
             for name, call in methods.items():
                 for count in (1, threads):
                     subset = pairs if name != "verl" else _few(pairs)
                     runs.setdefault(f"{name}/{count}", []).append(_rate(call, subset, count))
+                if name in batches:
+                    runs.setdefault(f"{name}/batch", []).append(_batch_rate(batches[name], pairs))
         ordered = sorted(runs.items())
         rates[str(size)] = {k: statistics.median(r for r, _ in v) for k, v in ordered}
         cpu_ms[str(size)] = {k: statistics.median(c for _, c in v) for k, v in ordered}
@@ -553,6 +585,10 @@ def _ratios(rates: dict[str, dict[str, float]], threads: int) -> dict[str, dict[
         ratios = {}
         for preset in PRESETS:
             ratios[f"{preset}: {threads} threads / 1"] = r[f"{preset}/{threads}"] / r[f"{preset}/1"]
+            if f"{preset}/batch" in r:
+                ratios[f"{preset}: score_batch / 1 thread"] = (
+                    r[f"{preset}/batch"] / r[f"{preset}/1"]
+                )
             ratios[f"{preset} / verifier (1 thread)"] = r[f"{preset}/1"] / r["verifier/1"]
             if "verl/1" in r:
                 ratios[f"{preset} / verl (1 thread)"] = r[f"{preset}/1"] / r["verl/1"]
@@ -597,6 +633,8 @@ def _print(console: Any, report: dict[str, Any]) -> None:
                 cells.append(f"{rate:,.0f}")
         name, count = key.split("/")
         label = f"{name}, {count} thread{'s' if count != '1' else ''}"
+        if count == "batch":
+            label = f"{name}, score_batch"
         shown = {"server": "server, 64 in flight", "servers": "serve --processes 2, 64 in flight"}
         table.add_row(shown.get(name, label), *cells)
     console.print(table)
@@ -621,9 +659,11 @@ def _print(console: Any, report: dict[str, Any]) -> None:
     for preset in PRESETS:
         row = report["rates"].get("16")
         if row:
+            batch = row.get(f"{preset}/batch")
             console.print(
                 f"{preset} at 16 KB: {threads} threads / 1 thread = "
                 f"{row[f'{preset}/{threads}'] / row[f'{preset}/1']:.2f}x (goal >= 1.5x)"
+                + (f"; score_batch / 1 thread = {batch / row[f'{preset}/1']:.2f}x" if batch else "")
             )
     row = report["rates"].get("16", {})
     if "server/64" in row:
@@ -652,4 +692,4 @@ def _print(console: Any, report: dict[str, Any]) -> None:
 def _order(key: str) -> tuple[int, int]:
     name, count = key.split("/")
     rank = ["verifier", *PRESETS, "verl", "server", "servers"].index(name)
-    return rank, int(count)
+    return rank, 1 << 30 if count == "batch" else int(count)
