@@ -37,8 +37,9 @@ def test_bench_reward_quick_end_to_end(tmp_path: Path) -> None:
             assert rates[f"{method}/1"] > 0 and rates[f"{method}/8"] > 0, (size, method)
             assert report["cpu_ms"][size][f"{method}/1"] > 0
         for preset in PRESETS:
-            assert rates[f"{preset}/batch"] > 0 and f"{preset}: score_batch / 1 thread" in (
-                report["ratios"][size]
+            assert (
+                rates[f"{preset}/batch"] > 0
+                and f"{preset}: score_batch / 1 thread" in (report["ratios"][size])
             )
         assert rates["server/64"] > 0  # a real server answered every POST
         assert report["ratios"][size]["server / paper (1 thread)"] > 0
