@@ -143,6 +143,8 @@ class GetReward:
             return 422, {"detail": problems(exc.errors(), ("body",)) or ["invalid request"]}
         except ValueError:  # JSONDecodeError, UnicodeDecodeError: not JSON at all
             return 422, {"detail": ["body: JSON decode error"]}
+        except RecursionError:  # "[[[[..." deeper than the parser's stack
+            return 422, {"detail": ["body: JSON nested too deeply"]}
         if self.group_only is not None:
             return 422, {"detail": f"{self.group_only}. {PER_SAMPLE_CALLS}"}
         adapter = self.adapter

@@ -234,6 +234,8 @@ def test_bad_requests_get_4xx_with_a_message(url: str, route: str, content: byte
         (b'{"query": ["a"]}', {"content-type": "text/plain"}, "body: the body must be a JSON"),
         (b"[1]", JSON, "body: the body must be a JSON object"),
         (b"{", JSON, "body: JSON decode error"),
+        (b"[" * 100_000, JSON, "body: JSON nested too deeply"),
+        (b'{"query": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", JSON, "nested too deeply"),
         (b'{"prompts": []}', JSON, "body.query: Field required"),
         (b'{"query": [1]}', JSON, "body.query.0: Input should be a valid string"),
         (b'{"query": ["a"], "labels": []}', JSON, "labels has 0 entries, query has 1"),
