@@ -7,6 +7,7 @@ test_server_process.py.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -250,6 +251,23 @@ def test_get_reward_says_what_is_wrong_in_one_line_per_problem(
     assert response.headers["content-type"] == "application/json"
     detail = response.json()["detail"]
     assert isinstance(detail, list) and any(line in each for each in detail), detail
+
+
+def test_get_reward_takes_lone_surrogates_and_chunked_bodies(url: str) -> None:
+    # JSON escapes of lone surrogates (JavaScript clients send them) and a body sent in chunks
+    query = chatml_query("x \ud800 so \\boxed{42}")
+    surrogate = json.dumps({"query": [query], "labels": ["42"]}).encode()  # ascii: "\\ud800"
+    assert b"\\ud800" in surrogate
+    out = httpx.post(f"{url}/get_reward", content=surrogate, headers=JSON, timeout=30)
+    assert out.status_code == 200 and out.json()["scores"] == [1.0]
+    body = json.dumps({"query": [chatml_query("so \\boxed{42}")], "labels": ["42"]}).encode()
+
+    def chunks():
+        for start in range(0, len(body), 7):
+            yield body[start : start + 7]
+
+    chunked = httpx.post(f"{url}/get_reward", content=chunks(), headers=JSON, timeout=30)
+    assert chunked.status_code == 200 and chunked.json()["scores"] == [1.0]
 
 
 def test_get_reward_is_documented_with_its_schemas(url: str) -> None:
