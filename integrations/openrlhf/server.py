@@ -66,6 +66,7 @@ from rlsp_rewards.integrations.openrlhf.metrics import ServerMetrics
 
 __all__ = [
     "CAPPED_SETTINGS",
+    "MAX_SCORING_THREADS",
     "SERVER_SIDE_SETTINGS",
     "TOKEN_ENV",
     "OpenRLHFRequest",
@@ -80,6 +81,9 @@ __all__ = [
 
 logger = logging.getLogger("rlsp_rewards.integrations.openrlhf.server")
 
+#: The default number of ``/get_reward`` scoring threads is the CPUs, at most this: past it the
+#: threads mostly wait for the GIL (``--processes`` is the way to more cores).
+MAX_SCORING_THREADS = 4
 #: The environment variable read for the bearer token when ``token`` is not given.
 TOKEN_ENV = "RLSP_SERVER_TOKEN"
 #: Settings a ``/v1/score`` request may not change: where the judge is and which environment
@@ -187,6 +191,7 @@ def create_app(
     retry_after_s: int = 1,
     batch_window_s: float = 0.005,
     max_batch: int = 256,
+    scoring_threads: int | None = None,
     body_timeout_s: float = 30.0,
     max_samples: int = 10_000,
 ) -> FastAPI:
@@ -206,6 +211,9 @@ def create_app(
             each request is answered when its own samples are done; 0 scores each request on
             the server's own event loop instead.
         max_batch: a window closes early once it holds this many samples.
+        scoring_threads: threads the windows' requests are dealt out to (the compiled scans of
+            long responses run on them without the GIL); ``None``: the CPUs, at most
+            :data:`MAX_SCORING_THREADS`.
         body_timeout_s: a request body must arrive within this time, else 408.
         max_samples: the most samples one ``/v1/score`` request may hold (413 above: the reply
             grows with it; split larger batches).
@@ -230,13 +238,21 @@ def create_app(
     ):
         if not value > 0:
             raise ConfigError(f"{name} must be > 0, got {value}")
+    if scoring_threads is None:
+        from rlsp_rewards.workers import available_cpus
+
+        scoring_threads = min(available_cpus(), MAX_SCORING_THREADS)
+    if not scoring_threads >= 1:
+        raise ConfigError(f"scoring_threads must be at least 1, got {scoring_threads}")
     if not 0 <= batch_window_s <= 1:
         raise ConfigError(f"batch_window_s must be in [0, 1] seconds, got {batch_window_s}")
     adapter = OpenRLHFReward(reward, adapter_settings)
     group_only = adapter.reward.per_sample_problem()  # a group shape: /v1/score only
     if group_only is not None:
         logger.warning("/get_reward will answer 422: %s", group_only)
-    batcher = MicroBatcher(adapter.reward, batch_window_s, max_batch) if batch_window_s else None
+    batcher = None
+    if batch_window_s:
+        batcher = MicroBatcher(adapter.reward, batch_window_s, max_batch, scoring_threads)
     metrics = ServerMetrics(getattr(adapter.reward, "cache_stats", None))
     if token is None:
         token = os.environ.get(TOKEN_ENV, "")
@@ -261,6 +277,7 @@ def create_app(
     )
     app.state.adapter = adapter
     app.state.metrics = metrics
+    app.state.scoring_threads = scoring_threads
     app.add_exception_handler(RequestValidationError, _invalid_request)
 
     # OpenRLHF's route, one request per sample: plain ASGI (see get_reward.py), documented
@@ -381,6 +398,7 @@ def serve(
     max_body_bytes: int = 8 * 1024 * 1024,
     max_in_flight: int = 4096,
     batch_window_s: float = 0.005,
+    scoring_threads: int | None = None,
     body_timeout_s: float = 30.0,
     max_samples: int = 10_000,
     log_level: str = "info",
@@ -397,8 +415,8 @@ def serve(
         port: TCP port.
         settings: flat settings as in ``RLSP_REWARD_CONFIG``: RlspReward's (``preset``,
             ``alpha``, ``C``, ``workers``...) plus ``label_key`` and ``eval_mode``.
-        token, max_body_bytes, max_in_flight, batch_window_s, body_timeout_s, max_samples: see
-            :func:`create_app`.
+        token, max_body_bytes, max_in_flight, batch_window_s, scoring_threads, body_timeout_s,
+            max_samples: see :func:`create_app`.
         log_level: uvicorn's log level.
         access_log: log every request (off by default: training sends thousands per step).
         graceful_timeout_s: how long shutdown waits for requests in flight.
@@ -424,6 +442,7 @@ def serve(
         max_body_bytes=max_body_bytes,
         max_in_flight=max_in_flight,
         batch_window_s=batch_window_s,
+        scoring_threads=scoring_threads,
         body_timeout_s=body_timeout_s,
         max_samples=max_samples,
     )

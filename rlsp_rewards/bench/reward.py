@@ -15,8 +15,10 @@ run, on the same responses:
 * ``server``: a real ``rlsp-rewards serve`` process (the ``paper`` preset) on 127.0.0.1, one
   ``/get_reward`` POST per sample in OpenRLHF's protocol, 64 in flight; its rate beside the
   in-process rate of the same preset (the client runs on the same machine and takes CPU too);
-  then ``rlsp-rewards serve --processes 2``, the POSTs alternated between its two servers
-  (OpenRLHF's way to scale out: several URLs in ``--reward.remote_url``);
+  the same with ``--scoring-threads 1`` (one thread scores every request, as before the
+  default became one per CPU); then ``rlsp-rewards serve --processes 2``, the POSTs alternated
+  between its two servers (OpenRLHF's way to scale out: several URLs in
+  ``--reward.remote_url``);
 * two *ceiling* notes: a 10 microsecond pure-Python call through the same thread pool, beside
   one thread (what the pool and the GIL cost a sample that short, whatever the reward), and the
   compiled scans alone on the 16 KB responses, from the same threads (what the cores give here
@@ -319,13 +321,14 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _start_server(port: int, processes: int = 1) -> subprocess.Popen:
+def _start_server(port: int, processes: int = 1, *options: str) -> subprocess.Popen:
     """``rlsp-rewards serve`` (``--processes``: servers on ``port`` and the next ones), once
     every server accepts connections."""
     import tempfile
 
     command = [sys.executable, "-m", "rlsp_rewards", "serve", "--port", str(port)]
     command += ["--preset", "paper", "--log-level", "warning", "--processes", str(processes)]
+    command += options
     log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server; not a pipe)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
     waiting = set(range(port, port + processes))
@@ -431,18 +434,20 @@ def _time_server(
     rounds: int,
     notes: list[str],
 ) -> None:
-    """One server, then ``serve --processes 2`` (what a host with more cores runs: a server
-    per core or two, their URLs listed in OpenRLHF's ``--reward.remote_url``), on the same
-    requests."""
-    one, two = _free_port(), _free_ports(2)
+    """One server; one with a single scoring thread (the server before it had several); then
+    ``serve --processes 2`` (what a host with more cores runs: a server per core or two, their
+    URLs listed in OpenRLHF's ``--reward.remote_url``), on the same requests."""
+    one, serial, two = _free_port(), _free_port(), _free_ports(2)
     processes: list[subprocess.Popen] = []
     try:
         processes.append(_start_server(one))
+        processes.append(_start_server(serial, 1, "--scoring-threads", "1"))
         processes.append(_start_server(two, processes=2))
         for size, pairs in workload.items():
             for key, used, process in (
                 ("server/64", [one], processes[0]),
-                ("servers/2", [two, two + 1], processes[1]),
+                ("serial/64", [serial], processes[1]),
+                ("servers/2", [two, two + 1], processes[2]),
             ):
                 sent = pairs[:_SERVER_SAMPLES]
                 before = _cpu_s(process.pid)
@@ -598,6 +603,8 @@ def _ratios(rates: dict[str, dict[str, float]], threads: int) -> dict[str, dict[
         if "server/64" in r:
             ratios["server / paper (1 thread)"] = r["server/64"] / r["paper/1"]
             ratios[f"server / paper ({threads} threads)"] = r["server/64"] / r[f"paper/{threads}"]
+        if "serial/64" in r:
+            ratios["server / server with 1 scoring thread"] = r["server/64"] / r["serial/64"]
         if "servers/2" in r:
             ratios["2 servers / 1 server"] = r["servers/2"] / r["server/64"]
             ratios["2 servers / paper (1 thread)"] = r["servers/2"] / r["paper/1"]
@@ -635,7 +642,11 @@ def _print(console: Any, report: dict[str, Any]) -> None:
         label = f"{name}, {count} thread{'s' if count != '1' else ''}"
         if count == "batch":
             label = f"{name}, score_batch"
-        shown = {"server": "server, 64 in flight", "servers": "serve --processes 2, 64 in flight"}
+        shown = {
+            "server": "server, 64 in flight",
+            "serial": "serve --scoring-threads 1, 64 in flight",
+            "servers": "serve --processes 2, 64 in flight",
+        }
         table.add_row(shown.get(name, label), *cells)
     console.print(table)
     ratios = Table(title="Ratios")
@@ -691,5 +702,5 @@ def _print(console: Any, report: dict[str, Any]) -> None:
 
 def _order(key: str) -> tuple[int, int]:
     name, count = key.split("/")
-    rank = ["verifier", *PRESETS, "verl", "server", "servers"].index(name)
+    rank = ["verifier", *PRESETS, "verl", "server", "serial", "servers"].index(name)
     return rank, 1 << 30 if count == "batch" else int(count)

@@ -71,6 +71,11 @@ def serve(
     batch_window_s: float = typer.Option(
         0.005, help="Score /get_reward samples arriving within this window together (0: off)."
     ),
+    scoring_threads: int = typer.Option(
+        None,
+        min=1,
+        help="Threads that score /get_reward requests (default: the CPUs, at most 4).",
+    ),
     log_level: str = typer.Option("info", help="uvicorn log level."),
     access_log: bool = typer.Option(False, help="Log every request."),
     processes: int = typer.Option(
@@ -97,6 +102,8 @@ def serve(
             options = ["--log-level", log_level, "--max-body-bytes", str(max_body_bytes)]
             options += ["--max-in-flight", str(max_in_flight), "--batch-window-s"]
             options += [str(batch_window_s), *(["--access-log"] if access_log else [])]
+            if scoring_threads is not None:
+                options += ["--scoring-threads", str(scoring_threads)]
             raise typer.Exit(_serve_fleet(processes, host, port, settings, options, token))
         run_server(
             host=host,
@@ -106,6 +113,7 @@ def serve(
             max_body_bytes=max_body_bytes,
             max_in_flight=max_in_flight,
             batch_window_s=batch_window_s,
+            scoring_threads=scoring_threads,
             log_level=log_level,
             access_log=access_log,
         )

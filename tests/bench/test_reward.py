@@ -42,6 +42,7 @@ def test_bench_reward_quick_end_to_end(tmp_path: Path) -> None:
                 and f"{preset}: score_batch / 1 thread" in (report["ratios"][size])
             )
         assert rates["server/64"] > 0  # a real server answered every POST
+        assert rates["serial/64"] > 0 and rates["servers/2"] > 0  # one scoring thread; two servers
         assert report["ratios"][size]["server / paper (1 thread)"] > 0
     tokens = report["tokens"]
     assert tokens["16"]["ms_one"] > 0 and tokens["16"]["ms_batched"] > 0

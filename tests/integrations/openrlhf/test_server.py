@@ -7,9 +7,11 @@ test_server_process.py.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -518,6 +520,56 @@ def test_each_get_reward_request_is_answered_when_its_own_samples_are_done(serve
         thread.join(60)
     assert len(done["fast"]) == 20 and len(done["slow"]) == 2
     assert max(done["fast"]) < min(done["slow"])  # no fast request waited for a slow one
+
+
+class BlockingReward(Reward):
+    """Test-only: scoring blocks its thread for 0.2 s, as a compiled scan does (without the
+    GIL), and records which threads scored and how many at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.threads: set[str] = set()
+        self.running = self.most = 0
+
+    def score(self, sample: Sample) -> RewardResult:
+        with self.lock:
+            self.threads.add(threading.current_thread().name)
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.2)
+        with self.lock:
+            self.running -= 1
+        return RewardResult(score=1.0)
+
+    async def ascore(self, sample: Sample) -> RewardResult:
+        return self.score(sample)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_get_reward_requests_are_dealt_out_to_the_scoring_threads(serve_app, threads) -> None:
+    # One scoring thread ran the compiled scans of long responses one after another, while
+    # they release the GIL: the server's bottleneck at 16 KB.
+    reward = BlockingReward()
+    url = serve_app(create_app(reward, token="", batch_window_s=0.05, scoring_threads=threads))
+    with ThreadPoolExecutor(8) as pool:
+        post = functools.partial(httpx.post, f"{url}/get_reward", json={"query": ["x"]}, timeout=60)
+        posts = [pool.submit(post) for _ in range(6)]
+        assert [post.result().json()["rewards"] for post in posts] == [[1.0]] * 6
+    assert reward.threads == {f"rlsp-scoring-{k}" for k in range(threads)}
+    assert reward.most == threads  # they score at once, each one request at a time
+
+
+def test_scoring_threads_default_to_the_cpus_and_must_be_positive(monkeypatch) -> None:
+    from rlsp_rewards.errors import ConfigError
+    from rlsp_rewards.integrations.openrlhf import server
+
+    with pytest.raises(ConfigError, match="scoring_threads must be at least 1, got 0"):
+        create_app(HeldReward(), scoring_threads=0)
+    monkeypatch.setattr("rlsp_rewards.workers.available_cpus", lambda: 64)
+    app = create_app(HeldReward())
+    assert app.state.scoring_threads == server.MAX_SCORING_THREADS
+    monkeypatch.setattr("rlsp_rewards.workers.available_cpus", lambda: 1)
+    assert create_app(HeldReward()).state.scoring_threads == 1
 
 
 def test_queued_checks_of_concurrent_requests_keep_their_deadlines(serve_app, slow_answer):
