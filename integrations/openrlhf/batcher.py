@@ -37,7 +37,7 @@ _Group = tuple[list[Sample], asyncio.Future]
 
 
 class MicroBatcher:
-    """Hands the samples of concurrent requests to a scoring thread; answers each request alone.
+    """Hands the samples of concurrent requests to scoring threads; answers each request alone.
 
     Args:
         reward: the reward whose async path scores each sample.

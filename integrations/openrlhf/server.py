@@ -207,7 +207,7 @@ def create_app(
         max_in_flight: scoring requests admitted at once; more get 503 + ``Retry-After``.
         retry_after_s: the ``Retry-After`` value, seconds.
         batch_window_s: ``/get_reward`` samples arriving within this window are handed
-            together to the scoring thread, where each sample runs the reward's async path and
+            together to the scoring threads, where each sample runs the reward's async path and
             each request is answered when its own samples are done; 0 scores each request on
             the server's own event loop instead.
         max_batch: a window closes early once it holds this many samples.

@@ -434,7 +434,7 @@ def _time_server(
     rounds: int,
     notes: list[str],
 ) -> None:
-    """One server; one with a single scoring thread (the server before it had several); then
+    """One server; one with a single scoring thread (as servers were before one per CPU); then
     ``serve --processes 2`` (what a host with more cores runs: a server per core or two, their
     URLs listed in OpenRLHF's ``--reward.remote_url``), on the same requests."""
     one, serial, two = _free_port(), _free_port(), _free_ports(2)
