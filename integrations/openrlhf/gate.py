@@ -39,6 +39,8 @@ ROUTES = SCORING_ROUTES | {"/health", "/metrics", "/docs", "/openapi.json"}
 ASGIApp = Callable[
     [dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]
 ]
+#: Answers a request whose body the gate has read: ``(scope, body, send)``.
+Responder = Callable[[dict, bytes, Callable[[dict], Awaitable[None]]], Awaitable[None]]
 
 
 class Gate:
@@ -59,8 +61,10 @@ class Gate:
         retry_after_s: int,
         body_timeout_s: float = 30.0,
         max_reading: int | None = None,
+        direct: Mapping[str, Responder] | None = None,
     ) -> None:
         self.inner = app
+        self.direct = dict(direct or {})
         self.metrics = metrics
         self.token = token
         self.max_body_bytes = max_body_bytes
@@ -133,8 +137,12 @@ class Gate:
             return
         self.in_flight += 1
         self.metrics.in_flight.inc()
+        direct = self.direct.get(scope["path"]) if scope.get("method") == "POST" else None
         try:
-            await self.inner(scope, _replay(body, receive), send)
+            if direct is not None:
+                await direct(scope, body, send)
+            else:
+                await self.inner(scope, _replay(body, receive), send)
         finally:
             self.in_flight -= 1
             self.metrics.in_flight.dec()

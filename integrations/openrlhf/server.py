@@ -280,10 +280,10 @@ def create_app(
     app.state.scoring_threads = scoring_threads
     app.add_exception_handler(RequestValidationError, _invalid_request)
 
-    # OpenRLHF's route, one request per sample: plain ASGI (see get_reward.py), documented
-    app.router.routes.insert(
-        0, Route(PATH, GetReward(adapter, metrics, batcher, group_only), methods=["POST"])
-    )
+    # OpenRLHF's route, one request per sample: plain ASGI (see get_reward.py), documented;
+    # the gate answers its POSTs itself, past the app's middleware and router
+    get_reward = GetReward(adapter, metrics, batcher, group_only)
+    app.router.routes.insert(0, Route(PATH, get_reward, methods=["POST"]))
     documented = app.openapi
     app.openapi = lambda: document(documented())  # type: ignore[method-assign]
 
@@ -336,6 +336,7 @@ def create_app(
         max_in_flight=max_in_flight,
         retry_after_s=retry_after_s,
         body_timeout_s=body_timeout_s,
+        direct={PATH: get_reward.respond},
     )
     return app
 

@@ -289,6 +289,26 @@ def test_get_reward_is_documented_with_its_schemas(url: str) -> None:
     assert httpx.get(f"{url}/docs").status_code == 200
 
 
+def test_the_gate_answers_get_reward_posts_itself(serve_app, rlsp_reward, monkeypatch) -> None:
+    # OpenRLHF's thousands of POSTs per step skip FastAPI's middleware and router: the gate,
+    # which has read the body already, hands it to the endpoint.
+    from rlsp_rewards.integrations.openrlhf.get_reward import GetReward
+
+    routed: list[str] = []
+
+    async def through_the_router(self, scope, receive, send) -> None:
+        routed.append(scope["method"])
+        raise AssertionError("reached through the router")
+
+    monkeypatch.setattr(GetReward, "__call__", through_the_router)
+    url = serve_app(create_app(rlsp_reward, token=""))
+    body = {"query": [chatml_query("\\boxed{42}")], "prompts": [CHATML_PROMPT], "labels": ["42"]}
+    answer = httpx.post(f"{url}/get_reward", json=body, timeout=60)
+    assert answer.status_code == 200 and answer.json()["scores"] == [1.0]
+    assert httpx.get(f"{url}/get_reward").status_code == 405  # the router: a wrong method
+    assert routed == []
+
+
 def test_wrong_method_and_unknown_route(url: str) -> None:
     assert httpx.get(f"{url}/get_reward").status_code == 405
     assert httpx.post(f"{url}/nowhere", json={}).status_code == 404
