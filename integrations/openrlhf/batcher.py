@@ -13,9 +13,10 @@ parses, admits and answers.
 The requests of a window are dealt out round-robin over ``threads`` scoring threads. One was
 the bottleneck at 16 KB: most of a long response's reward is the compiled repetition and
 behaviour scan, which releases the GIL but ran one sample after another on that one thread.
-With two (the default on a 2-core machine) one ``serve`` process answered 2,089 requests/s
-against 1,487 with one (1.40x; ``rlsp-rewards bench --reward``, 16 KB responses, 64 POSTs in
-flight, 2026-12-04 on this repository's 2-core machine).
+With two (the default on a 2-core machine) one ``serve`` process answered 1.07-1.40x the
+requests a second of one thread at 16 KB and 1.36-1.70x at 64 KB, the same within the noise
+at 1-4 KB (``rlsp-rewards bench --reward``, 64 POSTs in flight, the runs of 2026-12-04 on
+this repository's 2-core machine).
 
 Example:
     >>> from rlsp_rewards.exploration import LengthExploration

@@ -1,13 +1,13 @@
 """Several reward servers on consecutive ports, kept running: ``rlsp-rewards serve --processes N``.
 
-One server process answers about 1,350 ``/get_reward`` POSTs a second at 16 KB on a 2-core
-machine, with 0.9-1.0 ms of CPU per request, half of it HTTP, JSON and the micro-batcher under
-one GIL, so a host with more cores runs several. OpenRLHF spreads its requests over every URL
-listed in ``--reward.remote_url``, so the servers need no shared port: each one is a whole
-server (its own ``/metrics``, admission bound and worker pool; the pool gets the host's CPUs
-divided among the servers unless ``--workers`` says otherwise). Two servers answered
-1.05-1.26x of one at 16 KB in ``rlsp-rewards bench --reward`` on that machine (2026-12-04),
-whose 2 CPUs the benchmark's client shares.
+One server process answers 1,350-2,100 ``/get_reward`` POSTs a second at 16 KB on a 2-core
+machine, with 0.6-0.9 ms of CPU per request, about a third of it HTTP, JSON and the
+micro-batcher under one GIL, so a host with more cores runs several. OpenRLHF spreads its
+requests over every URL listed in ``--reward.remote_url``, so the servers need no shared port:
+each one is a whole server (its own ``/metrics``, admission bound and worker pool; the pool gets
+the host's CPUs divided among the servers unless ``--workers`` says otherwise). Two servers
+answered 1.07-1.40x of one at 16 KB in ``rlsp-rewards bench --reward`` on that machine
+(2026-12-04), whose 2 CPUs the benchmark's client shares.
 
 The supervisor starts every server, waits until each accepts connections, prints the URLs, and
 then restarts a server that exits after it had been up (a crash); a server that fails while
