@@ -78,7 +78,7 @@ def _score(port: int) -> float:
 @pytest.fixture
 def fleet() -> Iterator[tuple[subprocess.Popen, int]]:
     port = _free_pair()
-    process = _fleet(port)
+    process = _fleet(port, "--scoring-threads", "1")
     line = process.stdout.readline()  # type: ignore[union-attr]  # printed once all answer
     assert urls("127.0.0.1", [port, port + 1]) in line, (line, process.stderr)
     yield process, port
@@ -97,6 +97,10 @@ def test_every_server_answers_and_sigterm_stops_them_all(
     process, port = fleet
     assert [_score(port), _score(port + 1)] == [1.0, 1.0]
     servers = [_server_on(port, process.pid), _server_on(port + 1, process.pid)]
+    for server in servers:  # the supervisor passes the server options on
+        with open(f"/proc/{server}/cmdline") as cmdline:
+            args = cmdline.read().split("\0")
+        assert args[args.index("--scoring-threads") + 1] == "1"
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 0
     for server in servers:  # none left behind (each stopped, and reaped by the supervisor)
