@@ -437,12 +437,11 @@ def _time_server(
     """One server; one with a single scoring thread (as servers were before one per CPU); then
     ``serve --processes 2`` (what a host with more cores runs: a server per core or two, their
     URLs listed in OpenRLHF's ``--reward.remote_url``), on the same requests."""
-    one, serial, two = _free_port(), _free_port(), _free_ports(2)
     processes: list[subprocess.Popen] = []
-    try:
-        processes.append(_start_server(one))
-        processes.append(_start_server(serial, 1, "--scoring-threads", "1"))
-        processes.append(_start_server(two, processes=2))
+    try:  # each port chosen once the servers before it listen: no two can pick the same one
+        processes.append(_start_server(one := _free_port()))
+        processes.append(_start_server(serial := _free_port(), 1, "--scoring-threads", "1"))
+        processes.append(_start_server(two := _free_ports(2), processes=2))
         for size, pairs in workload.items():
             for key, used, process in (
                 ("server/64", [one], processes[0]),
